@@ -1,0 +1,25 @@
+/**
+ * Raised where one result per task is expected and a task completed without emitting a value.
+ * `key` is the task's index (or its key, for object forms such as `gather({ a, b })`).
+ */
+export class EmptyTaskError extends Error {
+  override readonly name = 'EmptyTaskError';
+  constructor(readonly key: number | string) {
+    super(`Expected task ${typeof key === 'number' ? key : JSON.stringify(key)} to emit a value, but it completed without one`);
+  }
+}
+
+/**
+ * Raised when a deadline passes before the work it guards has finished (`failAfter`, `failAt`,
+ * `retryBackoff`'s and scopes' deadlines, `bus.request`'s timeout). `deadline` is the moment,
+ * in the scheduler's milliseconds, when it tripped.
+ */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+  constructor(
+    readonly deadline: number,
+    message = `Deadline of ${deadline} ms (scheduler time) passed before the work finished`,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,34 @@
+import type { TaskContext } from '../types';
+
+/**
+ * A {@link TaskContext} whose `AbortController` is created on the first read of `signal`.
+ * Creating a controller costs microseconds, far more than a fast pool spends on an item, so work
+ * that never reads the signal must not pay for one.
+ */
+export class LazyContext implements TaskContext {
+  /** The controller, once somebody asked for the signal. */
+  private controller: AbortController | undefined = undefined;
+  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
+  private abortedEarly = false;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedEarly) this.controller.abort(cancelReason());
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal (cancellation). Cheap when the signal was never read. */
+  abort(): void {
+    if (this.controller === undefined) this.abortedEarly = true;
+    else if (!this.controller.signal.aborted) this.controller.abort(cancelReason());
+  }
+}
+
+/** The reason given to aborted signals: a DOMException named `AbortError`, as `fetch` expects. */
+export function cancelReason(): unknown {
+  return typeof DOMException === 'function'
+    ? new DOMException('The task was cancelled', 'AbortError')
+    : Object.assign(new Error('The task was cancelled'), { name: 'AbortError' });
+}

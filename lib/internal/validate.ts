@@ -1,0 +1,54 @@
+/**
+ * Argument checks shared by every primitive. They run when an operator or creation function is
+ * called, never inside a subscription, and their messages name the parameter, what was expected
+ * and what was received, e.g. "Expected `limit` to be an integer from 1 and up or `Infinity`, got `0` (number)".
+ */
+
+/** Renders a received value for an error message: `0` (number), `"8"` (string), `NaN` (number). */
+export function describe(value: unknown): string {
+  let shown: string;
+  if (typeof value === 'string') shown = JSON.stringify(value);
+  else if (typeof value === 'function') shown = value.name ? `function ${value.name}` : 'function';
+  else if (typeof value === 'bigint') shown = `${value}n`;
+  else if (value !== null && typeof value === 'object') {
+    try {
+      shown = JSON.stringify(value) ?? String(value);
+    } catch {
+      shown = Object.prototype.toString.call(value);
+    }
+  } else shown = String(value);
+  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+}
+
+/** An integer ≥ `min` (default 1), or `Infinity` when `allowInfinity` (default true). */
+export function validateLimit(name: string, value: unknown, allowInfinity = true, min = 1): number {
+  const ok =
+    typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity));
+  if (!ok) {
+    const range = `an integer from ${min} and up${allowInfinity ? ' or `Infinity`' : ''}`;
+    throw new RangeError(`Expected \`${name}\` to be ${range}, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+/** A finite number ≥ 0 (a delay, a jitter factor, a duration in milliseconds). */
+export function validateNonNegative(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new RangeError(`Expected \`${name}\` to be a finite number from 0 and up, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A function (a project, handler, predicate or callback). */
+export function validateFunction(name: string, value: unknown): void {
+  if (typeof value !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+  }
+}
+
+/** `true`, `false` or `undefined`. */
+export function validateBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
+  }
+}
