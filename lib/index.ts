@@ -5,8 +5,8 @@
  */
 
 // ── Shared types and errors ─────────────────────────────────────────────────────────────────
-export type { TaskContext, Task, Settled, TaskResult } from './types';
-export { EmptyTaskError, DeadlineError } from './errors';
+export type { TaskContext, Task, Settled, TaskResult } from './types.js';
+export { EmptyTaskError, DeadlineError } from './errors.js';
 
 // ── Bounded fan-out (issue 2) ───────────────────────────────────────────────────────────────
 // region:fan-out

@@ -1,4 +1,4 @@
-import type { TaskContext } from '../types';
+import type { TaskContext } from '../types.js';
 
 /**
  * A {@link TaskContext} whose `AbortController` is created on the first read of `signal`.

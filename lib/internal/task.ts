@@ -1,6 +1,6 @@
 import { Observable, from, type ObservableInput } from 'rxjs';
-import type { Task } from '../types';
-import { LazyContext } from './context';
+import type { Task } from '../types.js';
+import { LazyContext } from './context.js';
 
 /** Calls a task factory with its context, or returns the task itself when it is not a factory. */
 export function startTask<T>(task: Task<T>, ctx: LazyContext): ObservableInput<T> {

@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+// The ESM build is plain `tsc` output run by Node, which resolves relative imports only with
+// their extension: every relative import in lib/ must end in `.js`, and none may reach into
+// rxjs's internals.
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('lib/ imports', () => {
+  const root = join(__dirname, '..', 'lib');
+  const files = sources(root);
+
+  it('finds the sources', () => {
+    expect(files.length).toBeGreaterThan(3);
+  });
+
+  it.each(files.map((f) => [relative(root, f), f]))('%s: relative imports end in .js, no rxjs/internal', (_name, file) => {
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
+    expect(specifiers.filter((s) => s.startsWith('.') && !s.endsWith('.js'))).toEqual([]);
+    expect(specifiers.filter((s) => s.startsWith('rxjs/internal'))).toEqual([]);
+  });
+});
