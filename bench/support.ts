@@ -1,0 +1,64 @@
+/**
+ * Shared pieces of the benchmarks: timing, a printed table with ratios, and JSON results in
+ * bench/results/. Benchmarks run in one process, side by side, so their ratios are comparable;
+ * absolute figures depend on the machine.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Row {
+  /** What was measured, e.g. "boundedMap ordered, promise, N=100000". */
+  name: string;
+  /** The figure, in `unit`. */
+  value: number;
+  unit: string;
+  /** value / baseline value, when the row is compared with a baseline. */
+  ratio?: number;
+  /** The name of the baseline row the ratio is against. */
+  baseline?: string;
+}
+
+/** Runs `fn` `runs` times (after one warm-up) and returns the median wall time in ms. */
+export async function medianMs(fn: () => Promise<unknown> | unknown, runs = 5): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** Adds `ratio` and `baseline` to every row, against the row named `baseline`. */
+export function withRatios(rows: Row[], baseline: string): Row[] {
+  const base = rows.find((r) => r.name === baseline);
+  if (!base) throw new Error(`no baseline row named ${baseline}`);
+  return rows.map((r) => ({ ...r, ratio: r.value / base.value, baseline }));
+}
+
+/** Prints rows as a Markdown table (paste-able into the README) and writes them as JSON. */
+export function report(area: string, title: string, rows: Row[]): void {
+  const lines = [
+    `### ${title}`,
+    '',
+    '| case | value | ratio |',
+    '| --- | ---: | ---: |',
+    ...rows.map(
+      (r) => `| ${r.name} | ${formatValue(r.value)} ${r.unit} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} |`,
+    ),
+    '',
+  ];
+  console.log(lines.join('\n'));
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `${area}.json`),
+    JSON.stringify({ area, title, node: process.version, date: new Date().toISOString(), rows }, null, 2) + '\n',
+  );
+}
+
+function formatValue(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
