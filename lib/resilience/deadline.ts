@@ -1,0 +1,79 @@
+import { Observable, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { DeadlineError } from '../errors.js';
+import { describe, validateNonNegative } from '../internal/validate.js';
+
+/** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
+export type DeadlineOutcome = 'fail' | 'moveOn';
+
+/**
+ * The one engine behind `failAfter`, `failAt`, `moveOnAfter`, `moveOnAt` and `retryBackoff`'s
+ * deadline. `resolve(now)` turns the scheduler's time at subscription into the absolute deadline.
+ * When the deadline comes before the source has finished, the source is unsubscribed and the
+ * output errors with a `DeadlineError` (`'fail'`) or completes (`'moveOn'`). A deadline already
+ * past trips on the next tick of `scheduler`, never synchronously inside `subscribe`.
+ */
+export function tripAt<T>(
+  resolve: (now: number) => number,
+  outcome: DeadlineOutcome,
+  scheduler: SchedulerLike,
+): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      // The absolute deadline, in the scheduler's milliseconds, fixed at subscription.
+      const deadline = resolve(scheduler.now());
+      // The source emits straight into the subscriber: its teardown joins the subscriber's, so
+      // erroring or completing the subscriber at the deadline unsubscribes the source too, and a
+      // synchronous source stops as soon as the subscriber closes.
+      source.subscribe(subscriber);
+      // The timer, only while the source is still running after its synchronous part.
+      if (!subscriber.closed) {
+        subscriber.add(
+          scheduler.schedule(() => {
+            if (outcome === 'fail') subscriber.error(new DeadlineError(deadline));
+            else subscriber.complete();
+          }, Math.max(0, deadline - scheduler.now())),
+        );
+      }
+    });
+}
+
+/** A relative deadline from `failAfter`/`moveOnAfter`: a duration in ms, or `null`/`undefined` for none. */
+export function relativeDeadline<T>(
+  name: string,
+  ms: number | null | undefined,
+  outcome: DeadlineOutcome,
+  scheduler: SchedulerLike,
+): MonoTypeOperatorFunction<T> {
+  if (ms === null || ms === undefined) return identity;
+  const duration = validateNonNegative(name, ms);
+  return tripAt((now) => now + duration, outcome, scheduler);
+}
+
+/** An absolute deadline from `failAt`/`moveOnAt`: a `Date` or a time in ms, or `null`/`undefined` for none. */
+export function absoluteDeadline<T>(
+  name: string,
+  date: Date | number | null | undefined,
+  outcome: DeadlineOutcome,
+  scheduler: SchedulerLike,
+): MonoTypeOperatorFunction<T> {
+  if (date === null || date === undefined) return identity;
+  const at = toTime(name, date);
+  return tripAt(() => at, outcome, scheduler);
+}
+
+/**
+ * A `Date` or a number of ms (both on the scheduler's clock: epoch ms for `asyncScheduler`,
+ * frames for `TestScheduler`) as a finite number; anything else is a `RangeError`/`TypeError`
+ * naming the option.
+ */
+export function toTime(name: string, date: unknown): number {
+  const time = date instanceof Date ? date.getTime() : date;
+  if (typeof time !== 'number') {
+    throw new TypeError(`Expected \`${name}\` to be a Date or a number of milliseconds, got ${describe(date)}`);
+  }
+  if (!Number.isFinite(time)) {
+    const shown = date instanceof Date ? '`Invalid Date` (Date)' : describe(date);
+    throw new RangeError(`Expected \`${name}\` to be a valid Date or a finite number of milliseconds, got ${shown}`);
+  }
+  return time;
+}

@@ -1,0 +1,30 @@
+import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { relativeDeadline } from './deadline.js';
+
+/**
+ * Completes silently if the source has not completed `ms` milliseconds after subscription, and
+ * unsubscribes the source at that moment.
+ *
+ * The RxJS spelling of Python's `move_on_after(seconds)`: keep what arrived in time and carry
+ * on. Like `takeUntil(timer(ms))`, but validated at creation, with `null` meaning no deadline
+ * (the source is returned untouched). `moveOnAfter(0)` completes on the next tick.
+ *
+ * ```text
+ * source:           --a---b---c---
+ * moveOnAfter(7):   --a---b|
+ * source subs:      ^------!
+ * ```
+ *
+ * @param ms The time budget in ms, a finite number ≥ 0, or `null` for none.
+ * @param scheduler The clock (default `asyncScheduler`).
+ * @throws RangeError when `ms` is not a finite number ≥ 0 (at creation).
+ *
+ * @example
+ * ```ts
+ * // Show whatever search results arrive within 300 ms, then stop listening.
+ * search$.pipe(moveOnAfter(300), toArray()).subscribe(render);
+ * ```
+ */
+export function moveOnAfter<T>(ms: number | null | undefined, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
+  return relativeDeadline<T>('ms', ms, 'moveOn', scheduler);
+}
