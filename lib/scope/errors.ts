@@ -1,0 +1,42 @@
+import { describe } from '../internal/validate.js';
+
+/**
+ * Thrown by `bus.send` (and `scope.send`) once the bus has been closed, and by `bus.request` when
+ * the bus closes before a response arrived. A scope closes its own bus when its body ends, so a
+ * spawned task that sends after that point gets this error.
+ */
+export class BusClosedError extends Error {
+  override readonly name = 'BusClosedError';
+  constructor(message = 'The event bus is closed: nothing can be sent on it any more') {
+    super(message);
+  }
+}
+
+/**
+ * Thrown by `scope.state(Type)` when no scope up to the root holds a state object of exactly
+ * `Type` and `new Type()` threw. `type` is the constructor; `cause` is what its constructor threw.
+ */
+export class StateMissingError extends Error {
+  override readonly name = 'StateMissingError';
+  constructor(
+    readonly type: abstract new (...args: never[]) => unknown,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `No state of type ${type.name || '(anonymous class)'} in this scope or its parents, and \`new ${type.name || 'Type'}()\` threw: ${
+        cause instanceof Error ? cause.message : describe(cause)
+      }`,
+    );
+  }
+}
+
+/**
+ * Thrown by `scope.spawn` when the scope has already ended (completed, failed or been cancelled):
+ * structured work cannot be added to a scope that is no longer there to own it.
+ */
+export class ScopeEndedError extends Error {
+  override readonly name = 'ScopeEndedError';
+  constructor(readonly path: string) {
+    super(`Scope ${path} has ended: no task can be spawned in it any more`);
+  }
+}

@@ -1,0 +1,454 @@
+import {
+  AsyncSubject,
+  Observable,
+  Subscription,
+  asyncScheduler,
+  from,
+  type ObservableInput,
+  type SchedulerLike,
+  type Subscriber,
+} from 'rxjs';
+import { DeadlineError } from '../errors.js';
+import { LazyContext } from '../internal/context.js';
+import { taskToObservable } from '../internal/task.js';
+import { describe, validateBoolean, validateFunction, validateNonNegative } from '../internal/validate.js';
+import type { Task } from '../types.js';
+import { EventBus, validateClass, type ClassOf, type RequestOptions } from './bus.js';
+import { ScopeEndedError, StateMissingError } from './errors.js';
+
+/** Options of {@link scope} and `parent.scope(…)`. */
+export interface ScopeOptions {
+  /**
+   * Own task group and own {@link EventBus} (default `false` for a nested scope; a root scope is
+   * always isolated). A non-isolated scope shares its parent's bus and its spawned tasks belong
+   * to the nearest isolated scope's group: their failure fails that whole group.
+   */
+  readonly isolated?: boolean;
+  /**
+   * State objects for this scope and its children, each found by `scope.state(Type)` under its
+   * exact constructor. They override the same types of the parent scopes for this scope only.
+   */
+  readonly state?: readonly object[];
+  /**
+   * When the scope fails with a `DeadlineError`: milliseconds after subscription, or a `Date`
+   * (compared with `scheduler.now()`). Children inherit the nearest (earliest) deadline.
+   */
+  readonly deadline?: number | Date;
+  /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The body of a scope: receives the {@link Scope} handle; the last value it emits is the scope's result. */
+export type ScopeBody<R> = (scope: Scope) => ObservableInput<R>;
+
+/**
+ * The handle a scope body receives. It lives for one subscription of the scope's Observable.
+ */
+export interface Scope {
+  /** The scope's own name. */
+  readonly name: string;
+  /** Names from the root, joined by `/`, e.g. `app/import/batch`: for logging. */
+  readonly path: string;
+  /** The enclosing scope, `undefined` for a root scope. */
+  readonly parent: Scope | undefined;
+  /** Whether the scope has its own task group and event bus. */
+  readonly isolated: boolean;
+  /** The deadline in effect (own or inherited), in `scheduler.now()` milliseconds, if any. */
+  readonly deadline: number | undefined;
+  /** The bus of the nearest isolated scope (its own when isolated). */
+  readonly bus: EventBus;
+  /**
+   * Aborts when the scope is cancelled: unsubscribed, `cancel()`ed, failed (body or task error,
+   * deadline). Not aborted by a normal completion. Created lazily, on first read.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Starts `task` now as part of this scope: the scope does not complete before it settles, is
+   * cancelled with the scope, and fails (cancelling everything else) if the task fails. Returns
+   * the task's result: an Observable that emits the task's last value when it completes (shared:
+   * subscribing does not start it again; unsubscribing does not stop it). A cancelled task's
+   * result completes without a value. Throws {@link ScopeEndedError} once the scope has ended.
+   */
+  spawn<T>(task: Task<T>): Observable<T>;
+  /**
+   * Starts `task` now, detached from the scope's group: it may outlive the scope, its failure
+   * does not fail the scope (it only reaches subscribers of the returned result), and only
+   * {@link shutdownBackground} (or its own end) stops it. Returns its result like {@link spawn}.
+   */
+  spawnBackground<T>(task: Task<T>): Observable<T>;
+  /**
+   * The nearest state object whose constructor is exactly `Type`, looking in this scope, then its
+   * parents. With none, `new Type()` is created once and cached in this scope; if that throws,
+   * {@link StateMissingError}.
+   */
+  state<T extends object>(Type: ClassOf<T>): T;
+  /** A nested scope: `parent.scope(name, body, options)` (not isolated unless asked). */
+  scope<R>(name: string, body: ScopeBody<R>, options?: ScopeOptions): Observable<R>;
+  /** `bus.send(event)` on this scope's bus. */
+  send(event: object): void;
+  /** `bus.on(Type)` on this scope's bus. */
+  on<T extends object>(Type: ClassOf<T>): Observable<T>;
+  /** `bus.request(…)` on this scope's bus; the timeout uses the scope's scheduler by default. */
+  request<Res extends object>(
+    request: object,
+    ResponseType: ClassOf<Res>,
+    match: (response: Res) => boolean,
+    options?: RequestOptions,
+  ): Observable<Res>;
+  /**
+   * Cancels the scope from inside, as unsubscribing does from outside: the body and every task
+   * are unsubscribed, the signal aborts, and the scope's Observable completes without a value.
+   */
+  cancel(): void;
+}
+
+/** What `scope(…)` validated at call time; shared by every subscription. */
+interface ScopeConfig<R> {
+  readonly name: string;
+  readonly body: ScopeBody<R>;
+  readonly isolated: boolean;
+  readonly state: ReadonlyMap<unknown, object> | undefined;
+  readonly deadline: number | Date | undefined;
+  readonly scheduler: SchedulerLike | undefined;
+}
+
+/**
+ * Runs `body` inside a new root scope: structured concurrency for Observables.
+ *
+ * Each subscription runs the body afresh with a new {@link Scope} handle. The Observable:
+ * - completes only after the body has completed **and** every task spawned with `scope.spawn`
+ *   has settled (it waits, it does not cancel healthy tasks), emitting the body's last value;
+ * - errors with the body's error, cancelling every spawned task;
+ * - errors with a spawned task's error (unwrapped) when one fails, cancelling the other tasks and
+ *   the body;
+ * - fails with a `DeadlineError` when `options.deadline` passes;
+ * - when unsubscribed, cancels the body and all tasks and aborts `scope.signal`.
+ *
+ * The scope's event bus is closed when the body ends, before the scope waits for its tasks, so
+ * subscriber loops (`scope.on(Type)`) complete instead of keeping the scope open.
+ *
+ * ```text
+ * body:     -x|
+ * spawned:  -----a|
+ * scope:    ------(x|)   waits for the task, emits the body's last value
+ *
+ * task A:   --#          fails at 2
+ * task B:   ----------b| cancelled at 2
+ * scope:    --#          errors with A's error
+ * ```
+ *
+ * @example
+ * ```ts
+ * scope('import', (s) => {
+ *   s.spawn(() => s.on(Row).pipe(tap(save)));         // a subscriber loop, ends with the body
+ *   for (const file of files) s.spawn((ctx) => upload(file, ctx.signal));
+ *   return readRows(files).pipe(tap((row) => s.send(row)), count());
+ * }, { deadline: 60_000 }).subscribe((rows) => console.log(`${rows} rows`));
+ * ```
+ */
+export function scope<R>(name: string, body: ScopeBody<R>, options?: ScopeOptions): Observable<R> {
+  return makeScope(undefined, name, body, options);
+}
+
+/** The tasks started with `spawnBackground` that are still running, in any scope. */
+const background = new Set<SharedTask<unknown>>();
+
+/**
+ * Cancels every background task (started with `scope.spawnBackground`) that is still running,
+ * anywhere. Their results complete without a value. Call it on application shutdown.
+ *
+ * @example
+ * ```ts
+ * window.addEventListener('pagehide', () => shutdownBackground());
+ * ```
+ */
+export function shutdownBackground(): void {
+  const running = [...background];
+  background.clear();
+  for (const task of running) task.cancel();
+}
+
+function makeScope<R>(
+  parent: ScopeRun<unknown> | undefined,
+  name: string,
+  body: ScopeBody<R>,
+  options: ScopeOptions | undefined,
+): Observable<R> {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describe(name)}`);
+  }
+  validateFunction('body', body);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+  }
+  validateBoolean('isolated', options?.isolated);
+  const deadline = options?.deadline;
+  if (deadline instanceof Date) {
+    if (Number.isNaN(deadline.getTime())) throw new RangeError(`Expected \`deadline\` to be a valid Date, got an invalid Date`);
+  } else if (deadline !== undefined) validateNonNegative('deadline', deadline);
+  const config: ScopeConfig<R> = {
+    name,
+    body,
+    isolated: parent === undefined || options?.isolated === true,
+    state: stateMap(options?.state),
+    deadline,
+    scheduler: options?.scheduler,
+  };
+  return new Observable<R>((subscriber) => {
+    const run = new ScopeRun(parent, config, subscriber);
+    run.start();
+    return () => run.teardown();
+  });
+}
+
+/** Validates `options.state` and keys its objects by their exact constructor. */
+function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
+  if (state === undefined) return undefined;
+  if (!Array.isArray(state)) throw new TypeError(`Expected \`state\` to be an array of objects, got ${describe(state)}`);
+  const map = new Map<unknown, object>();
+  for (const item of state as unknown[]) {
+    if (typeof item !== 'object' || item === null) {
+      throw new TypeError(`Expected every item of \`state\` to be an object, got ${describe(item)}`);
+    }
+    map.set(item.constructor, item);
+  }
+  return map;
+}
+
+/**
+ * One running task with a shared result: an `AsyncSubject` that gets the task's last value when
+ * it completes, its error when it fails, and only `complete` when it is cancelled.
+ */
+class SharedTask<T> {
+  readonly result = new AsyncSubject<T>();
+  private readonly subscription = new Subscription();
+  private settled = false;
+
+  constructor(
+    /** Told once when the task completes (`failed` false) or fails; not when it is cancelled. */
+    private readonly onSettled: (task: SharedTask<T>, failed: boolean, error: unknown) => void,
+  ) {}
+
+  start(task: Task<T>): void {
+    let last: T | undefined;
+    let hasValue = false;
+    this.subscription.add(
+      taskToObservable(task).subscribe({
+        next: (value) => {
+          last = value;
+          hasValue = true;
+        },
+        error: (error: unknown) => {
+          this.settled = true;
+          this.onSettled(this, true, error);
+          this.result.error(error);
+        },
+        complete: () => {
+          this.settled = true;
+          if (hasValue) this.result.next(last as T);
+          this.result.complete();
+          this.onSettled(this, false, undefined);
+        },
+      }),
+    );
+  }
+
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.subscription.unsubscribe();
+    this.result.complete();
+  }
+}
+
+/** One subscription of a scope: the {@link Scope} handle and the machinery behind it. */
+class ScopeRun<R> implements Scope {
+  readonly name: string;
+  readonly path: string;
+  readonly isolated: boolean;
+  readonly bus: EventBus;
+  readonly deadline: number | undefined;
+  readonly scheduler: SchedulerLike;
+  /** The nearest isolated scope (this one when isolated): the task group spawned tasks belong to. */
+  private readonly group: ScopeRun<unknown>;
+  private readonly context = new LazyContext();
+  /** State objects created lazily by `state(Type)` in this scope. */
+  private created: Map<unknown, object> | undefined = undefined;
+  private readonly tasks = new Set<SharedTask<unknown>>();
+  private readonly body = new Subscription();
+  private timer: Subscription | undefined = undefined;
+  private bodyDone = false;
+  private hasValue = false;
+  private last: R | undefined = undefined;
+  private ended = false;
+
+  constructor(
+    readonly parent: ScopeRun<unknown> | undefined,
+    private readonly config: ScopeConfig<R>,
+    private readonly subscriber: Subscriber<R>,
+  ) {
+    this.name = config.name;
+    this.path = parent === undefined ? config.name : `${parent.path}/${config.name}`;
+    this.isolated = config.isolated;
+    this.bus = config.isolated || parent === undefined ? new EventBus() : parent.bus;
+    this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
+    this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
+    const own = ownDeadline(config.deadline, this.scheduler);
+    const inherited = parent?.deadline;
+    this.deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
+  }
+
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+
+  start(): void {
+    const deadline = this.deadline;
+    if (deadline !== undefined) {
+      const delay = deadline - this.scheduler.now();
+      if (delay <= 0) {
+        this.fail(new DeadlineError(deadline));
+        return;
+      }
+      this.timer = this.scheduler.schedule(() => this.fail(new DeadlineError(deadline)), delay);
+    }
+    let input: ObservableInput<R>;
+    try {
+      input = this.config.body(this);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.ended) return;
+    this.body.add(
+      from(input).subscribe({
+        next: (value) => {
+          this.last = value;
+          this.hasValue = true;
+        },
+        error: (error: unknown) => this.fail(error),
+        complete: () => {
+          this.bodyDone = true;
+          if (this.isolated) this.bus.close();
+          this.completeIfDone();
+        },
+      }),
+    );
+  }
+
+  /** Completes the scope once the body is done and no spawned task is running. */
+  private completeIfDone(): void {
+    if (this.ended || !this.bodyDone || this.tasks.size > 0) return;
+    this.ended = true;
+    this.timer?.unsubscribe();
+    if (this.hasValue) this.subscriber.next(this.last as R);
+    this.subscriber.complete();
+  }
+
+  /** Ends the scope with `error`, cancelling the body and every task first. */
+  private fail(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.cancelAll();
+    this.subscriber.error(error);
+  }
+
+  /** Unsubscribes the body (first, so it does not react to its tasks' ends) and every task. */
+  private cancelAll(): void {
+    this.body.unsubscribe();
+    this.timer?.unsubscribe();
+    const tasks = [...this.tasks];
+    this.tasks.clear();
+    for (const task of tasks) task.cancel();
+    this.context.abort();
+    if (this.isolated) this.bus.close();
+  }
+
+  /** Unsubscription from outside. */
+  teardown(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.cancelAll();
+  }
+
+  cancel(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.cancelAll();
+    this.subscriber.complete();
+  }
+
+  spawn<T>(task: Task<T>): Observable<T> {
+    if (this.ended) throw new ScopeEndedError(this.path);
+    validateTask(task);
+    const shared = new SharedTask<T>((settled, failed, error) => {
+      this.tasks.delete(settled as SharedTask<unknown>);
+      if (!failed) this.completeIfDone();
+      else {
+        this.fail(error);
+        if (this.group !== this) this.group.fail(error);
+      }
+    });
+    this.tasks.add(shared as SharedTask<unknown>);
+    shared.start(task);
+    return shared.result.asObservable();
+  }
+
+  spawnBackground<T>(task: Task<T>): Observable<T> {
+    validateTask(task);
+    const shared = new SharedTask<T>((settled) => background.delete(settled as SharedTask<unknown>));
+    background.add(shared as SharedTask<unknown>);
+    shared.start(task);
+    return shared.result.asObservable();
+  }
+
+  state<T extends object>(Type: ClassOf<T>): T {
+    validateClass('Type', Type);
+    for (let s: ScopeRun<unknown> | undefined = this; s !== undefined; s = s.parent) {
+      const found = s.config.state?.get(Type) ?? s.created?.get(Type);
+      if (found !== undefined) return found as T;
+    }
+    let made: T;
+    try {
+      made = new Type();
+    } catch (error) {
+      throw new StateMissingError(Type, error);
+    }
+    (this.created ??= new Map()).set(Type, made);
+    return made;
+  }
+
+  scope<S>(name: string, body: ScopeBody<S>, options?: ScopeOptions): Observable<S> {
+    return makeScope(this as ScopeRun<unknown>, name, body, options);
+  }
+
+  send(event: object): void {
+    this.bus.send(event);
+  }
+
+  on<T extends object>(Type: ClassOf<T>): Observable<T> {
+    return this.bus.on(Type);
+  }
+
+  request<Res extends object>(
+    request: object,
+    ResponseType: ClassOf<Res>,
+    match: (response: Res) => boolean,
+    options: RequestOptions = {},
+  ): Observable<Res> {
+    return this.bus.request(request, ResponseType, match, { scheduler: this.scheduler, ...options });
+  }
+}
+
+/** A scope's own deadline in scheduler milliseconds: relative to now for a number, absolute for a Date. */
+function ownDeadline(deadline: number | Date | undefined, scheduler: SchedulerLike): number | undefined {
+  if (deadline === undefined) return undefined;
+  return deadline instanceof Date ? deadline.getTime() : scheduler.now() + deadline;
+}
+
+/** A task must be something to subscribe to or a factory; `null`/`undefined` is a mistake. */
+function validateTask(task: unknown): void {
+  if (task === null || task === undefined) {
+    throw new TypeError(`Expected \`task\` to be an ObservableInput or a function (ctx) => ObservableInput, got ${describe(task)}`);
+  }
+}
