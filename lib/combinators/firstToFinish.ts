@@ -1,0 +1,47 @@
+import { Observable } from 'rxjs';
+import type { Task, TaskResult } from '../types.js';
+import { splitTasks } from '../internal/combinators-args.js';
+import { settleAll } from '../internal/combinators-run.js';
+
+/**
+ * Runs every task at once; the first to *finish* wins, whether it succeeds or fails: its last value
+ * is emitted and the output completes, or its error is re-thrown. All the others are unsubscribed
+ * (their `ctx.signal`s aborted) at that moment.
+ *
+ * Think asyncio-style `race` or `Promise.race`. RxJS's own `race` picks the first source to
+ * *emit* and then mirrors it; `firstToFinish` waits for the first to *finish* and gives its final
+ * value, so a task that emits progress early does not win by doing so. A winner that completed
+ * without a value errors with an {@link EmptyTaskError} naming its index.
+ *
+ * Tasks are started in input order on subscription; if one finishes synchronously, later ones are
+ * never started. At least one task is required: no tasks throws a `RangeError` at call time.
+ *
+ * ```text
+ * a:                       ----(x|)
+ * b:                       -----#
+ * c:                       ---------------y|
+ * firstToFinish(a, b, c):  ----(x|)             (b and c unsubscribed at 4 ms)
+ * d:                       --#
+ * firstToFinish(a, d):     --#                  (a unsubscribed at 2 ms)
+ * ```
+ *
+ * @example
+ * ```ts
+ * // Whichever mirror answers first; the slower requests are aborted.
+ * firstToFinish(
+ *   (ctx) => fetch('https://eu.example.com/data', { signal: ctx.signal }),
+ *   (ctx) => fetch('https://us.example.com/data', { signal: ctx.signal }),
+ * ).subscribe(use);
+ * ```
+ */
+export function firstToFinish<A extends readonly Task<unknown>[]>(...tasks: A): Observable<TaskResult<A[number]>>;
+export function firstToFinish(...args: unknown[]): Observable<unknown> {
+  const { tasks } = splitTasks(args, 'tasks', 1, false);
+  return new Observable<unknown>((subscriber) =>
+    settleAll(subscriber, tasks, (i) => i, (_i, outcome) => {
+      if (outcome.status === 'rejected') return subscriber.error(outcome.reason);
+      subscriber.next(outcome.value);
+      subscriber.complete();
+    }),
+  );
+}

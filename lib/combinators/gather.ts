@@ -1,0 +1,114 @@
+import { Observable } from 'rxjs';
+import type { Settled, Task, TaskResult } from '../types.js';
+import { booleanOption, isPlainBag, splitTasks, validateOptions, validateTask } from '../internal/combinators-args.js';
+import { settleAll } from '../internal/combinators-run.js';
+
+/** Options of {@link gather}. */
+export interface GatherOptions {
+  /**
+   * `false` (default): the first failure errors the output and cancels the other tasks.
+   * `true`: never error on a task's failure; emit a {@link Settled} per task instead.
+   */
+  readonly settle?: boolean;
+}
+
+/** The result of {@link gather}: each task's last value, per position (tuple) or per key (object). */
+export type GatherResults<A> = { -readonly [K in keyof A]: TaskResult<A[K]> };
+
+/** The result of {@link gather} with `{ settle: true }`: a {@link Settled} per position or key. */
+export type GatherSettled<A> = { -readonly [K in keyof A]: Settled<TaskResult<A[K]>> };
+
+type TaskRecord = Readonly<Record<string, Task<unknown>>>;
+type TaskList = readonly Task<unknown>[];
+
+/**
+ * Runs every task at once and emits one tuple (or object) of their last values, in input order
+ * (or under their keys), then completes: `forkJoin` with cancellation, factories and `settle`.
+ *
+ * Think `asyncio.gather` / `Promise.all`: wait for all of them, get the results in the order you
+ * asked for them, whatever order they finished in. The first failure errors the output with that
+ * very error (unwrapped) and unsubscribes every task still running, aborting its `ctx.signal`. With
+ * `{ settle: true }` nothing errors: each slot holds a {@link Settled} (`Promise.allSettled`).
+ * A task that completes without a value is a failure with an {@link EmptyTaskError} naming its
+ * index or key. No tasks: emits `[]` (or `{}`) and completes.
+ *
+ * Tasks are started in input order on subscription; factories `(ctx) => ObservableInput` are called
+ * then (a bare Promise is already running). If a task fails synchronously, later ones never start.
+ * The result is typed per position or key, like `forkJoin`.
+ *
+ * ```text
+ * a:                          ----1--2|
+ * b:                          -x|
+ * c:                          -------y|
+ * gather(a, b, c):            --------(r|)      r = [2, 'x', 'y']
+ * e:                          ---#
+ * gather(a, e):               ---#              (a unsubscribed at the error)
+ * gather(a, e, { settle: true }):
+ *                             --------(s|)      s = [{ status: 'fulfilled', value: 2 }, { status: 'rejected', reason }]
+ * ```
+ *
+ * @example
+ * ```ts
+ * gather(http.get<User>(`/users/${id}`), (ctx) => fetch(`/prefs/${id}`, { signal: ctx.signal }).then((r) => r.json()))
+ *   .subscribe(([user, prefs]) => render(user, prefs));
+ *
+ * gather({ user: user$, orders: orders$ }, { settle: true })
+ *   .subscribe(({ user, orders }) => { if (orders.status === 'rejected') showRetry(); });
+ * ```
+ */
+export function gather<R extends TaskRecord>(tasks: R, options: GatherOptions & { readonly settle: true }): Observable<GatherSettled<R>>;
+export function gather<R extends TaskRecord>(tasks: R, options?: GatherOptions & { readonly settle?: false }): Observable<GatherResults<R>>;
+export function gather<R extends TaskRecord>(tasks: R, options: GatherOptions): Observable<GatherResults<R> | GatherSettled<R>>;
+export function gather<A extends TaskList>(...tasks: A): Observable<GatherResults<A>>;
+export function gather<A extends TaskList>(
+  ...args: [...tasks: A, options: GatherOptions & { readonly settle: true }]
+): Observable<GatherSettled<A>>;
+export function gather<A extends TaskList>(
+  ...args: [...tasks: A, options: GatherOptions & { readonly settle?: false }]
+): Observable<GatherResults<A>>;
+export function gather<A extends TaskList>(
+  ...args: [...tasks: A, options: GatherOptions]
+): Observable<GatherResults<A> | GatherSettled<A>>;
+export function gather(...args: unknown[]): Observable<unknown> {
+  const first = args[0];
+  if (isPlainBag(first)) {
+    if (args.length > 2) {
+      throw new TypeError(`Expected \`gather({ ...tasks }, options?)\` to get at most 2 arguments, got ${args.length}`);
+    }
+    const keys = Object.keys(first);
+    const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
+    const settle = booleanOption(validateOptions(args[1]), 'settle');
+    return collect(tasks, settle, (i) => keys[i]!, (values) => Object.fromEntries(keys.map((key, i) => [key, values[i]])));
+  }
+  const { tasks, options } = splitTasks(args, 'tasks', 0, true);
+  return collect(tasks, booleanOption(options, 'settle'), (i) => i, (values) => values);
+}
+
+/** `.name` for identifiers, `["odd key"]` otherwise. */
+function propertyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** Runs the tasks, fills one slot per task, and emits `shape(slots)` once every slot is filled. */
+function collect(
+  tasks: readonly Task<unknown>[],
+  settle: boolean,
+  keyOf: (index: number) => number | string,
+  shape: (slots: unknown[]) => unknown,
+): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    const slots: unknown[] = new Array<unknown>(tasks.length);
+    let pending = tasks.length;
+    const emit = (): void => {
+      subscriber.next(shape(slots));
+      subscriber.complete();
+    };
+    if (pending === 0) return emit();
+    settleAll(subscriber, tasks, keyOf, (i, outcome) => {
+      if (settle) slots[i] = outcome;
+      else if (outcome.status === 'fulfilled') slots[i] = outcome.value;
+      else return subscriber.error(outcome.reason);
+      if (--pending === 0) emit();
+    });
+  });
+}
