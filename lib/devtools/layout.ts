@@ -1,0 +1,133 @@
+import { describe } from '../internal/validate.js';
+import type { TaskOutcome, TaskRecord } from './recorder.js';
+
+/** The outcomes in the order legends list them. */
+export const OUTCOMES: readonly TaskOutcome[] = ['completed', 'errored', 'cancelled'];
+
+/** What both renderers need to know about a set of records, computed once. */
+export interface Timeline {
+  /** The records in start order (ties by `id`). */
+  readonly records: readonly TaskRecord[];
+  /** The earliest start: time zero on the axis. */
+  readonly origin: number;
+  /** From the earliest start to the latest end; at least 1 so scales never divide by zero. */
+  readonly span: number;
+  /** The row of each lane that has records: lanes are numbered densely from 0 in lane order. */
+  readonly rowOf: ReadonlyMap<number, number>;
+  /** The lanes with records, in row order. */
+  readonly lanes: readonly number[];
+  readonly counts: Readonly<Record<TaskOutcome, number>>;
+  /** How many ran at once after each moment something started or ended: `[time, count]`, times ascending. */
+  readonly steps: readonly (readonly [number, number])[];
+  /** The highest count in `steps`. */
+  readonly maxConcurrent: number;
+  /** `ms` for spans under 10 s, else `s`. */
+  readonly unit: 'ms' | 's';
+}
+
+/** Checks the records a renderer was given and lays them out. */
+export function layOut(records: unknown): Timeline {
+  if (!Array.isArray(records)) {
+    throw new TypeError(`Expected \`records\` to be an array of task records (recorder.records), got ${describe(records)}`);
+  }
+  records.forEach(checkRecord);
+  const sorted = (records as TaskRecord[]).slice().sort((a, b) => a.start - b.start || a.id - b.id);
+  let origin = Infinity;
+  let last = -Infinity;
+  const counts = { completed: 0, errored: 0, cancelled: 0 };
+  const laneSet = new Set<number>();
+  for (const r of sorted) {
+    origin = Math.min(origin, r.start);
+    last = Math.max(last, r.end);
+    counts[r.outcome]++;
+    laneSet.add(r.lane);
+  }
+  if (sorted.length === 0) origin = last = 0;
+  const lanes = [...laneSet].sort((a, b) => a - b);
+  const { steps, max } = concurrency(sorted);
+  const span = Math.max(last - origin, 1);
+  return {
+    records: sorted,
+    origin,
+    span,
+    rowOf: new Map(lanes.map((lane, row) => [lane, row])),
+    lanes,
+    counts,
+    steps,
+    maxConcurrent: max,
+    unit: span >= 10_000 ? 's' : 'ms',
+  };
+}
+
+/** Running count over time: at equal times ends come before starts, so back-to-back tasks count once. */
+function concurrency(records: readonly TaskRecord[]): { steps: [number, number][]; max: number } {
+  const events: [number, number][] = [];
+  for (const r of records) events.push([r.start, 1], [r.end, -1]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const steps: [number, number][] = [];
+  let count = 0;
+  let max = 0;
+  for (let i = 0; i < events.length; i++) {
+    const [time, delta] = events[i]!;
+    count += delta;
+    if (i + 1 < events.length && events[i + 1]![0] === time) continue;
+    steps.push([time, count]);
+    max = Math.max(max, count);
+  }
+  return { steps, max };
+}
+
+function checkRecord(record: unknown, index: number): void {
+  const at = `records[${index}]`;
+  if (record === null || typeof record !== 'object') {
+    throw new TypeError(`Expected \`${at}\` to be a task record, got ${describe(record)}`);
+  }
+  const r = record as Record<string, unknown>;
+  for (const key of ['id', 'start', 'end', 'lane', 'values']) {
+    if (typeof r[key] !== 'number' || !Number.isFinite(r[key])) {
+      throw new TypeError(`Expected \`${at}.${key}\` to be a finite number, got ${describe(r[key])}`);
+    }
+  }
+  if (!Number.isInteger(r.lane) || (r.lane as number) < 0) {
+    throw new RangeError(`Expected \`${at}.lane\` to be an integer from 0 and up, got ${describe(r.lane)}`);
+  }
+  if ((r.end as number) < (r.start as number)) {
+    throw new RangeError(`Expected \`${at}.end\` to be at or after its start (${String(r.start)}), got ${describe(r.end)}`);
+  }
+  if (!OUTCOMES.includes(r.outcome as TaskOutcome)) {
+    throw new TypeError(`Expected \`${at}.outcome\` to be "completed", "errored" or "cancelled", got ${describe(r.outcome)}`);
+  }
+  if (typeof r.label !== 'string') {
+    throw new TypeError(`Expected \`${at}.label\` to be a string, got ${describe(r.label)}`);
+  }
+}
+
+/** An integer option from `min` up, or its default when `undefined`. */
+export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** The options object itself: `undefined` or an object. */
+export function optionsObject<T extends object>(options: T | undefined): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/** A time in the timeline's unit, without the unit, rounded to at most two decimals: `1.5`, `250`. */
+export function formatTime(ms: number, unit: 'ms' | 's'): string {
+  return String(Number((unit === 's' ? ms / 1000 : ms).toFixed(2)));
+}
+
+/** A counted summary: `10 tasks, at most 3 at once: 8 completed, 1 errored, 1 cancelled`. */
+export function summary(timeline: Timeline): string {
+  const n = timeline.records.length;
+  const outcomes = OUTCOMES.map((o) => `${timeline.counts[o]} ${o}`).join(', ');
+  return `${n} task${n === 1 ? '' : 's'}, at most ${timeline.maxConcurrent} at once: ${outcomes}`;
+}

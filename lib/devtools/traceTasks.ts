@@ -1,0 +1,96 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { describe } from '../internal/validate.js';
+import { Recorder, type TaskOutcome, type TaskRecorder } from './recorder.js';
+
+/** What a label function of {@link traceTasks} receives. */
+export interface TraceContext {
+  /** The recorder's sequence number for this task (its record's `id`). */
+  readonly id: number;
+  /**
+   * Which subscription of this traced source this is, from 0: `retry` and `repeat` subscribe
+   * again, so their attempts read 0, 1, 2, …
+   */
+  readonly subscription: number;
+}
+
+/** A task's label: fixed text, or made per subscription. */
+export type TraceLabel = string | ((context: TraceContext) => string);
+
+/**
+ * Records every subscription of the source as one task on a timeline: when it started, when it
+ * ended, how (`completed`, `errored` or `cancelled` by unsubscription) and in which lane.
+ *
+ * The operator is transparent: values, the error, completion and unsubscription pass through
+ * untouched and at the same moment. Each subscription gets the lowest lane of the recorder that
+ * is free when it starts, so tasks that run at once never share a lane and the number of lanes
+ * equals the most tasks that ever ran at once. Put it inside the projection of a fan-out so each
+ * inner task is one bar, or after a whole pipeline to trace its runs. A label function is called
+ * once per subscription, when it starts.
+ *
+ * ```text
+ * source:        --a--b--|          --a--#          --a--b--c--
+ * traceTasks(r): --a--b--|          --a--#          --a--b-!       (! = unsubscribed)
+ * record:        start 0, end 8,    start 0, end 5, start 0, end 7,
+ *                completed, 2 values errored        cancelled
+ * ```
+ *
+ * @param recorder Where the records go, from {@link createRecorder}.
+ * @param label The task's name on the timeline (default `task <id>`), or a function of its
+ *   {@link TraceContext}.
+ *
+ * @example
+ * ```ts
+ * const recorder = createRecorder();
+ * from(orderIds).pipe(
+ *   mergeMap((id) => fetchOrder(id).pipe(traceTasks(recorder, `order ${id}`)), 3),
+ * ).subscribe({ complete: () => writeFileSync('timeline.html', renderTimeline(recorder.records)) });
+ * ```
+ */
+export function traceTasks<T>(recorder: TaskRecorder, label?: TraceLabel): MonoTypeOperatorFunction<T> {
+  if (!(recorder instanceof Recorder)) {
+    throw new TypeError(`Expected \`recorder\` to be a recorder made by createRecorder(), got ${describe(recorder)}`);
+  }
+  if (label !== undefined && typeof label !== 'string' && typeof label !== 'function') {
+    throw new TypeError(`Expected \`label\` to be a string or a function returning one, got ${describe(label)}`);
+  }
+  return (source) => {
+    let subscriptions = 0;
+    return new Observable<T>((subscriber) => {
+      const subscription = subscriptions++;
+      // Computed before the lane is taken: a label function that throws errors this subscriber
+      // and leaves no record and no lane behind.
+      const text = typeof label === 'function' ? String(label({ id: recorder.nextTaskId, subscription })) : label;
+      const task = recorder.begin(text);
+      let values = 0;
+      let finished = false;
+      const finish = (outcome: TaskOutcome, error?: unknown): void => {
+        finished = true;
+        recorder.end(task, outcome, values, error);
+      };
+      // `subscriber.closed` before we forwarded an end means downstream let go while the source
+      // was still emitting synchronously (e.g. `take(1)` on `of(1, 2, 3)`): that is cancellation.
+      const inner = source.subscribe({
+        next: (value) => {
+          if (finished) return;
+          if (subscriber.closed) return finish('cancelled');
+          values++;
+          subscriber.next(value);
+        },
+        error: (error: unknown) => {
+          if (finished) return;
+          finish(subscriber.closed ? 'cancelled' : 'errored', error);
+          subscriber.error(error);
+        },
+        complete: () => {
+          if (finished) return;
+          finish(subscriber.closed ? 'cancelled' : 'completed');
+          subscriber.complete();
+        },
+      });
+      return () => {
+        if (!finished) finish('cancelled');
+        inner.unsubscribe();
+      };
+    });
+  };
+}
