@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
 import { Recorder, type TaskOutcome, type TaskRecorder } from './recorder.js';
 
@@ -67,29 +67,20 @@ export function traceTasks<T>(recorder: TaskRecorder, label?: TraceLabel): MonoT
         finished = true;
         recorder.end(task, outcome, values, error);
       };
-      // `subscriber.closed` before we forwarded an end means downstream let go while the source
-      // was still emitting synchronously (e.g. `take(1)` on `of(1, 2, 3)`): that is cancellation.
-      const inner = source.subscribe({
-        next: (value) => {
-          if (finished) return;
-          if (subscriber.closed) return finish('cancelled');
-          values++;
-          subscriber.next(value);
-        },
-        error: (error: unknown) => {
-          if (finished) return;
-          finish(subscriber.closed ? 'cancelled' : 'errored', error);
-          subscriber.error(error);
-        },
-        complete: () => {
-          if (finished) return;
-          finish(subscriber.closed ? 'cancelled' : 'completed');
-          subscriber.complete();
-        },
-      });
+      // `tap` runs before each notification is forwarded (so a fan-out that starts the next task
+      // on completion finds this lane free), and subscribing with `subscriber` itself chains the
+      // source to it: when downstream lets go, even a synchronous source stops at once.
+      source
+        .pipe(
+          tap({
+            next: () => void values++,
+            error: (error: unknown) => finish('errored', error),
+            complete: () => finish('completed'),
+          }),
+        )
+        .subscribe(subscriber);
       return () => {
         if (!finished) finish('cancelled');
-        inner.unsubscribe();
       };
     });
   };
