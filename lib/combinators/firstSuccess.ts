@@ -44,7 +44,7 @@ export function firstSuccess(...args: unknown[]): Observable<unknown> {
         subscriber.complete();
       } else {
         errors[i] = outcome.reason;
-        if (++failed === tasks.length) subscriber.error(new AggregateError(errors, `All ${failed} tasks failed`));
+        if (++failed === tasks.length) subscriber.error(new AggregateError(errors, failed === 1 ? 'The only task failed' : `All ${failed} tasks failed`));
       }
     });
   });
