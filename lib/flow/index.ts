@@ -1,1 +1,35 @@
-export const flow = 1;
+/**
+ * `rxjs-concurrency/flow`: a DAG runner that discovers parallelism from declared data
+ * dependencies (after the hbia "parallel & async execution" design). Kept out of the core entry
+ * point because it depends on the `yaml` package.
+ */
+export { runFlow, runFlowResult, executionStages } from './run.js';
+export { parseFlow, stringifyFlow } from './yaml.js';
+export { configureFlows, FLOW_DEFAULTS } from './settings.js';
+export { memoryFlowCache, defaultFlowCache, type MemoryFlowCache } from './cache.js';
+export { FlowDefinitionError, FlowCycleError, FlowVertexError, type FlowErrorDetails } from './errors.js';
+export type {
+  FlowSpec,
+  FlowVertexSpec,
+  FlowAtomicGroupSpec,
+  FlowEffect,
+  FlowFailurePolicy,
+  FlowSchedule,
+  FlowSettings,
+  RunFlowOptions,
+  FlowHandler,
+  FlowHandlerResult,
+  FlowContext,
+  FlowOutputs,
+  FlowResult,
+  FlowCacheStore,
+  FlowTransactionHooks,
+  FlowCompensation,
+  FlowHookResult,
+  FlowEvent,
+  FlowStartedEvent,
+  FlowCompletedEvent,
+  FlowFailedEvent,
+  FlowRolledBackEvent,
+  FlowDoneEvent,
+} from './types.js';

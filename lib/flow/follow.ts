@@ -1,0 +1,64 @@
+import { from, isObservable, type Subscription } from 'rxjs';
+import { LazyContext } from '../internal/context.js';
+import type { FlowContext } from './types.js';
+
+/** A handler's context: the vertex's name and a signal created on first read. */
+export class FlowVertexContext extends LazyContext implements FlowContext {
+  constructor(readonly vertex: string) {
+    super();
+  }
+}
+
+/** Whether `value` is something RxJS's `from` accepts and a plain record of outputs is not. */
+export function isObservableInput(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isObservable(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto === Object.prototype || proto === null) {
+    // A plain record, unless it is an interop observable or thenable written as a literal.
+    const v = value as Record<PropertyKey, unknown>;
+    return typeof v['then'] === 'function' || typeof v[Symbol.asyncIterator] === 'function' || typeof v[Symbol.iterator] === 'function';
+  }
+  return true;
+}
+
+/**
+ * Calls `call` and follows what it returns to completion: a plain value goes to `next` at once
+ * (no Observable made), anything else is subscribed with `from` and its last value (or
+ * `undefined`) goes to `next` when it completes. A throw or error goes to `fail`. Returns the
+ * subscription while the work is still running, `undefined` once it already finished.
+ */
+export function follow(call: () => unknown, next: (last: unknown) => void, fail: (error: unknown) => void): Subscription | undefined {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (error) {
+    fail(error);
+    return undefined;
+  }
+  if (!isObservableInput(result)) {
+    next(result);
+    return undefined;
+  }
+  let source;
+  try {
+    source = from(result as Parameters<typeof from>[0]);
+  } catch (error) {
+    fail(error);
+    return undefined;
+  }
+  let last: unknown = undefined;
+  let finished = false;
+  const subscription = source.subscribe({
+    next: (value) => (last = value),
+    error: (error) => {
+      finished = true;
+      fail(error);
+    },
+    complete: () => {
+      finished = true;
+      next(last);
+    },
+  });
+  return finished ? undefined : subscription;
+}
