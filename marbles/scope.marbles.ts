@@ -1,0 +1,290 @@
+import { TestScheduler } from 'rxjs/testing';
+import { concat, ignoreElements, map, mergeMap, of, tap } from 'rxjs';
+import { DeadlineError } from '../lib/errors';
+import { BusClosedError, EventBus, scope, shutdownBackground } from '../lib/index';
+
+function testScheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+class Tick {
+  constructor(readonly n: number) {}
+}
+
+describe('scope (marbles)', () => {
+  it('waits for a slow spawned task, then emits the body’s last value', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const task = cold('-----a|');
+      const body = cold('-x|');
+      const result = scope('app', (s) => {
+        s.spawn(task);
+        return body;
+      });
+      expectObservable(result).toBe('------(x|)');
+      expectSubscriptions(task.subscriptions).toBe('^-----!');
+      expectSubscriptions(body.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('emits the spawned task’s result to the body, shared (the task runs once)', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const task = cold('--a--b|');
+      const result = scope('app', (s) => {
+        const r = s.spawn(task);
+        return concat(r, r.pipe(map((v) => v.toUpperCase())));
+      });
+      expectObservable(result).toBe('------(B|)');
+      expectSubscriptions(task.subscriptions).toBe('^-----!');
+    });
+  });
+
+  it('cancels every spawned task when the body errors', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-----a|');
+      const b = cold('--------b|');
+      const body = cold('--#', undefined, new Error('body'));
+      const result = scope('app', (s) => {
+        s.spawn(a);
+        s.spawn(b);
+        return body;
+      });
+      expectObservable(result).toBe('--#', undefined, new Error('body'));
+      expectSubscriptions(a.subscriptions).toBe('^-!');
+      expectSubscriptions(b.subscriptions).toBe('^-!');
+      expectSubscriptions(body.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('a task error at 10ms cancels a 10s sibling and the body at 10ms; the scope errors with it, unwrapped', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const boom = new Error('task failed');
+      const failing = cold('10ms #', undefined, boom);
+      const sibling = cold('10s a|');
+      const body = cold('20s x|');
+      const result = scope('app', (s) => {
+        s.spawn(failing);
+        s.spawn(sibling);
+        return body;
+      });
+      expectObservable(result).toBe('10ms #', undefined, boom);
+      expectSubscriptions(failing.subscriptions).toBe('^ 9ms !');
+      expectSubscriptions(sibling.subscriptions).toBe('^ 9ms !');
+      expectSubscriptions(body.subscriptions).toBe('^ 9ms !');
+    });
+  });
+
+  it('unsubscribing cancels the body and every task', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-----a|');
+      const body = cold('--------x|');
+      const result = scope('app', (s) => {
+        s.spawn(a);
+        return body;
+      });
+      expectObservable(result, '^--!').toBe('---');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(body.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('scope.cancel() ends the body and tasks and completes the scope without a value', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-------a|');
+      const trigger = cold('---c|');
+      const result = scope('app', (s) => {
+        s.spawn(a);
+        return trigger.pipe(tap(() => s.cancel()));
+      });
+      expectObservable(result).toBe('---|');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(trigger.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('a background task outlives the scope and its failure does not fail the scope', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const bg = cold('-----a|');
+      const failingBg = cold('-#', undefined, new Error('bg'));
+      const body = cold('-x|');
+      let bgResult = of<string>();
+      let failingResult = of<string>();
+      const result = scope('app', (s) => {
+        bgResult = s.spawnBackground(bg);
+        failingResult = s.spawnBackground(failingBg);
+        return body;
+      });
+      expectObservable(result).toBe('--(x|)');
+      expectObservable(
+        of(0).pipe(mergeMap(() => concat(bgResult, failingResult.pipe(ignoreElements())))),
+      ).toBe('------(a#)', undefined, new Error('bg'));
+      expectSubscriptions(bg.subscriptions).toBe('^-----!');
+      expectSubscriptions(failingBg.subscriptions).toBe('^!');
+      expectSubscriptions(body.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('shutdownBackground() cancels running background tasks; their results complete empty', () => {
+    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const bg = cold('--------a|');
+      const shutdown = hot('---s|');
+      let bgResult = of<string>();
+      const result = scope('app', (s) => {
+        bgResult = s.spawnBackground(bg);
+        return of('x');
+      });
+      expectObservable(result).toBe('(x|)');
+      expectObservable(shutdown.pipe(tap(() => shutdownBackground()), ignoreElements())).toBe('----|');
+      expectObservable(of(0).pipe(mergeMap(() => bgResult))).toBe('---|');
+      expectSubscriptions(bg.subscriptions).toBe('^--!');
+      expectSubscriptions(shutdown.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('fails with a DeadlineError when its deadline passes, cancelling body and tasks', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('--------a|');
+      const body = cold('-------------x|');
+      const result = scope(
+        'app',
+        (s) => {
+          s.spawn(a);
+          return body;
+        },
+        { deadline: 5 },
+      );
+      expectObservable(result).toBe('-----#', undefined, new DeadlineError(5));
+      expectSubscriptions(a.subscriptions).toBe('^----!');
+      expectSubscriptions(body.subscriptions).toBe('^----!');
+    });
+  });
+
+  it('a Date deadline is compared with the scheduler’s clock; a met deadline does nothing', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const body = cold('---x|');
+      expectObservable(scope('app', () => body, { deadline: new Date(10) })).toBe('----(x|)');
+      expectSubscriptions(body.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('children inherit the nearest deadline; the child fails with DeadlineError at the parent’s deadline', () => {
+    let seen: number | undefined;
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const inner = cold('----------y|');
+      const result = scope(
+        'app',
+        (s) =>
+          s.scope('child', (c) => {
+            seen = c.deadline;
+            return inner;
+          }),
+        { deadline: 4 },
+      );
+      expectObservable(result).toBe('----#', undefined, new DeadlineError(4));
+      expectSubscriptions(inner.subscriptions).toBe('^---!');
+      // A child's own earlier deadline wins over the inherited one.
+      const early = cold('----------z|');
+      const nested = scope('app', (s) => s.scope('child', () => early, { deadline: 2 }), { deadline: 8 });
+      expectObservable(nested).toBe('--#', undefined, new DeadlineError(2));
+      expectSubscriptions(early.subscriptions).toBe('^-!');
+    });
+    expect(seen).toBe(4);
+  });
+
+  it('a task failing in a non-isolated child fails the nearest isolated scope too', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const boom = new Error('child task');
+      const failing = cold('---#', undefined, boom);
+      const parentTask = cold('----------a|');
+      const childBody = cold('--------c|');
+      const parentBody = cold('------------p|');
+      const result = scope('app', (s) => {
+        s.spawn(parentTask);
+        // The child runs detached from the parent's body (background subscription), yet its task's
+        // failure still reaches the parent's group.
+        s.scope('child', (c) => {
+          c.spawn(failing);
+          return childBody;
+        }).subscribe({ error: () => undefined });
+        return parentBody;
+      });
+      expectObservable(result).toBe('---#', undefined, boom);
+      expectSubscriptions(failing.subscriptions).toBe('^--!');
+      expectSubscriptions(parentTask.subscriptions).toBe('^--!');
+      expectSubscriptions(childBody.subscriptions).toBe('^--!');
+      expectSubscriptions(parentBody.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('closes its bus when the body ends, so a subscriber-loop task ends instead of hanging the scope', () => {
+    const seen: number[] = [];
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const ticks = cold('-a-b|', { a: new Tick(1), b: new Tick(2) });
+      const slow = cold('------s|');
+      const result = scope('app', (s) => {
+        s.spawn(s.on(Tick).pipe(tap((t) => seen.push(t.n))));
+        s.spawn(slow);
+        return ticks.pipe(tap((t) => s.send(t)));
+      });
+      expectObservable(result).toBe('-------(b|)', { b: new Tick(2) });
+      expectSubscriptions(ticks.subscriptions).toBe('^---!');
+      expectSubscriptions(slow.subscriptions).toBe('^------!');
+    });
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('a task that sends after the body ended fails with BusClosedError', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const later = cold('---t|', { t: new Tick(1) });
+      const body = cold('-|');
+      const result = scope('app', (s) => {
+        s.spawn(later.pipe(tap((t) => s.send(t))));
+        return body;
+      });
+      expectObservable(result).toBe('---#', undefined, new BusClosedError());
+      expectSubscriptions(later.subscriptions).toBe('^--!');
+      expectSubscriptions(body.subscriptions).toBe('^!');
+    });
+  });
+
+  it('each subscription runs the body afresh', () => {
+    let runs = 0;
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const body = cold('--x|');
+      const result = scope('app', () => {
+        runs++;
+        return body;
+      });
+      expectObservable(result).toBe('---(x|)');
+      expectObservable(result, '-^').toBe('----(x|)');
+      expectSubscriptions(body.subscriptions).toBe(['^--!', '-^--!']);
+      expect(runs).toBe(0); // nothing runs before the scheduler flushes
+    });
+    expect(runs).toBe(2);
+  });
+});
+
+describe('EventBus.request (marbles)', () => {
+  class Ask {
+    constructor(readonly id: number) {}
+  }
+  class Answer {
+    constructor(
+      readonly id: number,
+      readonly text: string,
+    ) {}
+  }
+
+  it('emits the first matching response and completes; times out with DeadlineError', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const bus = new EventBus();
+      const responder = cold('--a-b-c|', { a: new Answer(2, 'no'), b: new Answer(1, 'yes'), c: new Answer(1, 'late') });
+      const answers = responder.pipe(tap((a) => bus.send(a)), ignoreElements());
+      expectObservable(answers).toBe('-------|');
+      const request = bus.request(new Ask(1), Answer, (a) => a.id === 1).pipe(map((a) => a.text));
+      expectObservable(request).toBe('----(y|)', { y: 'yes' });
+      const timedOut = bus.request(new Ask(3), Answer, (a) => a.id === 3, { timeout: 3 });
+      expectObservable(timedOut).toBe('---#', undefined, new DeadlineError(3));
+      expectSubscriptions(responder.subscriptions).toBe('^------!');
+    });
+  });
+});

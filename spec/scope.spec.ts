@@ -1,0 +1,365 @@
+import { NEVER, Observable, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY } from 'rxjs';
+import { DeadlineError } from '../lib/errors';
+import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope } from '../lib/index';
+import { countAbortControllers } from './support/abort';
+
+class Config {
+  constructor(readonly url = 'default') {}
+}
+class Counter {
+  value = 0;
+}
+class NeedsArgs {
+  constructor(readonly x: number) {
+    if (x === undefined) throw new Error('x is required');
+  }
+}
+class Note {
+  constructor(readonly text: string) {}
+}
+
+/** Runs `body` in a root scope and resolves with the scope's result (or rejects with its error). */
+function run<R>(body: (s: Scope) => Observable<R> | Promise<R>, options?: Parameters<typeof scope>[2]): Promise<R> {
+  return lastValueFrom(scope('root', body, options));
+}
+
+describe('scope: result and exit', () => {
+  it('returns the body’s last value after synchronous tasks; empty body completes empty', async () => {
+    const order: string[] = [];
+    await expect(
+      run((s) => {
+        s.spawn(() => {
+          order.push('task');
+          return of(1);
+        });
+        order.push('body');
+        return of('a', 'b');
+      }),
+    ).resolves.toBe('b');
+    expect(order).toEqual(['task', 'body']);
+    await expect(lastValueFrom(scope('root', () => EMPTY).pipe(toArray()))).resolves.toEqual([]);
+  });
+
+  it('waits for promise tasks and hands their results to the body', async () => {
+    await expect(
+      run((s) => {
+        const a = s.spawn(() => Promise.resolve(2));
+        const b = s.spawn(new Promise<number>((resolve) => setTimeout(() => resolve(3), 5)));
+        return concat(a, b).pipe(toArray());
+      }),
+    ).resolves.toEqual([2, 3]);
+  });
+
+  it('does not complete before a spawned promise task settles, even when the body is done', async () => {
+    let settled = false;
+    await run((s) => {
+      s.spawn(() => new Promise<void>((resolve) => setTimeout(() => ((settled = true), resolve()), 10)));
+      return of('done');
+    });
+    expect(settled).toBe(true);
+  });
+
+  it('a task error fails the scope with that error, unwrapped (also when thrown synchronously by a factory)', async () => {
+    const boom = new Error('boom');
+    await expect(run((s) => (s.spawn(() => Promise.reject(boom)), NEVER))).rejects.toBe(boom);
+    await expect(
+      run((s) => {
+        s.spawn(() => {
+          throw boom;
+        });
+        return of(1);
+      }),
+    ).rejects.toBe(boom);
+  });
+
+  it('a body that throws fails the scope', async () => {
+    const boom = new Error('body');
+    await expect(
+      run(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+
+  it('spawn after the scope ended throws ScopeEndedError naming the path', async () => {
+    let handle: Scope | undefined;
+    await run((s) => s.scope('inner', (c) => ((handle = c), of(1))));
+    expect(() => handle!.spawn(of(1))).toThrow(ScopeEndedError);
+    expect(() => handle!.spawn(of(1))).toThrow(/root\/inner/);
+  });
+
+  it('a spawned result is shared and replays the outcome to late subscribers', async () => {
+    let starts = 0;
+    await run((s) => {
+      const r = s.spawn(
+        defer(() => {
+          starts++;
+          return of(1, 2, 3);
+        }),
+      );
+      return concat(r, r, timer(1).pipe(map(() => 0)));
+    });
+    expect(starts).toBe(1);
+  });
+});
+
+describe('scope: cancellation and AbortSignal', () => {
+  it('aborts scope.signal and every task signal when unsubscribed', async () => {
+    let scopeSignal: AbortSignal | undefined;
+    let taskSignal: AbortSignal | undefined;
+    const sub = scope('root', (s) => {
+      scopeSignal = s.signal;
+      s.spawn((ctx) => {
+        taskSignal = ctx.signal;
+        return new Promise(() => undefined);
+      });
+      return NEVER;
+    }).subscribe();
+    expect(scopeSignal!.aborted).toBe(false);
+    expect(taskSignal!.aborted).toBe(false);
+    sub.unsubscribe();
+    expect(scopeSignal!.aborted).toBe(true);
+    expect(taskSignal!.aborted).toBe(true);
+    expect((taskSignal!.reason as Error).name).toBe('AbortError');
+  });
+
+  it('scope.cancel() aborts the signal and completes the scope without a value', async () => {
+    let signal: AbortSignal | undefined;
+    const values = await lastValueFrom(
+      scope('root', (s) => {
+        signal = s.signal;
+        s.spawn(NEVER);
+        setTimeout(() => s.cancel(), 1);
+        return NEVER;
+      }).pipe(toArray()),
+    );
+    expect(values).toEqual([]);
+    expect(signal!.aborted).toBe(true);
+  });
+
+  it('a failing task aborts the signals of its siblings and of the scope', async () => {
+    const signals: AbortSignal[] = [];
+    await expect(
+      run((s) => {
+        signals.push(s.signal);
+        s.spawn((ctx) => (signals.push(ctx.signal), NEVER));
+        s.spawn(() => Promise.reject(new Error('x')));
+        return NEVER;
+      }),
+    ).rejects.toThrow('x');
+    expect(signals.map((sig) => sig.aborted)).toEqual([true, true]);
+  });
+
+  it('does not abort on normal completion and creates no AbortController unless a signal is read', async () => {
+    const counter = countAbortControllers();
+    try {
+      await run((s) => (s.spawn(of(1)), s.scope('child', () => of(2))));
+      expect(counter.created).toBe(0);
+      let signal: AbortSignal | undefined;
+      await run((s) => ((signal = s.signal), of(1)));
+      expect(counter.created).toBe(1);
+      expect(signal!.aborted).toBe(false);
+    } finally {
+      counter.restore();
+    }
+  });
+
+  it('a background task is not cancelled with its scope; shutdownBackground() cancels it', async () => {
+    let bgSignal: AbortSignal | undefined;
+    let result: Observable<unknown> | undefined;
+    await run((s) => {
+      result = s.spawnBackground((ctx) => ((bgSignal = ctx.signal), NEVER));
+      s.spawnBackground(() => Promise.reject(new Error('ignored by the scope')));
+      return of(1);
+    });
+    expect(bgSignal!.aborted).toBe(false);
+    const outcome = lastValueFrom(result!.pipe(toArray()));
+    shutdownBackground();
+    expect(bgSignal!.aborted).toBe(true);
+    await expect(outcome).resolves.toEqual([]);
+  });
+});
+
+describe('scope: state', () => {
+  it('looks state up through parent scopes by exact constructor', async () => {
+    const config = new Config('https://api');
+    const found = await run(
+      (s) => s.scope('a', (a) => a.scope('b', (b) => of(b.state(Config)))),
+      { state: [config] },
+    );
+    expect(found).toBe(config);
+  });
+
+  it('creates a missing state lazily, once, cached in the scope that asked', async () => {
+    await run((s) => {
+      const first = s.state(Counter);
+      first.value++;
+      expect(s.state(Counter)).toBe(first);
+      expect(s.state(Counter).value).toBe(1);
+      // A child finds the parent's lazily created state.
+      return s.scope('child', (c) => {
+        expect(c.state(Counter)).toBe(first);
+        return of(null);
+      });
+    });
+    // A fresh run gets a fresh default.
+    await run((s) => of(expect(s.state(Counter).value).toBe(0)));
+  });
+
+  it('a child’s state option overrides the parent’s for that child only', async () => {
+    const outer = new Config('outer');
+    const inner = new Config('inner');
+    const seen = await run(
+      (s) =>
+        concat(
+          s.scope('child', (c) => of(c.state(Config).url), { state: [inner] }),
+          of(s.state(Config).url),
+          s.scope('sibling', (c) => of(c.state(Config).url)),
+        ).pipe(toArray()),
+      { state: [outer] },
+    );
+    expect(seen).toEqual(['inner', 'outer', 'outer']);
+  });
+
+  it('a subclass instance does not stand in for its parent class', async () => {
+    class Special extends Config {}
+    await run(
+      (s) => {
+        const c = s.state(Config);
+        expect(c).not.toBeInstanceOf(Special);
+        expect(c.url).toBe('default');
+        return of(0);
+      },
+      { state: [new Special('special')] },
+    );
+  });
+
+  it('throws StateMissingError naming the type when the default constructor throws', async () => {
+    await run((s) => {
+      let caught: unknown;
+      try {
+        s.state(NeedsArgs);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StateMissingError);
+      expect((caught as StateMissingError).type).toBe(NeedsArgs);
+      expect((caught as Error).message).toMatch(/NeedsArgs.*x is required/);
+      return of(0);
+    });
+  });
+});
+
+describe('scope: names, paths, buses', () => {
+  it('name and path from the root', async () => {
+    const seen = await lastValueFrom(
+      scope('app', (app) =>
+        app.scope('import', (imp) => imp.scope('batch', (batch) => of([batch.name, batch.path, imp.path, app.path]))),
+      ),
+    );
+    expect(seen).toEqual(['batch', 'app/import/batch', 'app/import', 'app']);
+  });
+
+  it('a non-isolated child shares its parent’s bus; an isolated child has its own', async () => {
+    await run((s) => {
+      let shared: EventBus | undefined;
+      let own: EventBus | undefined;
+      const got: string[] = [];
+      s.on(Note).subscribe((n) => got.push(n.text));
+      return concat(
+        s.scope('shared', (c) => ((shared = c.bus), c.send(new Note('from shared child')), of(0))),
+        s.scope('own', (c) => ((own = c.bus), c.send(new Note('from isolated child')), of(0)), { isolated: true }),
+      ).pipe(
+        toArray(),
+        map(() => {
+          expect(shared).toBe(s.bus);
+          expect(own).not.toBe(s.bus);
+          expect(own!.isClosed).toBe(true); // closed when the isolated child ended
+          expect(got).toEqual(['from shared child']);
+        }),
+      );
+    });
+  });
+
+  it('two root scopes never see each other’s events', async () => {
+    const a: string[] = [];
+    const b: string[] = [];
+    const sync = { a: undefined as Scope | undefined, b: undefined as Scope | undefined };
+    const first = scope('a', (s) => {
+      sync.a = s;
+      s.on(Note).subscribe((n) => a.push(n.text));
+      return timer(5);
+    });
+    const second = scope('b', (s) => {
+      sync.b = s;
+      s.on(Note).subscribe((n) => b.push(n.text));
+      return timer(5);
+    });
+    const both = Promise.all([lastValueFrom(first), lastValueFrom(second)]);
+    sync.a!.send(new Note('to a'));
+    sync.b!.send(new Note('to b'));
+    await both;
+    expect(a).toEqual(['to a']);
+    expect(b).toEqual(['to b']);
+  });
+
+  it('closes its bus after the body and before waiting for tasks; subscriber loops end', async () => {
+    const got: string[] = [];
+    let busClosedWhileTaskRan = false;
+    await run((s) => {
+      s.spawn(s.on(Note).pipe(map((n) => got.push(n.text))));
+      s.spawn(() => new Promise<void>((resolve) => setTimeout(() => ((busClosedWhileTaskRan = s.bus.isClosed), resolve()), 5)));
+      s.send(new Note('one'));
+      return of(0);
+    });
+    expect(got).toEqual(['one']);
+    expect(busClosedWhileTaskRan).toBe(true);
+  });
+
+  it('request over the scope bus uses the scope’s bus', async () => {
+    class Q {
+      constructor(readonly id: number) {}
+    }
+    class A {
+      constructor(readonly id: number) {}
+    }
+    await expect(
+      run((s) => {
+        s.on(Q).subscribe((q) => s.send(new A(q.id)));
+        return s.request(new Q(7), A, (a) => a.id === 7, { timeout: 100 }).pipe(map((a) => a.id));
+      }),
+    ).resolves.toBe(7);
+  });
+
+  it('a deadline in the past fails without running the body', async () => {
+    let ran = false;
+    await expect(firstValueFrom(scope('root', () => ((ran = true), of(1)), { deadline: new Date(0) }))).rejects.toBeInstanceOf(
+      DeadlineError,
+    );
+    expect(ran).toBe(false);
+  });
+});
+
+describe('scope: bad input throws at call time', () => {
+  it('names the value and what was expected', () => {
+    expect(() => scope('x', 'body' as never)).toThrow(/`body` to be a function, got `"body"` \(string\)/);
+    expect(() => scope('', () => of(1))).toThrow(/`name` to be a non-empty string/);
+    expect(() => scope(3 as never, () => of(1))).toThrow(/`name`.*`3` \(number\)/);
+    expect(() => scope('x', () => of(1), { deadline: -5 })).toThrow(/`deadline`.*`-5` \(number\)/);
+    expect(() => scope('x', () => of(1), { deadline: NaN })).toThrow(RangeError);
+    expect(() => scope('x', () => of(1), { deadline: new Date('nope') })).toThrow(/valid Date/);
+    expect(() => scope('x', () => of(1), { deadline: '5' as never })).toThrow(/`deadline`.*"5"/);
+    expect(() => scope('x', () => of(1), { isolated: 'yes' as never })).toThrow(/`isolated` to be a boolean/);
+    expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`state` to be an array/);
+    expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/every item of `state`.*`1` \(number\)/);
+  });
+
+  it('state(Type), spawn(task) and nested scopes check their arguments', async () => {
+    await run((s) => {
+      expect(() => s.state('Config' as never)).toThrow(/`Type` to be a class.*"Config"/);
+      expect(() => s.spawn(undefined as never)).toThrow(/`task`.*`undefined`/);
+      expect(() => s.scope('child', 1 as never)).toThrow(/`body` to be a function/);
+      return of(0);
+    });
+  });
+});
