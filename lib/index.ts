@@ -22,4 +22,9 @@ export { EmptyTaskError, DeadlineError } from './errors.js';
 
 // ── Scopes and the event bus (issue 6) ──────────────────────────────────────────────────────
 // region:scopes
+export { scope, shutdownBackground } from './scope/scope.js';
+export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
+export { EventBus } from './scope/bus.js';
+export type { ClassOf, RequestOptions } from './scope/bus.js';
+export { BusClosedError, StateMissingError, ScopeEndedError } from './scope/errors.js';
 // endregion:scopes
