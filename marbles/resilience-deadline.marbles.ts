@@ -1,0 +1,158 @@
+import { TestScheduler } from 'rxjs/testing';
+import { DeadlineError } from '../lib/errors';
+import { failAfter } from '../lib/resilience/failAfter';
+import { failAt } from '../lib/resilience/failAt';
+import { moveOnAfter } from '../lib/resilience/moveOnAfter';
+import { moveOnAt } from '../lib/resilience/moveOnAt';
+
+const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+describe('failAfter / failAt (marbles)', () => {
+  it('failAfter(0): DeadlineError on the next tick, after what the source emits synchronously', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('a--b|');
+      expectObservable(source.pipe(failAfter(0))).toBe('(a#)', { a: 'a' }, new DeadlineError(0));
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+  });
+
+  it('failAfter(5): the source is unsubscribed when the deadline trips', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a---b|');
+      expectObservable(source.pipe(failAfter(5))).toBe('--a--#', undefined, new DeadlineError(5));
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+    });
+  });
+
+  it('failAfter: the deadline counts from subscription', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a---b|');
+      expectObservable(source.pipe(failAfter(5)), '10ms ^').toBe('10ms --a--#', undefined, new DeadlineError(15));
+      expectSubscriptions(source.subscriptions).toBe('10ms ^----!');
+    });
+  });
+
+  it('failAfter: a source that completes in time is untouched', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a-|');
+      expectObservable(source.pipe(failAfter(10))).toBe('--a-|');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('failAfter: an error of the source before the deadline passes through', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, new Error('own'));
+      expectObservable(source.pipe(failAfter(10))).toBe('--#', undefined, new Error('own'));
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('failAfter(null): no deadline', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a 100ms b|');
+      expectObservable(source.pipe(failAfter(null))).toBe('--a 100ms b|');
+      expectSubscriptions(source.subscriptions).toBe('^ 103ms !');
+    });
+  });
+
+  it('failAt(date): errors at the absolute moment', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--a---b|');
+      expectObservable(source.pipe(failAt(new Date(5))), '2ms ^').toBe('2ms --a#', undefined, new DeadlineError(5));
+      expectSubscriptions(source.subscriptions).toBe('2ms ^--!');
+    });
+  });
+
+  it('failAt: a deadline already past trips on the next tick', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('a--b|');
+      expectObservable(source.pipe(failAt(5)), '20ms ^').toBe('20ms (a#)', undefined, new DeadlineError(5));
+      expectSubscriptions(source.subscriptions).toBe('20ms (^!)');
+    });
+  });
+
+  it('failAt(null): no deadline', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-----a|');
+      expectObservable(source.pipe(failAt(null))).toBe('-----a|');
+      expectSubscriptions(source.subscriptions).toBe('^-----!');
+    });
+  });
+});
+
+describe('moveOnAfter / moveOnAt (marbles)', () => {
+  it('moveOnAfter on a never-ending source completes at the deadline and unsubscribes the source', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-d-e-f-');
+      expectObservable(source.pipe(moveOnAfter(6))).toBe('-a-b-c|');
+      expectSubscriptions(source.subscriptions).toBe('^-----!');
+    });
+  });
+
+  it('moveOnAfter(0) completes on the next tick', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-');
+      expectObservable(source.pipe(moveOnAfter(0))).toBe('|');
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+  });
+
+  it('moveOnAfter(null): no deadline', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a 50ms b-');
+      expectObservable(source.pipe(moveOnAfter(null)), '^ 100ms !').toBe('-a 50ms b-');
+      expectSubscriptions(source.subscriptions).toBe('^ 100ms !');
+    });
+  });
+
+  it('moveOnAt(date) completes at the absolute moment', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-');
+      expectObservable(source.pipe(moveOnAt(new Date(4)))).toBe('-a-b|');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('moveOnAt: a deadline already past completes on the next tick', () => {
+    scheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('-a--b-c-');
+      expectObservable(source.pipe(moveOnAt(1)), '3ms ^').toBe('3ms |');
+      expectSubscriptions(source.subscriptions).toBe('3ms (^!)');
+    });
+  });
+
+  it('moveOnAt(null): no deadline', () => {
+    scheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('-a-b-c-|');
+      expectObservable(source.pipe(moveOnAt(null))).toBe('-a-b-c-|');
+      expectSubscriptions(source.subscriptions).toBe('^------!');
+    });
+  });
+});
+
+describe('nested deadlines', () => {
+  it('failAfter inside moveOnAfter: the inner error wins when it is earlier', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a--b--c--');
+      expectObservable(source.pipe(failAfter(3), moveOnAfter(5))).toBe('-a-#', undefined, new DeadlineError(3));
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('failAfter inside moveOnAfter: the outer completion wins when it is earlier', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a--b--c--');
+      expectObservable(source.pipe(failAfter(5), moveOnAfter(3))).toBe('-a-|');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('moveOnAfter inside failAfter: an inner move-on completes cleanly before the outer deadline', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-d-');
+      expectObservable(source.pipe(moveOnAfter(4), failAfter(6))).toBe('-a-b|');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+});

@@ -1,0 +1,116 @@
+import { merge, mergeMap, type ColdObservable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
+import { withCapacity } from '../lib/resilience/withCapacity';
+
+const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+describe('withCapacity (marbles)', () => {
+  it('limit 3 over 10 streams: never more than 3 subscribed, entry in FIFO order', () => {
+    const seen: string[] = [];
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(3);
+      // Different lengths, so tokens free up at different moments; stream i is subscribed at frame i.
+      const lengths = [5, 2, 7, 3, 1, 4, 2, 6, 3, 1];
+      const sources = lengths.map((n, i) => cold(`${'-'.repeat(n - 1)}${String.fromCharCode(97 + i)}|`));
+      const out = merge(...sources.map((s, i) => cold(`${'-'.repeat(i)}x|`).pipe(mergeMap(() => s.pipe(withCapacity(limiter))))));
+      // Hand-simulated FIFO: a token goes to the oldest waiter the moment one is released.
+      //   a 0-5, b 1-3, c 2-9 (tokens full); d waits from 3, enters at 3 (b done) → 3-6
+      //   e waits from 4, enters at 5 (a done) → 5-6; f waits from 5, enters at 6 (d, e done) → 6-10
+      //   g enters at 6 → 6-8; h waits from 7, enters at 8 (g done) → 8-14
+      //   i waits from 8, enters at 9 (c done) → 9-12; j waits from 9, enters at 10 (f done) → 10-11
+      const starts = [0, 1, 2, 3, 5, 6, 6, 8, 9, 10];
+      const subs = starts.map((s, i) => `${s}ms ^ ${lengths[i]! - 1}ms !`);
+      // Output frames (d and e emit at the same frame 5, which a marble string cannot draw with g at 7).
+      out.subscribe((v) => seen.push(`${ts.now()}:${v}`));
+      sources.forEach((s, i) => expectSubscriptions(s.subscriptions).toBe(subs[i]!));
+    });
+    expect(seen).toEqual(['2:b', '4:a', '5:d', '5:e', '7:g', '8:c', '9:f', '10:j', '11:i', '13:h']);
+  });
+
+  it('an unsubscribed waiter never runs, and the next one takes its place', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('----a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('----a|');
+      expectObservable(b.pipe(withCapacity(limiter)), '^-!').toBe('');
+      expectObservable(c.pipe(withCapacity(limiter))).toBe('-----c|');
+      expectSubscriptions(a.subscriptions).toBe('^----!');
+      expectSubscriptions(b.subscriptions).toBe([]);
+      expectSubscriptions(c.subscriptions).toBe('-----^!');
+    });
+  });
+
+  it('unsubscribing a holder frees its token for the next waiter', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('-a-a-a-a-a');
+      const b = cold('b|');
+      expectObservable(a.pipe(withCapacity(limiter)), '^--!').toBe('-a-');
+      expectObservable(b.pipe(withCapacity(limiter))).toBe('---b|');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(b.subscriptions).toBe('---^!');
+    });
+  });
+
+  it('an error of the source passes through and frees the token', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('--#');
+      const b = cold('-b|');
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('--#');
+      expectObservable(b.pipe(withCapacity(limiter))).toBe('---b|');
+      expectSubscriptions(a.subscriptions).toBe('^-!');
+      expectSubscriptions(b.subscriptions).toBe('--^-!');
+    });
+  });
+
+  it('two independent pipelines sharing one limiter never exceed it together', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(2);
+      const jobs: Record<string, ColdObservable<string>> = {
+        a: cold('---a|'),
+        b: cold('---b|'),
+        c: cold('---c|'),
+        x: cold('---x|'),
+        y: cold('---y|'),
+      };
+      // Each pipeline alone would run its items all at once (mergeMap without a limit).
+      const left = hot('a-b-c|');
+      const right = hot('-x-y|');
+      const leftOut = left.pipe(mergeMap((v) => jobs[v]!.pipe(withCapacity(limiter))));
+      const rightOut = right.pipe(mergeMap((v) => jobs[v]!.pipe(withCapacity(limiter))));
+      // Entry order: a@0, x@1, b waits@2, y waits@3, c waits@4; a done@4 → b; x done@5 → y; b done@8 → c.
+      expectObservable(leftOut).toBe('---a---b---c|');
+      expectObservable(rightOut).toBe('----x---y|');
+      expectSubscriptions(left.subscriptions).toBe('^----!');
+      expectSubscriptions(right.subscriptions).toBe('^---!');
+      expectSubscriptions(jobs['a']!.subscriptions).toBe('^---!');
+      expectSubscriptions(jobs['x']!.subscriptions).toBe('-^---!');
+      expectSubscriptions(jobs['b']!.subscriptions).toBe('----^---!');
+      expectSubscriptions(jobs['y']!.subscriptions).toBe('-----^---!');
+      expectSubscriptions(jobs['c']!.subscriptions).toBe('--------^---!');
+    });
+  });
+
+  it('state$ reports total, borrowed and waiting as they change', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('--|');
+      const b = cold('--|');
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('--|');
+      expectObservable(b.pipe(withCapacity(limiter)), '-^').toBe('----|');
+      expectObservable(limiter.state$, '^ 10ms !').toBe('abc-d', {
+        a: { total: 1, borrowed: 1, waiting: 0 },
+        b: { total: 1, borrowed: 1, waiting: 1 },
+        c: { total: 1, borrowed: 1, waiting: 0 },
+        d: { total: 1, borrowed: 0, waiting: 0 },
+      });
+      expectSubscriptions(a.subscriptions).toBe('^-!');
+      expectSubscriptions(b.subscriptions).toBe('--^-!');
+    });
+  });
+});
