@@ -274,3 +274,197 @@ describe('traceTasks lanes (property)', () => {
     );
   });
 });
+
+/** The bars of a rendered timeline: `<rect class="bar …" data-id x y width height><title>…</title></rect>`. */
+function bars(html: string): { outcome: string; id: number; x: number; y: number; width: number; title: string }[] {
+  const found = [
+    ...html.matchAll(/<rect class="bar (\w+)" data-id="(\d+)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+"><title>([^<]*)<\/title><\/rect>/g),
+  ];
+  return found.map((m) => ({ outcome: m[1]!, id: Number(m[2]), x: Number(m[3]), y: Number(m[4]), width: Number(m[5]), title: m[6]! }));
+}
+
+/** Records made by hand: `[start, end, outcome?]`, each in its own lane unless given one. */
+function made(spans: [number, number, TaskRecord['outcome']?, number?][]): TaskRecord[] {
+  return spans.map(([start, end, outcome = 'completed', lane], id) => ({ id, label: `t${id}`, lane: lane ?? id, start, end, outcome, values: 0 }));
+}
+
+describe('renderTimeline', () => {
+  const { records } = knownRun();
+  const html = renderTimeline(records);
+
+  it('draws one bar per task, x and width proportional to start and duration, classed by outcome', () => {
+    const drawn = bars(html);
+    expect(drawn).toHaveLength(records.length);
+    const first = drawn.find((b) => b.id === 0)!;
+    const perMs = first.width / (records[0]!.end - records[0]!.start);
+    for (const r of records) {
+      const bar = drawn.find((b) => b.id === r.id)!;
+      expect(bar.outcome).toBe(r.outcome);
+      expect(bar.x - first.x).toBeCloseTo((r.start - records[0]!.start) * perMs, 1);
+      expect(bar.width).toBeCloseTo((r.end - r.start) * perMs, 1);
+    }
+    expect(drawn.filter((b) => b.outcome === 'errored').map((b) => b.id)).toEqual([4]);
+    expect(drawn.filter((b) => b.outcome === 'cancelled').map((b) => b.id)).toEqual([6]);
+  });
+
+  it('puts the bars of one lane on one row and different lanes on different rows', () => {
+    const drawn = bars(html);
+    const rowOf = new Map<number, number>();
+    for (const r of records) rowOf.set(r.lane, drawn.find((b) => b.id === r.id)!.y);
+    for (const r of records) expect(drawn.find((b) => b.id === r.id)!.y).toBe(rowOf.get(r.lane));
+    expect(new Set(rowOf.values()).size).toBe(3);
+  });
+
+  it('gives each bar a hover title with label, outcome, times and the error', () => {
+    const titles = bars(html).map((b) => b.title);
+    expect(titles[0]).toBe('order 0\ncompleted after 4 ms: 0 ms → 4 ms\nlane 0, 1 value');
+    expect(titles.find((t) => t.startsWith('order 4'))).toBe('order 4\nerrored after 5 ms: 4 ms → 9 ms\nlane 0, 0 values\nError: boom');
+  });
+
+  it('has a time axis with units, a concurrency line, CSS per outcome and a summary', () => {
+    expect(html).toMatch(/time since the first start \(ms\)/);
+    const points = /<polyline class="concurrency" points="([^"]+)"/.exec(html)?.[1]?.split(' ') ?? [];
+    expect(points.length).toBeGreaterThan(10);
+    for (const o of ['completed', 'errored', 'cancelled']) expect(html).toMatch(new RegExp(`\\.bar\\.${o}\\{fill:#[0-9a-f]{6}\\}`));
+    expect(html).toContain('10 tasks, at most 3 at once: 8 completed, 1 errored, 1 cancelled');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+  });
+
+  it('draws the concurrency line as steps of how many ran at once', () => {
+    const points = /<polyline class="concurrency" points="([^"]+)"/.exec(html)![1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+    const zero = points[0]![1];
+    const three = Math.min(...points.map((p) => p[1]));
+    const count = (y: number): number => Math.round(((zero - y) / (zero - three)) * 3);
+    // Corners where the count changes: up to 3 at 0, down to 1 at 12 (only task 6 left), 0 at 14.
+    const end = (id: number): number => {
+      const bar = bars(html).find((b) => b.id === id)!;
+      return Math.round((bar.x + bar.width) * 100) / 100;
+    };
+    const x0 = bars(html).find((b) => b.id === 0)!.x;
+    const changes = points.filter((p, i) => i > 0 && count(p[1]) !== count(points[i - 1]![1])).map(([x, y]) => [x, count(y)]);
+    expect(changes).toEqual([[x0, 3], [end(8), 1], [end(6), 0]]);
+  });
+
+  it('loads nothing from outside: no scripts, links, imports or URLs besides the SVG namespace', () => {
+    expect(html).not.toMatch(/<script|<link|@import|url\(|src=|href=/i);
+    expect(html.match(/https?:\/\/[^"]*/g)).toEqual(['http://www.w3.org/2000/svg']);
+  });
+
+  it('escapes labels, errors and the title', () => {
+    const evil = '<img src=x onerror="alert(1)">&\'';
+    const page = renderTimeline([{ ...made([[0, 5, 'errored']])[0]!, label: evil, error: `Error: ${evil}` }], { title: `<b>${evil}</b>` });
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('<b>');
+    expect(page).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;');
+    expect(bars(page)).toHaveLength(1);
+  });
+
+  it('stays readable at 1,000 tasks: rows only for lanes, a bounded size, no overlapping bars in a row', () => {
+    const testScheduler = scheduler();
+    let many: readonly TaskRecord[] = [];
+    testScheduler.run(({ cold }) => {
+      const recorder = createRecorder();
+      from(Array.from({ length: 1000 }, (_, i) => i))
+        .pipe(mergeMap((i) => cold(`${'-'.repeat(1 + ((i * 7) % 13))}|`).pipe(traceTasks(recorder)), 8))
+        .subscribe();
+      testScheduler.flush();
+      many = recorder.records;
+    });
+    const page = renderTimeline(many);
+    const drawn = bars(page);
+    expect(drawn).toHaveLength(1000);
+    expect(page.length).toBeLessThan(300_000);
+    const rows = new Map<number, { x: number; width: number }[]>();
+    for (const b of drawn) rows.set(b.y, [...(rows.get(b.y) ?? []), b]);
+    expect(rows.size).toBe(8);
+    for (const row of rows.values()) {
+      row.sort((a, b) => a.x - b.x);
+      for (let i = 1; i < row.length; i++) expect(row[i - 1]!.x + row[i - 1]!.width).toBeLessThanOrEqual(row[i]!.x + 0.02);
+    }
+    const height = Number(/<svg xmlns="[^"]+" width="\d+" height="(\d+)"/.exec(page)![1]);
+    expect(height).toBeLessThan(1000);
+  });
+
+  it('scales rows down as lanes multiply, and uses seconds for long spans', () => {
+    const wide = renderTimeline(made(Array.from({ length: 400 }, (_, i) => [i * 100, i * 100 + 20_000] as [number, number])));
+    const ys = [...new Set(bars(wide).map((b) => b.y))];
+    expect(ys).toHaveLength(400);
+    expect(ys[1]! - ys[0]!).toBe(3);
+    expect(wide).toMatch(/time since the first start \(s\)/);
+  });
+
+  it('keeps instant tasks visible and renders an empty run', () => {
+    expect(bars(renderTimeline(made([[0, 0], [0, 10]])))[0]!.width).toBe(1);
+    const empty = renderTimeline([]);
+    expect(empty).toContain('No tasks recorded.');
+    expect(bars(empty)).toEqual([]);
+  });
+
+  it('validates records and options when called', () => {
+    expect(() => renderTimeline('nope' as never)).toThrow(new TypeError('Expected `records` to be an array of task records (recorder.records), got `"nope"` (string)'));
+    expect(() => renderTimeline([{ ...made([[0, 1]])[0]!, outcome: 'lost' as never }])).toThrow(
+      /`records\[0\]\.outcome` to be "completed", "errored" or "cancelled", got `"lost"` \(string\)/,
+    );
+    expect(() => renderTimeline(made([[5, 1]]))).toThrow(/`records\[0\]\.end` to be at or after its start \(5\), got `1` \(number\)/);
+    expect(() => renderTimeline([], { width: 10 })).toThrow(new RangeError('Expected `options.width` to be an integer from 400 to 20000, got `10` (number)'));
+    expect(() => renderTimeline([], { title: 3 as never })).toThrow(/`options.title` to be a string, got `3` \(number\)/);
+    expect(() => renderTimeline([], 'x' as never)).toThrow(/`options` to be an object/);
+  });
+});
+
+describe('renderTimelineText', () => {
+  it('draws a small run as a fixed ASCII Gantt chart', () => {
+    // limit 2: a (5, completes), b (2, completes), c (5, errors) after b, d (never ends) after a,
+    // cancelled when the run is unsubscribed at 20.
+    const testScheduler = scheduler();
+    let text = '';
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const recorder = createRecorder();
+      const tasks = [cold('-----|'), cold('--|'), cold('-----#'), cold('-')];
+      const run = from(tasks).pipe(mergeMap((t) => t.pipe(traceTasks(recorder), catchError(() => EMPTY)), 2));
+      expectObservable(run, '^-------------------!').toBe('');
+      ['^----!', '^-!', '--^----!', '-----^--------------!'].forEach((marble, i) => expectSubscriptions(tasks[i]!.subscriptions).toBe(marble));
+      testScheduler.flush();
+      text = renderTimelineText(recorder.records, { width: 20 });
+    });
+    expect(text).toBe(
+      [
+        '4 tasks, at most 2 at once: 2 completed, 1 errored, 1 cancelled',
+        'lane 0 |=====---------------|',
+        'lane 1 |==xxxxx             |',
+        '       +----------+---------+',
+        '       0          10        20 ms',
+        '       = completed  x errored  - cancelled',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives every task at least one column, the later one winning a shared column', () => {
+    const text = renderTimelineText(made([[0, 0, 'errored', 0], [0, 10, 'completed', 0], [10, 100, 'cancelled', 1]]), { width: 10 });
+    expect(text.split('\n').slice(1, 3)).toEqual(['lane 0 |=         |', 'lane 1 | ---------|']);
+  });
+
+  it('uses seconds for long spans and dense rows for sparse lanes', () => {
+    const text = renderTimelineText(made([[0, 30_000, 'completed', 3], [0, 15_000, 'completed', 12]]), { width: 10 });
+    expect(text).toBe(
+      [
+        '2 tasks, at most 2 at once: 2 completed, 0 errored, 0 cancelled',
+        'lane 3  |==========|',
+        'lane 12 |=====     |',
+        '        +-----+----+',
+        '        0     15   30 s',
+        '        = completed  x errored  - cancelled',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says so when there is nothing to draw, and validates its arguments', () => {
+    expect(renderTimelineText([])).toBe('no tasks recorded\n');
+    expect(() => renderTimelineText([], { width: 5 })).toThrow(new RangeError('Expected `options.width` to be an integer from 10 to 1000, got `5` (number)'));
+    expect(() => renderTimelineText([], { width: 12.5 })).toThrow(RangeError);
+    expect(() => renderTimelineText(null as never)).toThrow(/`records` to be an array/);
+    expect(() => renderTimelineText([{ id: 0 }] as never)).toThrow(/`records\[0\]\.start` to be a finite number, got `undefined`/);
+  });
+});
