@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { concat, ignoreElements, map, mergeMap, of, tap } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
-import { BusClosedError, EventBus, scope, shutdownBackground } from '../lib/index';
+import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from '../lib/index';
 
 function testScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -212,6 +212,21 @@ describe('scope (marbles)', () => {
       expectSubscriptions(parentTask.subscriptions).toBe('^--!');
       expectSubscriptions(childBody.subscriptions).toBe('^--!');
       expectSubscriptions(parentBody.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('a task spawned in a non-isolated child belongs to the isolated group: the group waits for it and cancels it', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const childTask = cold('------a|');
+      const parentBody = cold('--p|');
+      const detachedChild = (s: Scope) =>
+        s.scope('child', (c) => (c.spawn(childTask), of('c'))).subscribe({ error: () => undefined });
+      const waits = scope('app', (s) => (detachedChild(s), parentBody));
+      expectObservable(waits).toBe('-------(p|)');
+      const cancelled = scope('app', (s) => (detachedChild(s), parentBody));
+      expectObservable(cancelled, '^---!').toBe('----');
+      expectSubscriptions(childTask.subscriptions).toBe(['^------!', '^---!']);
+      expectSubscriptions(parentBody.subscriptions).toBe(['^--!', '^--!']);
     });
   });
 

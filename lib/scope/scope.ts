@@ -380,16 +380,25 @@ class ScopeRun<R> implements Scope {
 
   spawn<T>(task: Task<T>): Observable<T> {
     if (this.ended) throw new ScopeEndedError(this.path);
+    if (this.group.ended) throw new ScopeEndedError(this.group.path);
     validateTask(task);
+    // The task belongs to this scope (which waits for it and cancels it when it ends) and, when
+    // this scope is not isolated, also to the nearest isolated scope's group, which waits for it,
+    // cancels it with the group, and fails as a whole when it fails.
+    const group = this.group;
     const shared = new SharedTask<T>((settled, failed, error) => {
       this.tasks.delete(settled as SharedTask<unknown>);
-      if (!failed) this.completeIfDone();
-      else {
+      group.tasks.delete(settled as SharedTask<unknown>);
+      if (failed) {
         this.fail(error);
-        if (this.group !== this) this.group.fail(error);
+        group.fail(error);
+      } else {
+        this.completeIfDone();
+        group.completeIfDone();
       }
     });
     this.tasks.add(shared as SharedTask<unknown>);
+    group.tasks.add(shared as SharedTask<unknown>);
     shared.start(task);
     return shared.result.asObservable();
   }
