@@ -430,8 +430,8 @@ describe('renderTimelineText', () => {
     expect(text).toBe(
       [
         '4 tasks, at most 2 at once: 2 completed, 1 errored, 1 cancelled',
-        'lane 0 |=====---------------|',
-        'lane 1 |==xxxxx             |',
+        'lane 0 |[====[--------------|',
+        'lane 1 |[=[xxxx             |',
         '       +----------+---------+',
         '       0          10        20 ms',
         '       = completed  x errored  - cancelled',
@@ -442,7 +442,7 @@ describe('renderTimelineText', () => {
 
   it('gives every task at least one column, the later one winning a shared column', () => {
     const text = renderTimelineText(made([[0, 0, 'errored', 0], [0, 10, 'completed', 0], [10, 100, 'cancelled', 1]]), { width: 10 });
-    expect(text.split('\n').slice(1, 3)).toEqual(['lane 0 |=         |', 'lane 1 | ---------|']);
+    expect(text.split('\n').slice(1, 3)).toEqual(['lane 0 |=         |', 'lane 1 | [--------|']);
   });
 
   it('uses seconds for long spans and dense rows for sparse lanes', () => {
@@ -450,8 +450,8 @@ describe('renderTimelineText', () => {
     expect(text).toBe(
       [
         '2 tasks, at most 2 at once: 2 completed, 0 errored, 0 cancelled',
-        'lane 3  |==========|',
-        'lane 12 |=====     |',
+        'lane 3  |[=========|',
+        'lane 12 |[====     |',
         '        +-----+----+',
         '        0     15   30 s',
         '        = completed  x errored  - cancelled',

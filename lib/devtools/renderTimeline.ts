@@ -29,6 +29,7 @@ p{margin:0 0 8px}
 .key.completed{background:#2a9d8f}.bar.completed{fill:#2a9d8f}
 .key.errored{background:#d62828}.bar.errored{fill:#d62828}
 .key.cancelled{background:#a8b0b8}.bar.cancelled{fill:#a8b0b8}
+.bar{stroke:#fff;stroke-width:.5}
 .bar:hover{stroke:#1f2328;stroke-width:1}
 svg{display:block}
 svg text{font-size:11px;fill:#57606a}

@@ -14,7 +14,8 @@ const FILL: Readonly<Record<TaskOutcome, string>> = { completed: '=', errored: '
  * Draws task records as an ASCII Gantt chart, for terminals, logs and test failure messages.
  *
  * One line per lane; each task fills the columns its time covers (at least one) with `=` when it
- * completed, `x` when it errored and `-` when it was cancelled; a later task drawn in a shared
+ * completed, `x` when it errored and `-` when it was cancelled, and a bar of two columns or more
+ * starts with `[`, so tasks that run back to back stay apart; a later task drawn in a shared
  * column wins. Under the lanes an axis marks the start, middle and end, in milliseconds (seconds
  * from 10 s up) since the earliest start. The first line counts the tasks and outcomes. Lines end
  * in `\n`; nothing depends on the clock or the platform, so outputs can be compared verbatim.
@@ -26,10 +27,10 @@ const FILL: Readonly<Record<TaskOutcome, string>> = { completed: '=', errored: '
  * ```ts
  * console.log(renderTimelineText(recorder.records, { width: 20 }));
  * // 4 tasks, at most 2 at once: 2 completed, 1 errored, 1 cancelled
- * // lane 0 |=====xxxxx----------|
- * // lane 1 |  =====             |
- * //        +---------+---------+
- * //        0         10        20 ms
+ * // lane 0 |[====[--------------|
+ * // lane 1 |[=[xxxx             |
+ * //        +----------+---------+
+ * //        0          10        20 ms
  * //        = completed  x errored  - cancelled
  * ```
  */
@@ -45,6 +46,8 @@ export function renderTimelineText(records: readonly TaskRecord[], options?: Tim
     const from = Math.min(width - 1, Math.floor(((r.start - origin) * width) / span));
     const to = Math.max(from + 1, Math.min(width, Math.ceil(((r.end - origin) * width) / span)));
     row.fill(FILL[r.outcome], from, to);
+    // Mark where a bar of two columns or more starts, so back-to-back tasks stay apart.
+    if (to - from > 1) row[from] = '[';
   }
   const names = timeline.lanes.map((lane) => `lane ${lane}`);
   const indent = Math.max(...names.map((n) => n.length)) + 1;
