@@ -42,7 +42,7 @@ expectType<ValueOf<typeof os>>(null!)<{ a: Settled<number>; b: Settled<string> }
 // @ts-expect-error a key's type is kept
 const wrongKey: Observable<{ a: string; b: string }> = gather({ a: num, b: str });
 // @ts-expect-error every value must be a task
-gather({ a: num, b: 42 });
+const notATask = () => gather({ a: num, b: 42 });
 
 // streamConcurrently: the union of the sources' types.
 const u = streamConcurrently(num, str, bool);
@@ -60,10 +60,12 @@ expectType<ValueOf<typeof ftf>>(null!)<number | string>(true);
 const fs = firstSuccess(num, bool);
 expectType<ValueOf<typeof fs>>(null!)<number | boolean>(true);
 // @ts-expect-error firstToFinish takes no options
-firstToFinish(num, { settle: true });
+const withOptions = () => firstToFinish(num, { settle: true });
 
 describe('combinator types', () => {
   it('are checked by tsc (this file compiles only if every type assertion holds)', () => {
     expect([swapped, notSettled, wrongKey, onlyNumbers].every((x) => typeof x.subscribe === 'function')).toBe(true);
+    expect(notATask).toThrow(TypeError);
+    expect(withOptions).toThrow(TypeError);
   });
 });
