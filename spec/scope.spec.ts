@@ -351,7 +351,7 @@ describe('scope: bad input throws at call time', () => {
     expect(() => scope('x', () => of(1), { deadline: '5' as never })).toThrow(/`deadline`.*"5"/);
     expect(() => scope('x', () => of(1), { isolated: 'yes' as never })).toThrow(/`isolated` to be a boolean/);
     expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`state` to be an array/);
-    expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/every item of `state`.*`1` \(number\)/);
+    expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/`state\[0\]` to be an object.*`1` \(number\)/);
   });
 
   it('state(Type), spawn(task) and nested scopes check their arguments', async () => {

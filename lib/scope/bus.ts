@@ -86,9 +86,7 @@ export class EventBus {
    */
   send(event: object): void {
     if (this.closed) throw new BusClosedError();
-    if (typeof event !== 'object' || event === null) {
-      throw new TypeError(`Expected \`event\` to be an object (an instance of an event class), got ${describe(event)}`);
-    }
+    validateObject('event', event);
     const channel = this.channels.get(event.constructor);
     if (channel === undefined) return;
     const subscribers = channel.subscribers;
@@ -185,9 +183,7 @@ export class EventBus {
     match: (response: Res) => boolean,
     options: RequestOptions = {},
   ): Observable<Res> {
-    if (typeof request !== 'object' || request === null) {
-      throw new TypeError(`Expected \`request\` to be an object (an instance of an event class), got ${describe(request)}`);
-    }
+    validateObject('request', request);
     validateClass('ResponseType', ResponseType);
     validateFunction('match', match);
     const timeout = options.timeout === undefined ? undefined : validateNonNegative('timeout', options.timeout);
@@ -258,6 +254,13 @@ export class EventBus {
   /** How many event types have an entry in the registry (only types with subscribers do). */
   get typeCount(): number {
     return this.channels.size;
+  }
+}
+
+/** An object (an event or a state object): not a primitive, not `null`. */
+export function validateObject(name: string, value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`Expected \`${name}\` to be an object (an instance of a class), got ${describe(value)}`);
   }
 }
 

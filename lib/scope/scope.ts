@@ -13,7 +13,7 @@ import { LazyContext } from '../internal/context.js';
 import { taskToObservable } from '../internal/task.js';
 import { describe, validateBoolean, validateFunction, validateNonNegative } from '../internal/validate.js';
 import type { Task } from '../types.js';
-import { EventBus, validateClass, type ClassOf, type RequestOptions } from './bus.js';
+import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
 /** Options of {@link scope} and `parent.scope(…)`. */
@@ -42,7 +42,20 @@ export interface ScopeOptions {
 export type ScopeBody<R> = (scope: Scope) => ObservableInput<R>;
 
 /**
- * The handle a scope body receives. It lives for one subscription of the scope's Observable.
+ * The handle a scope body receives. It lives for one subscription of the scope's Observable:
+ * spawn tasks into it, read its state, talk on its bus, open child scopes, or cancel it.
+ *
+ * @example
+ * ```ts
+ * scope('app', (s) => {
+ *   const user = s.spawn((ctx) => fetch('/me', { signal: ctx.signal }).then((r) => r.json()));
+ *   s.spawnBackground(heartbeat$);                       // not waited for, may outlive the scope
+ *   return s.scope('render', (child) => {
+ *     log(child.path);                                   // "app/render"
+ *     return user.pipe(map((u) => render(u, child.state(Theme))));
+ *   });
+ * }, { state: [new Theme('dark')] });
+ * ```
  */
 export interface Scope {
   /** The scope's own name. */
@@ -206,10 +219,8 @@ function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
   if (state === undefined) return undefined;
   if (!Array.isArray(state)) throw new TypeError(`Expected \`state\` to be an array of objects, got ${describe(state)}`);
   const map = new Map<unknown, object>();
-  for (const item of state as unknown[]) {
-    if (typeof item !== 'object' || item === null) {
-      throw new TypeError(`Expected every item of \`state\` to be an object, got ${describe(item)}`);
-    }
+  for (const [index, item] of (state as unknown[]).entries()) {
+    validateObject(`state[${index}]`, item);
     map.set(item.constructor, item);
   }
   return map;
