@@ -72,13 +72,21 @@ describe('scope: result and exit', () => {
     ).rejects.toBe(boom);
   });
 
-  it('a body that throws fails the scope', async () => {
+  it('a body that throws, or returns no ObservableInput, fails the scope and cancels its tasks', async () => {
     const boom = new Error('body');
     await expect(
       run(() => {
         throw boom;
       }),
     ).rejects.toBe(boom);
+    let signal: AbortSignal | undefined;
+    await expect(
+      run((s) => {
+        s.spawn((ctx) => ((signal = ctx.signal), NEVER));
+        return undefined as never;
+      }),
+    ).rejects.toThrow(TypeError);
+    expect(signal!.aborted).toBe(true);
   });
 
   it('spawn after the scope ended throws ScopeEndedError naming the path', async () => {

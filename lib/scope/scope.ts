@@ -323,16 +323,17 @@ class ScopeRun<R> implements Scope {
       }
       this.timer = this.scheduler.schedule(() => this.fail(new DeadlineError(deadline)), delay);
     }
-    let input: ObservableInput<R>;
+    let body: Observable<R>;
     try {
-      input = this.config.body(this);
+      body = from<ObservableInput<R>>(this.config.body(this));
     } catch (error) {
+      // The body threw, or returned something that is not an ObservableInput.
       this.fail(error);
       return;
     }
     if (this.ended) return;
     this.body.add(
-      from(input).subscribe({
+      body.subscribe({
         next: (value) => {
           this.last = value;
           this.hasValue = true;
