@@ -1,0 +1,114 @@
+import { NEVER, Observable, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { DeadlineError } from '../lib/errors';
+import { failAfter } from '../lib/resilience/failAfter';
+import { failAt } from '../lib/resilience/failAt';
+import { moveOnAfter } from '../lib/resilience/moveOnAfter';
+import { moveOnAt } from '../lib/resilience/moveOnAt';
+
+const live = (ts: TestScheduler): number => ts.actions.filter((a) => !a.closed).length;
+
+describe('deadlines: validation at creation', () => {
+  it.each([
+    ['failAfter', failAfter],
+    ['moveOnAfter', moveOnAfter],
+  ] as const)('%s rejects a negative, infinite or non-number duration with a RangeError naming `ms`', (_name, op) => {
+    for (const bad of [-1, NaN, Infinity, '5']) {
+      expect(() => op(bad as number)).toThrow(RangeError);
+      expect(() => op(bad as number)).toThrow(/`ms`.*finite number from 0 and up.*got/);
+    }
+  });
+
+  it.each([
+    ['failAt', failAt],
+    ['moveOnAt', moveOnAt],
+  ] as const)('%s rejects an invalid Date (RangeError) and a non-date (TypeError), naming `date`', (_name, op) => {
+    expect(() => op(new Date(NaN))).toThrow(RangeError);
+    expect(() => op(new Date(NaN))).toThrow(/`date`.*valid Date.*Invalid Date/);
+    expect(() => op(Infinity)).toThrow(RangeError);
+    expect(() => op('2030-01-01' as unknown as Date)).toThrow(TypeError);
+    expect(() => op('2030-01-01' as unknown as Date)).toThrow(/`date`.*Date or a number.*"2030-01-01"/);
+  });
+
+  it('null and undefined mean no deadline: the very same source comes back', () => {
+    const source = of(1);
+    for (const op of [failAfter, moveOnAfter, failAt, moveOnAt]) {
+      expect(source.pipe(op<number>(null))).toBe(source);
+      expect(source.pipe(op<number>(undefined))).toBe(source);
+    }
+  });
+});
+
+describe('deadlines', () => {
+  it('DeadlineError is an Error named DeadlineError carrying the deadline', async () => {
+    const ts = new TestScheduler(() => undefined);
+    const promise = firstValueFrom(NEVER.pipe(failAfter(25, ts)));
+    ts.flush();
+    const error: unknown = await promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as DeadlineError).name).toBe('DeadlineError');
+    expect((error as DeadlineError).deadline).toBe(25);
+  });
+
+  it('a synchronous source that completes at once schedules no timer', () => {
+    const ts = new TestScheduler(() => undefined);
+    const values: number[] = [];
+    of(1, 2).pipe(failAfter(10, ts)).subscribe((v) => values.push(v));
+    expect(values).toEqual([1, 2]);
+    expect(ts.actions).toHaveLength(0);
+  });
+
+  it('values a source emits synchronously get out before a zero deadline trips', () => {
+    const ts = new TestScheduler(() => undefined);
+    const seen: unknown[] = [];
+    new Observable<number>((s) => {
+      s.next(1);
+      s.next(2);
+    })
+      .pipe(failAfter(0, ts))
+      .subscribe({ next: (v) => seen.push(v), error: (e: unknown) => seen.push(e) });
+    expect(seen).toEqual([1, 2]);
+    ts.flush();
+    expect(seen).toEqual([1, 2, new DeadlineError(0)]);
+  });
+
+  it('completion before the deadline cancels its timer; unsubscription does too', () => {
+    const ts = new TestScheduler(() => undefined);
+    const sub = NEVER.pipe(failAfter(10, ts)).subscribe({ error: () => fail('must not trip') });
+    expect(live(ts)).toBe(1);
+    sub.unsubscribe();
+    expect(live(ts)).toBe(0);
+    ts.flush();
+  });
+
+  it('at the deadline the source is unsubscribed and nothing is left scheduled', () => {
+    const ts = new TestScheduler(() => undefined);
+    let unsubscribed = 0;
+    const source = new Observable<never>(() => () => unsubscribed++);
+    const seen: string[] = [];
+    source.pipe(moveOnAfter(5, ts)).subscribe({ complete: () => seen.push(`complete@${ts.now()}`) });
+    ts.flush();
+    expect(seen).toEqual(['complete@5']);
+    expect(unsubscribed).toBe(1);
+    expect(live(ts)).toBe(0);
+  });
+
+  it('works on the default asyncScheduler in real time', async () => {
+    await expect(lastValueFrom(NEVER.pipe(failAfter(5)))).rejects.toBeInstanceOf(DeadlineError);
+    expect(await lastValueFrom(NEVER.pipe(moveOnAfter(5), toArray()))).toEqual([]);
+    await expect(lastValueFrom(NEVER.pipe(failAt(new Date(Date.now() - 1000))))).rejects.toBeInstanceOf(DeadlineError);
+    expect(await lastValueFrom(of(1).pipe(moveOnAt(new Date(Date.now() + 60_000))))).toBe(1);
+  });
+
+  it('failAt: the error carries the configured moment even when it was already past', () => {
+    const ts = new TestScheduler(() => undefined);
+    ts.schedule(() => undefined, 100);
+    ts.flush(); // now = 100
+    let error: unknown;
+    NEVER.pipe(failAt(40, ts)).subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toBeUndefined(); // never synchronously inside subscribe
+    ts.flush();
+    expect((error as DeadlineError).deadline).toBe(40);
+  });
+});
