@@ -127,8 +127,12 @@ export class Recorder implements TaskRecorder {
  * Makes a {@link TaskRecorder}: the place {@link traceTasks} writes to and the renderers read
  * from.
  *
+ * <span class="informal">The flight recorder of a run: records, lanes and a clock.</span>
+ *
  * Records are stamped with `scheduler.now()`; the default `asyncScheduler` reads `Date.now()`
  * normally and virtual time inside `TestScheduler.run`, so traces made in marble tests are exact.
+ *
+ * @throws {TypeError} `options` is not an object or `options.scheduler` has no `now()`.
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-import type { TaskOutcome, TaskRecord } from './recorder.js';
+import type { TaskRecord } from './recorder.js';
 import { OUTCOMES, formatTime, integerOption, layOut, optionsObject, summary, type Timeline } from './layout.js';
 import { describe } from '../internal/validate.js';
 
@@ -44,6 +44,8 @@ svg text{font-size:11px;fill:#57606a}
  * `bar errored`, `bar cancelled`), a hover title per bar, a time axis in milliseconds (seconds
  * from 10 s up) since the earliest start, and above the lanes a line of how many tasks ran at once.
  *
+ * <span class="informal">A flame-chart page for a run, to open in any browser.</span>
+ *
  * The page loads nothing: no scripts, fonts or network, so it can be written next to a test run
  * or attached to a CI job. Bars are packed by the lanes `traceTasks` gave them, so thousands of
  * tasks take as many rows as ran at once; rows get shorter as lanes multiply. A bar is at least
@@ -51,6 +53,8 @@ svg text{font-size:11px;fill:#57606a}
  *
  * @param records Usually `recorder.records`.
  * @param options `title` (default `Task timeline`), `width` in pixels (default 1200).
+ * @throws {TypeError} `records` is not an array of task records, or `title` is not a string.
+ * @throws {RangeError} `width` is not an integer from 400 to 20,000, or a record ends before it starts.
  *
  * @example
  * ```ts
@@ -145,7 +149,7 @@ function tooltip(r: TaskRecord, origin: number, unit: 'ms' | 's'): string {
   const values = `${r.values} value${r.values === 1 ? '' : 's'}`;
   const lines = [
     r.label,
-    `${r.outcome as TaskOutcome} after ${t(r.end - r.start)}: ${t(r.start - origin)} → ${t(r.end - origin)}`,
+    `${r.outcome} after ${t(r.end - r.start)}: ${t(r.start - origin)} → ${t(r.end - origin)}`,
     `lane ${r.lane}, ${values}`,
   ];
   if (r.error !== undefined) lines.push(r.error);

@@ -13,6 +13,8 @@ const FILL: Readonly<Record<TaskOutcome, string>> = { completed: '=', errored: '
 /**
  * Draws task records as an ASCII Gantt chart, for terminals, logs and test failure messages.
  *
+ * <span class="informal">{@link renderTimeline} in 80 columns.</span>
+ *
  * One line per lane; each task fills the columns its time covers (at least one) with `=` when it
  * completed, `x` when it errored and `-` when it was cancelled, and a bar of two columns or more
  * starts with `[`, so tasks that run back to back stay apart; a later task drawn in a shared
@@ -22,6 +24,8 @@ const FILL: Readonly<Record<TaskOutcome, string>> = { completed: '=', errored: '
  *
  * @param records Usually `recorder.records`.
  * @param options `width`: the columns of the time span (default 60).
+ * @throws {TypeError} `records` is not an array of task records.
+ * @throws {RangeError} `width` is not an integer from 10 to 1,000, or a record ends before it starts.
  *
  * @example
  * ```ts

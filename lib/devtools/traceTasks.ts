@@ -20,6 +20,8 @@ export type TraceLabel = string | ((context: TraceContext) => string);
  * Records every subscription of the source as one task on a timeline: when it started, when it
  * ended, how (`completed`, `errored` or `cancelled` by unsubscription) and in which lane.
  *
+ * <span class="informal">A `tap` for lifetimes: each subscription becomes a bar of a Gantt chart.</span>
+ *
  * The operator is transparent: values, the error, completion and unsubscription pass through
  * untouched and at the same moment. Each subscription gets the lowest lane of the recorder that
  * is free when it starts, so tasks that run at once never share a lane and the number of lanes
@@ -28,15 +30,17 @@ export type TraceLabel = string | ((context: TraceContext) => string);
  * once per subscription, when it starts.
  *
  * ```text
- * source:        --a--b--|          --a--#          --a--b--c--
- * traceTasks(r): --a--b--|          --a--#          --a--b-!       (! = unsubscribed)
- * record:        start 0, end 8,    start 0, end 5, start 0, end 7,
- *                completed, 2 values errored        cancelled
+ * source:            --a--b--|      --a--#         --a--b--c--
+ * traceTasks(r, 'x'):--a--b--|      --a--#         --a--b-        (unsubscribed at 7: -------!)
+ * record of 'x':     0 → 8          0 → 5          0 → 7
+ *                    completed, 2   errored, 1     cancelled, 2   (outcome, values)
  * ```
  *
  * @param recorder Where the records go, from {@link createRecorder}.
  * @param label The task's name on the timeline (default `task <id>`), or a function of its
  *   {@link TraceContext}.
+ * @throws {TypeError} `recorder` was not made by `createRecorder`, or `label` is neither a
+ *   string nor a function.
  *
  * @example
  * ```ts
