@@ -140,7 +140,7 @@ describe('runFlow in virtual time', () => {
     };
     scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const A = cold('(o|)', o);
-      const B = cold('20ms #', undefined, new Error('card declined'));
+      const B = cold<{ out: number }>('20ms #', undefined, new Error('card declined'));
       const C = cold('50ms (o|)', o);
       const H = hot('-- 60ms (o|)', o);
       const D = cold('(o|)', o);
@@ -193,7 +193,7 @@ describe('runFlow in virtual time', () => {
       const begin = cold('5ms |');
       const rollback = cold('10ms |');
       const reserve = cold('10ms (o|)', o);
-      const charge = cold('10ms #', undefined, new Error('declined'));
+      const charge = cold<{ out: number }>('10ms #', undefined, new Error('declined'));
       const flow = run(
         spec,
         { reserve: () => reserve, charge: () => charge },
