@@ -86,7 +86,7 @@ export class EventBus {
    */
   send(event: object): void {
     if (this.closed) throw new BusClosedError();
-    validateObject('event', event);
+    if (typeof event !== 'object' || event === null) validateObject('event', event);
     const channel = this.channels.get(event.constructor);
     if (channel === undefined) return;
     const subscribers = channel.subscribers;
@@ -97,14 +97,17 @@ export class EventBus {
     channel.busy = true;
     try {
       for (let i = 0; i < subscribers.length; i++) subscribers[i]!.next(event);
-      if (channel.pending.length > 0) this.drain(channel);
+      if (channel.pending.length !== 0) this.drain(channel);
     } finally {
       channel.busy = false;
-      channel.pending.length = 0;
-      if (channel.subscribers.length === 0 && this.channels.get(event.constructor) === channel) {
-        this.channels.delete(event.constructor);
-      }
+      if (channel.pending.length !== 0) channel.pending.length = 0;
+      if (channel.subscribers.length === 0) this.release(event.constructor, channel);
     }
+  }
+
+  /** Drops a type's registry entry once it has no subscriber left and is not delivering. */
+  private release(Type: unknown, channel: Channel): void {
+    if (channel.subscribers.length === 0 && !channel.busy && this.channels.get(Type) === channel) this.channels.delete(Type);
   }
 
   /** Delivers the events queued by re-entrant sends, in the order they were sent. */
@@ -123,9 +126,9 @@ export class EventBus {
    * Unsubscribing removes the subscriber from the bus; nothing is left behind.
    *
    * ```text
-   * send:     -a-b---c-
-   * on(A):    ---^-----   (subscribes at frame 3)
-   * emits:    ---b---c-
+   * send:     -a--b---c-
+   * on(A):    --^-------   (subscribes at frame 2)
+   * emits:    ----b---c-
    * ```
    *
    * @example
@@ -152,7 +155,7 @@ export class EventBus {
         const index = owned.subscribers.indexOf(entry);
         if (index < 0) return;
         owned.subscribers = owned.subscribers.filter((_, i) => i !== index);
-        if (owned.subscribers.length === 0 && !owned.busy && this.channels.get(Type) === owned) this.channels.delete(Type);
+        this.release(Type, owned);
       };
     });
   }
