@@ -14,6 +14,13 @@ export { EmptyTaskError, DeadlineError } from './errors.js';
 
 // ── Combinators (issue 3) ───────────────────────────────────────────────────────────────────
 // region:combinators
+export { streamConcurrently } from './combinators/streamConcurrently.js';
+export type { StreamConcurrentlyOptions } from './combinators/streamConcurrently.js';
+export { streamConcurrentlyWith } from './combinators/streamConcurrentlyWith.js';
+export { gather } from './combinators/gather.js';
+export type { GatherOptions, GatherResults, GatherSettled } from './combinators/gather.js';
+export { firstToFinish } from './combinators/firstToFinish.js';
+export { firstSuccess } from './combinators/firstSuccess.js';
 // endregion:combinators
 
 // ── Resilience (issue 4) ────────────────────────────────────────────────────────────────────
