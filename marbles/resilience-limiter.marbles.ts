@@ -1,5 +1,5 @@
-import { merge, mergeMap, type ColdObservable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import { merge, mergeMap } from 'rxjs';
+import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 
@@ -71,7 +71,7 @@ describe('withCapacity (marbles)', () => {
   it('two independent pipelines sharing one limiter never exceed it together', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const limiter = new CapacityLimiter(2);
-      const jobs: Record<string, ColdObservable<string>> = {
+      const jobs: Record<string, ReturnType<RunHelpers['cold']>> = {
         a: cold('---a|'),
         b: cold('---b|'),
         c: cold('---c|'),
