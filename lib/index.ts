@@ -25,6 +25,15 @@ export { firstSuccess } from './combinators/firstSuccess.js';
 
 // ── Resilience (issue 4) ────────────────────────────────────────────────────────────────────
 // region:resilience
+export { retryBackoff } from './resilience/retryBackoff.js';
+export type { RetryBackoffOptions, ErrorClass } from './resilience/retryBackoff.js';
+export { CapacityLimiter } from './resilience/capacityLimiter.js';
+export type { CapacityState, CapacityLease } from './resilience/capacityLimiter.js';
+export { withCapacity } from './resilience/withCapacity.js';
+export { failAfter } from './resilience/failAfter.js';
+export { failAt } from './resilience/failAt.js';
+export { moveOnAfter } from './resilience/moveOnAfter.js';
+export { moveOnAt } from './resilience/moveOnAt.js';
 // endregion:resilience
 
 // ── Scopes and the event bus (issue 6) ──────────────────────────────────────────────────────
