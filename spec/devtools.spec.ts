@@ -108,6 +108,8 @@ describe('traceTasks: one record per subscription', () => {
       { id: 1, label: 'task 1', lane: 0, start: 42, end: 42, outcome: 'errored', values: 0, error: 'TypeError: nope' },
       { id: 2, label: 'task 2', lane: 0, start: 42, end: 42, outcome: 'errored', values: 0, error: 'plain' },
     ]);
+    // Instant tasks still count as running at their moment.
+    expect(renderTimelineText(recorder.records)).toMatch(/^3 tasks, at most 1 at once: 1 completed, 2 errored/);
   });
 
   it('records a synchronous source cut short downstream (take) as cancelled, counting only the values let through', () => {

@@ -19,7 +19,7 @@ export interface Timeline {
   readonly counts: Readonly<Record<TaskOutcome, number>>;
   /** How many ran at once after each moment something started or ended: `[time, count]`, times ascending. */
   readonly steps: readonly (readonly [number, number])[];
-  /** The highest count in `steps`. */
+  /** The most tasks running at one moment, counting instant tasks (so at least 1 when there are records). */
   readonly maxConcurrent: number;
   /** `ms` for spans under 10 s, else `s`. */
   readonly unit: 'ms' | 's';
@@ -59,20 +59,28 @@ export function layOut(records: unknown): Timeline {
   };
 }
 
-/** Running count over time: at equal times ends come before starts, so back-to-back tasks count once. */
+/**
+ * Running count over time. At one moment, tasks that end there leave before those that start
+ * there arrive (back-to-back tasks count once); instant tasks come last, each leaving before the
+ * next arrives (as synchronous tasks run), so they count in `max` though never in `steps`.
+ */
 function concurrency(records: readonly TaskRecord[]): { steps: [number, number][]; max: number } {
-  const events: [number, number][] = [];
-  for (const r of records) events.push([r.start, 1], [r.end, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // [time, order, id, delta]: order 0 = end of a task that took time, 1 = its start, 2 = an instant task.
+  const events: [number, number, number, number][] = [];
+  for (const r of records) {
+    const instant = r.end === r.start;
+    events.push([r.start, instant ? 2 : 1, r.id, 1], [r.end, instant ? 2 : 0, r.id, -1]);
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || b[3] - a[3]);
   const steps: [number, number][] = [];
   let count = 0;
   let max = 0;
   for (let i = 0; i < events.length; i++) {
-    const [time, delta] = events[i]!;
+    const [time, , , delta] = events[i]!;
     count += delta;
+    max = Math.max(max, count);
     if (i + 1 < events.length && events[i + 1]![0] === time) continue;
     steps.push([time, count]);
-    max = Math.max(max, count);
   }
   return { steps, max };
 }
