@@ -10,6 +10,17 @@ export { EmptyTaskError, DeadlineError } from './errors.js';
 
 // ── Bounded fan-out (issue 2) ───────────────────────────────────────────────────────────────
 // region:fan-out
+export { boundedMap, type BoundedMapOptions } from './fanout/boundedMap.js';
+export { pull, type Pullable } from './fanout/pull.js';
+export { processConcurrently, type ProcessConcurrentlyOptions } from './fanout/processConcurrently.js';
+export { executeConcurrently, type ExecuteConcurrentlyOptions } from './fanout/executeConcurrently.js';
+export { concurrently, type ConcurrentlyOptions } from './fanout/concurrently.js';
+export {
+  completionStream,
+  type CompletionStreamOptions,
+  type Completion,
+  type SettledCompletion,
+} from './fanout/completionStream.js';
 // endregion:fan-out
 
 // ── Combinators (issue 3) ───────────────────────────────────────────────────────────────────

@@ -1,9 +1,9 @@
 import { Observable, from, type ObservableInput } from 'rxjs';
-import type { Task } from '../types.js';
+import type { Task, TaskContext } from '../types.js';
 import { LazyContext } from './context.js';
 
 /** Calls a task factory with its context, or returns the task itself when it is not a factory. */
-export function startTask<T>(task: Task<T>, ctx: LazyContext): ObservableInput<T> {
+export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T> {
   return typeof task === 'function' ? task(ctx) : task;
 }
 

@@ -1,0 +1,63 @@
+import type { Observable } from 'rxjs';
+import { startTask } from '../internal/task.js';
+import { describe, validateBoolean, validateLimit } from '../internal/validate.js';
+import type { Settled, Task, TaskContext } from '../types.js';
+import { collectInOrder } from './collect.js';
+import { validateOptions } from './options.js';
+
+export interface ConcurrentlyOptions {
+  /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
+  readonly concurrentTasks?: number;
+  /** `true`: report each task's outcome as a `Settled` and never error on a task's failure. */
+  readonly settle?: boolean;
+}
+
+/**
+ * Runs tasks, at most `concurrentTasks` at once, and emits one array of their results in input
+ * order, then completes.
+ *
+ * <span class="informal">haiway's `concurrently`: a list of coroutines with a limit.</span>
+ *
+ * A task is an `ObservableInput` or a factory `(ctx) => ObservableInput`. Factories are called
+ * only when a slot is free, with a {@link TaskContext} whose signal aborts if the task is
+ * cancelled. A bare Promise is already running when you pass it: wrap it in a factory
+ * (`() => fetch(url)`) to defer it and to honour the limit. Each task's last value is its
+ * result; a task with no value is an `EmptyTaskError` naming its index. Without `settle`, the
+ * first failure errors the output and cancels the running tasks. The iterable of tasks is read
+ * lazily, one task per free slot.
+ *
+ * ```text
+ * tasks:   [--A|, ----B|, -C|]      (concurrentTasks 2)
+ * output:  -----([A, B, C]|)
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { concurrently } from 'rxjs-concurrency';
+ *
+ * concurrently([() => loadUser(id), () => loadOrders(id), () => loadPrefs(id)], { concurrentTasks: 2 })
+ *   .subscribe(([user, orders, prefs]) => render(user, orders, prefs));
+ * ```
+ *
+ * @throws {TypeError} `tasks` is not iterable, or an option has the wrong type.
+ * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
+ */
+export function concurrently<R>(
+  tasks: Iterable<Task<R>>,
+  options?: ConcurrentlyOptions & { readonly settle?: false },
+): Observable<R[]>;
+export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions & { readonly settle: true }): Observable<Settled<R>[]>;
+export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions = {}): Observable<unknown[]> {
+  if (tasks == null || typeof (tasks as Iterable<Task<R>>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`Expected \`tasks\` to be an Iterable of tasks, got ${describe(tasks)}`);
+  }
+  validateOptions('options', options, ['concurrentTasks', 'settle']);
+  const limit = validateLimit('concurrentTasks', options.concurrentTasks ?? 2);
+  validateBoolean('settle', options.settle);
+  return collectInOrder(tasks, runTask, limit, options.settle ?? false);
+}
+
+/** The handler that runs a task: calls its factory with the item's context. */
+export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext) {
+  return startTask(task, ctx);
+}
