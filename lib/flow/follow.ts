@@ -40,9 +40,14 @@ export function follow(call: () => unknown, next: (last: unknown) => void, fail:
     next(result);
     return undefined;
   }
+  return subscribeLast(result, next, fail);
+}
+
+/** Subscribes to an ObservableInput and hands its last value (or `undefined`) to `next` on completion. */
+export function subscribeLast(input: unknown, next: (last: unknown) => void, fail: (error: unknown) => void): Subscription | undefined {
   let source;
   try {
-    source = from(result as Parameters<typeof from>[0]);
+    source = from(input as Parameters<typeof from>[0]);
   } catch (error) {
     fail(error);
     return undefined;

@@ -72,6 +72,11 @@ function checkFields(what: string, name: string, spec: Record<string, unknown>, 
   }
 }
 
+/** Names for a message: all of them, or the first 20 and a count. */
+function listed(names: readonly string[]): string {
+  return names.length <= 20 ? names.join(', ') : `${names.slice(0, 20).join(', ')} and ${names.length - 20} more`;
+}
+
 /** Compares strings by code point, so orders are the same everywhere. */
 export function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -91,7 +96,7 @@ export function compileFlow(spec: FlowSpec): CompiledFlow {
   names.forEach((name, i) => index.set(name, i));
 
   const vertices: CompiledVertex[] = names.map((name, i) => {
-    const path = ['flow', name];
+    const path = ['flow', name]; // small, and the same array serves every error of this vertex
     if (name === '' || name === 'input' || name.includes('.')) {
       fail(`Vertex name ${describe(name)} is not allowed: expected a non-empty name without "." other than "input"`, name, undefined, path);
     }
@@ -130,12 +135,13 @@ export function compileFlow(spec: FlowSpec): CompiledFlow {
   for (const v of vertices) {
     const inputs = (spec.flow[v.name]?.inputs ?? {}) as Record<string, unknown>;
     const bindings = v.bindings as Binding[];
-    for (const [input, ref] of Object.entries(inputs)) {
-      const binding = `${input}: ${typeof ref === 'string' ? ref : describe(ref)}`;
-      const path = ['flow', v.name, 'inputs', input];
+    for (const input in inputs) {
+      const ref = inputs[input];
+      // What an error reports; built only when there is one.
+      const at = (): [string, string[]] => [`${input}: ${typeof ref === 'string' ? ref : describe(ref)}`, ['flow', v.name, 'inputs', input]];
       const dot = typeof ref === 'string' ? ref.indexOf('.') : -1;
       if (typeof ref !== 'string' || dot <= 0 || dot === ref.length - 1) {
-        fail(`Vertex \`${v.name}\`: expected input \`${input}\` to be bound to "input.KEY" or "VERTEX.KEY", got ${describe(ref)}`, v.name, binding, path);
+        fail(`Vertex \`${v.name}\`: expected input \`${input}\` to be bound to "input.KEY" or "VERTEX.KEY", got ${describe(ref)}`, v.name, ...at());
       }
       const from = ref.slice(0, dot);
       const key = ref.slice(dot + 1);
@@ -145,12 +151,12 @@ export function compileFlow(spec: FlowSpec): CompiledFlow {
       }
       const source = index.get(from);
       if (source === undefined) {
-        fail(`Vertex \`${v.name}\` binds \`${binding}\`, but there is no vertex \`${from}\` (expected "input.KEY" or one of: ${names.join(', ')})`, v.name, binding, path);
+        fail(`Vertex \`${v.name}\` binds \`${at()[0]}\`, but there is no vertex \`${from}\` (expected "input.KEY" or one of: ${listed(names)})`, v.name, ...at());
       }
       const producer = vertices[source]!;
       const declared = spec.flow[from]?.outputs;
       if (declared !== undefined && !declared.includes(key)) {
-        fail(`Vertex \`${v.name}\` binds \`${binding}\`, but vertex \`${from}\` declares no output \`${key}\` (its outputs: ${declared.join(', ') || 'none'})`, v.name, binding, path);
+        fail(`Vertex \`${v.name}\` binds \`${at()[0]}\`, but vertex \`${from}\` declares no output \`${key}\` (its outputs: ${declared.join(', ') || 'none'})`, v.name, ...at());
       }
       bindings.push({ name: input, source, key });
       if (!v.deps.includes(source)) {

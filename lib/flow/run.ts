@@ -2,7 +2,7 @@ import { Observable, filter, map, type Subscriber, type Subscription } from 'rxj
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
-import { FlowVertexContext, follow } from './follow.js';
+import { FlowVertexContext, follow, isObservableInput, subscribeLast } from './follow.js';
 import { compileFlow, type CompiledFlow, type CompiledGroup, type CompiledVertex } from './graph.js';
 import { RankHeap } from './heap.js';
 import { resolveSettings, validateSettings, type ResolvedFlowSettings } from './settings.js';
@@ -212,7 +212,16 @@ class FlowRun {
     if (!this.emit({ type: 'started', vertex: v.name, inputs })) return;
     const ctx = new FlowVertexContext(v.name);
     this.ctxs[i] = ctx;
-    this.step(i, () => handler(inputs, ctx), (value) => this.produced(i, inputs, value, false, key));
+    // The handler is called here rather than through `step`: a synchronous one costs no closures.
+    let result: unknown;
+    try {
+      result = handler(inputs, ctx);
+    } catch (error) {
+      return this.fail(i, error, true);
+    }
+    if (!isObservableInput(result)) return this.produced(i, inputs, result, false, key);
+    const sub = subscribeLast(result, (value) => this.produced(i, inputs, value, false, key), (error) => this.fail(i, error, true));
+    if (sub) this.subs[i] = sub;
   }
 
   /** Runs one piece of a vertex's work (hook or handler), tracking it for cancellation. */
