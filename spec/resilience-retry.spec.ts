@@ -213,3 +213,14 @@ describe('retryBackoff', () => {
     expect(count()).toBe(1);
   });
 });
+
+describe('retryBackoff with attempts 1', () => {
+  it('still enforces the deadline on the single attempt', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-----a|');
+      expectObservable(source.pipe(retryBackoff({ attempts: 1, deadline: 3 }))).toBe('---#', undefined, new DeadlineError(3));
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+});

@@ -72,7 +72,7 @@ interface LimiterInternals {
  * ```ts
  * const http = new CapacityLimiter(4);           // at most 4 requests in flight, app-wide
  * const user$ = ajax('/user').pipe(withCapacity(http));
- * const feed$ = limiter.run(({ signal }) => fetch('/feed', { signal }).then((r) => r.json()));
+ * const feed$ = http.run(({ signal }) => fetch('/feed', { signal }).then((r) => r.json()));
  * http.state$.subscribe(({ borrowed, waiting }) => spinner.show(borrowed + waiting > 0));
  * ```
  */

@@ -50,12 +50,12 @@ export interface RetryBackoffOptions {
  * are validated when the operator is created.
  *
  * ```text
- * source:   --#                       (each subscription fails after 2 ms)
+ * source:   --#            (each subscription fails 2 ms after it starts)
  * retryBackoff({ attempts: 3, baseDelay: 10, jitter: 0 })
- * output:   --------------------------------#
+ * output:   36ms #         (the third error, unchanged)
  * subs:     ^-!
- *           ------------^-!                   (after 10 ms)
- *           ------------------------------^-! (after 20 ms more)
+ *           12ms ^-!       (10 ms after the first error)
+ *           34ms ^-!       (20 ms after the second)
  * ```
  *
  * @throws RangeError when `attempts` is not an integer ≥ 1 (or `Infinity`), a delay or `jitter`
@@ -93,7 +93,8 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
   // The deadline as a function of the scheduler's time at subscription, or null for none.
   const resolveDeadline = deadlineResolver(deadline);
 
-  if (attempts === 1) return identity;
+  // One attempt and no deadline: nothing to add.
+  if (attempts === 1 && resolveDeadline === null) return identity;
 
   return (source) =>
     new Observable<T>((subscriber) => {
