@@ -12,9 +12,9 @@ import { absoluteDeadline } from './deadline.js';
  * error's `deadline` is `date` in ms.
  *
  * ```text
- * source:             --a---b---c---|
+ * source:              --a---b---c---|
  * failAt(new Date(5)): --a--#
- * source subs:        ^----!
+ * source subs:         ^----!
  * ```
  *
  * @param date The deadline: a valid `Date`, a finite number of ms, or `null` for none.

@@ -10,9 +10,9 @@ import { absoluteDeadline } from './deadline.js';
  * next tick; `null` means no deadline (the source is untouched).
  *
  * ```text
- * source:               --a---b---c---
+ * source:                --a---b---c---
  * moveOnAt(new Date(5)): --a--|
- * source subs:          ^----!
+ * source subs:           ^----!
  * ```
  *
  * @param date The deadline: a valid `Date`, a finite number of ms, or `null` for none.
