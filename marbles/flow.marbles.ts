@@ -1,5 +1,5 @@
 import { catchError, map, throwError, type Observable } from 'rxjs';
-import type { TestScheduler } from 'rxjs/testing';
+import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { createTestScheduler } from '../lib/testing';
 import { runFlow, type FlowEvent, type FlowHandler, type FlowSpec, type RunFlowOptions } from '../lib/flow';
 
@@ -45,6 +45,14 @@ const diamond: FlowSpec = {
   },
 };
 
+/** One cold Observable of outputs per vertex (from its marbles), handlers returning them, and their subscriptions. */
+function vertices(cold: RunHelpers['cold'], marbles: Record<string, string>) {
+  const observables = new Map(Object.entries(marbles).map(([name, m]) => [name, cold(m, o)]));
+  const handlers: Record<string, FlowHandler> = {};
+  for (const [name, observable] of observables) handlers[name] = () => observable;
+  return { handlers, subscriptions: (name: string) => observables.get(name)!.subscriptions };
+}
+
 function run(spec: FlowSpec, handlers: Record<string, FlowHandler>, options: RunFlowOptions = {}): Observable<string> {
   return codes(runFlow(spec, { handlers, ...options }));
 }
@@ -52,31 +60,23 @@ function run(spec: FlowSpec, handlers: Record<string, FlowHandler>, options: Run
 describe('runFlow in virtual time', () => {
   it('diamond, parallel: B and C overlap, D starts only after both', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const A = cold('(o|)', o);
-      const B = cold('20ms (o|)', o);
-      const C = cold('40ms (o|)', o);
-      const D = cold('10ms (o|)', o);
-      expectObservable(run(diamond, { A: () => A, B: () => B, C: () => C, D: () => D }, { parallel: true })).toBe(
-        '(AaBC) 14ms b 19ms (cD) 6ms (dz|)',
-      );
-      expectSubscriptions(A.subscriptions).toBe('(^!)');
-      expectSubscriptions(B.subscriptions).toBe('^ 19ms !');
-      expectSubscriptions(C.subscriptions).toBe('^ 39ms !');
-      expectSubscriptions(D.subscriptions).toBe('40ms ^ 9ms !');
+      const v = vertices(cold, { A: '(o|)', B: '20ms (o|)', C: '40ms (o|)', D: '10ms (o|)' });
+      expectObservable(run(diamond, v.handlers, { parallel: true })).toBe('(AaBC) 14ms b 19ms (cD) 6ms (dz|)');
+      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 19ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('^ 39ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe('40ms ^ 9ms !');
     });
   });
 
   it('diamond, serial (the default): one vertex at a time, in stage order', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const A = cold('(o|)', o);
-      const B = cold('20ms (o|)', o);
-      const C = cold('40ms (o|)', o);
-      const D = cold('10ms (o|)', o);
-      expectObservable(run(diamond, { A: () => A, B: () => B, C: () => C, D: () => D })).toBe('(AaB) 15ms (bC) 36ms (cD) 6ms (dz|)');
-      expectSubscriptions(A.subscriptions).toBe('(^!)');
-      expectSubscriptions(B.subscriptions).toBe('^ 19ms !');
-      expectSubscriptions(C.subscriptions).toBe('20ms ^ 39ms !');
-      expectSubscriptions(D.subscriptions).toBe('60ms ^ 9ms !');
+      const v = vertices(cold, { A: '(o|)', B: '20ms (o|)', C: '40ms (o|)', D: '10ms (o|)' });
+      expectObservable(run(diamond, v.handlers)).toBe('(AaB) 15ms (bC) 36ms (cD) 6ms (dz|)');
+      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 19ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('20ms ^ 39ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe('60ms ^ 9ms !');
     });
   });
 
@@ -87,44 +87,40 @@ describe('runFlow in virtual time', () => {
 
   it("schedule 'eager' starts D while C, of the previous stage, is still running", () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const A = cold('(o|)', o);
-      const B = cold('10ms (o|)', o);
-      const C = cold('50ms (o|)', o);
-      const D = cold('10ms (o|)', o);
-      expectObservable(run(uneven, { A: () => A, B: () => B, C: () => C, D: () => D }, { parallel: true, schedule: 'eager' })).toBe(
+      const v = vertices(cold, { A: '(o|)', B: '10ms (o|)', C: '50ms (o|)', D: '10ms (o|)' });
+      expectObservable(run(uneven, v.handlers, { parallel: true, schedule: 'eager' })).toBe(
         '(AaBC) 4ms (bD) 6ms d 29ms (cz|)',
       );
-      expectSubscriptions(C.subscriptions).toBe('^ 49ms !');
-      expectSubscriptions(D.subscriptions).toBe('10ms ^ 9ms !');
+      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 9ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('^ 49ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe('10ms ^ 9ms !');
     });
   });
 
   it("schedule 'stages' waits for the whole stage: D starts when C is done", () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const A = cold('(o|)', o);
-      const B = cold('10ms (o|)', o);
-      const C = cold('50ms (o|)', o);
-      const D = cold('10ms (o|)', o);
-      expectObservable(run(uneven, { A: () => A, B: () => B, C: () => C, D: () => D }, { parallel: true, schedule: 'stages' })).toBe(
+      const v = vertices(cold, { A: '(o|)', B: '10ms (o|)', C: '50ms (o|)', D: '10ms (o|)' });
+      expectObservable(run(uneven, v.handlers, { parallel: true, schedule: 'stages' })).toBe(
         '(AaBC) 4ms b 39ms (cD) 6ms (dz|)',
       );
-      expectSubscriptions(C.subscriptions).toBe('^ 49ms !');
-      expectSubscriptions(D.subscriptions).toBe('50ms ^ 9ms !');
+      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 9ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('^ 49ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe('50ms ^ 9ms !');
     });
   });
 
   it('maxWorkers 2: the third ready vertex waits for a free worker', () => {
     const fan: FlowSpec = { flow: { B: {}, C: {}, E: {} } };
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const B = cold('20ms (o|)', o);
-      const C = cold('30ms (o|)', o);
-      const E = cold('20ms (o|)', o);
-      expectObservable(run(fan, { B: () => B, C: () => C, E: () => E }, { parallel: true, maxWorkers: 2 })).toBe(
+      const v = vertices(cold, { B: '20ms (o|)', C: '30ms (o|)', E: '20ms (o|)' });
+      expectObservable(run(fan, v.handlers, { parallel: true, maxWorkers: 2 })).toBe(
         '(BC) 16ms (bE) 6ms c 9ms (ez|)',
       );
-      expectSubscriptions(B.subscriptions).toBe('^ 19ms !');
-      expectSubscriptions(C.subscriptions).toBe('^ 29ms !');
-      expectSubscriptions(E.subscriptions).toBe('20ms ^ 19ms !');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 19ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('^ 29ms !');
+      expectSubscriptions(v.subscriptions('E')).toBe('20ms ^ 19ms !');
     });
   });
 
@@ -149,6 +145,7 @@ describe('runFlow in virtual time', () => {
         undefined,
         'FlowVertexError B',
       );
+      expectSubscriptions(A.subscriptions).toBe('(^!)');
       expectSubscriptions(B.subscriptions).toBe('^ 19ms !');
       expectSubscriptions(C.subscriptions).toBe('^ 19ms !');
       expectSubscriptions(H.subscriptions).toBe('^ 19ms !');
@@ -158,29 +155,23 @@ describe('runFlow in virtual time', () => {
 
   it('unsubscribing cancels the running vertices', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const A = cold('(o|)', o);
-      const B = cold('20ms (o|)', o);
-      const C = cold('40ms (o|)', o);
-      const D = cold('(o|)', o);
-      expectObservable(run(diamond, { A: () => A, B: () => B, C: () => C, D: () => D }, { parallel: true }), '^ 29ms !').toBe(
-        '(AaBC) 14ms b',
-      );
-      expectSubscriptions(B.subscriptions).toBe('^ 19ms !');
-      expectSubscriptions(C.subscriptions).toBe('^ 29ms !');
-      expectSubscriptions(D.subscriptions).toBe([]);
+      const v = vertices(cold, { A: '(o|)', B: '20ms (o|)', C: '40ms (o|)', D: '(o|)' });
+      expectObservable(run(diamond, v.handlers, { parallel: true }), '^ 29ms !').toBe('(AaBC) 14ms b');
+      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
+      expectSubscriptions(v.subscriptions('B')).toBe('^ 19ms !');
+      expectSubscriptions(v.subscriptions('C')).toBe('^ 29ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe([]);
     });
   });
 
   it('an atomic group runs one vertex at a time even in parallel mode; the others still overlap', () => {
     const spec: FlowSpec = { flow: { P: {}, Q: {}, X: {} }, atomic_groups: { pay: { vertices: ['P', 'Q'] } } };
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const P = cold('20ms (o|)', o);
-      const Q = cold('20ms (o|)', o);
-      const X = cold('30ms (o|)', o);
-      expectObservable(run(spec, { P: () => P, Q: () => Q, X: () => X }, { parallel: true })).toBe('(PX) 16ms (pQ) 6ms x 9ms (qz|)');
-      expectSubscriptions(P.subscriptions).toBe('^ 19ms !');
-      expectSubscriptions(Q.subscriptions).toBe('20ms ^ 19ms !');
-      expectSubscriptions(X.subscriptions).toBe('^ 29ms !');
+      const v = vertices(cold, { P: '20ms (o|)', Q: '20ms (o|)', X: '30ms (o|)' });
+      expectObservable(run(spec, v.handlers, { parallel: true })).toBe('(PX) 16ms (pQ) 6ms x 9ms (qz|)');
+      expectSubscriptions(v.subscriptions('P')).toBe('^ 19ms !');
+      expectSubscriptions(v.subscriptions('Q')).toBe('20ms ^ 19ms !');
+      expectSubscriptions(v.subscriptions('X')).toBe('^ 29ms !');
     });
   });
 

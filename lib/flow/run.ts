@@ -423,14 +423,17 @@ class FlowRun {
  * The flow and the options are checked when you call it (not when you subscribe): bad ones throw
  * {@link FlowDefinitionError}, {@link FlowCycleError}, `TypeError` or `RangeError`.
  *
- * Diamond A → (B, C) → D, parallel, eager; B takes 2 frames, C 4:
+ * Diamond A → (B, C) → D with `parallel: true`; A is synchronous, B takes 20 ms, C 40, D 10:
  * ```text
- * A handler   a|
- * B handler    --b|
- * C handler    ----c|
- * D handler        d|
- * events     (sc)(ss)-c-c(sc)(cd|)     s = started, c = completed, d = done
+ * time      0          20         40    50
+ * A         (o|)
+ * B         ^----------(o|)
+ * C         ^---------------------(o|)
+ * D                               ^-----(o|)
+ * events    (AaBC)     b          (cD)  (dz|)     X = X started, x = X completed, z = done
  * ```
+ * With `schedule: 'stages'` a vertex waits for its whole previous stage: were D to read only B,
+ * eager would start it at 20 (while C runs), stages at 40. Serial runs A, B, C, D one by one.
  *
  * @example
  * ```ts
