@@ -1,4 +1,4 @@
-import { Observable, from, type Subscriber } from 'rxjs';
+import { Observable, from, type Subscriber, type Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
 import type { Settled, Task } from '../types.js';
 import { taskToObservable } from './task.js';
@@ -21,18 +21,24 @@ export interface SlotObserver<T> {
  * soon as `output` is closed, so a task that decides the outcome synchronously (`of(x)`, an array)
  * means later factories are never called.
  *
- * Each task's subscriber is added to `output` *before* the task is subscribed: a synchronous task
+ * Each task's subscriber is owned by `output` *before* the task is subscribed: a synchronous task
  * (an array, a generator) that keeps emitting after the output closed sees its own subscriber
  * closed and stops, even though `subscribe()` has not returned yet. Plain inputs go through
  * `from()` (no context to give them); factories through `taskToObservable`, which creates their
  * lazy `ctx.signal` and aborts it when they are torn down before finishing.
  */
 export function subscribeAll<T>(output: Subscriber<unknown>, tasks: readonly Task<T>[], slot: SlotObserver<T>): void {
+  // One finalizer for all children rather than `output.add(child)` each: a child that finishes
+  // removes itself from its parent's finalizer array (a linear search), quadratic over many tasks.
+  const children: Subscription[] = [];
+  output.add(() => {
+    for (const child of children) child.unsubscribe();
+  });
   for (let i = 0; i < tasks.length && !output.closed; i++) {
     const task = tasks[i]!;
     const source = typeof task === 'function' ? taskToObservable(task) : from(task);
     new Observable<T>((child) => {
-      output.add(child);
+      children.push(child);
       source.subscribe(child);
     }).subscribe({
       next: (value) => slot.next?.(i, value),
