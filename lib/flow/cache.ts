@@ -28,7 +28,15 @@ export function memoryFlowCache(): MemoryFlowCache {
   };
 }
 
-/** The store behind `cache: true` (and `RXC_FLOW_CACHE=true`), shared by every flow of the process. */
+/**
+ * The store behind `cache: true` (and `RXC_FLOW_CACHE=true`), shared by every flow of the process.
+ * Entries live as long as the process; clear it when the handlers' world changed.
+ *
+ * @example
+ * ```ts
+ * defaultFlowCache.clear();
+ * ```
+ */
 export const defaultFlowCache: MemoryFlowCache = memoryFlowCache();
 
 const handlerIds = new WeakMap<FlowHandler, number>();

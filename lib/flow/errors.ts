@@ -74,6 +74,13 @@ export class FlowCycleError extends FlowDefinitionError {
  * produced something other than a record of outputs, or it lacked an output another vertex reads
  * (the message names both vertices and the key). `recoveryErrors` holds errors raised afterwards
  * by atomic-group recovery (transaction `rollback` hooks, compensations), if any.
+ *
+ * @example
+ * ```ts
+ * runFlowResult(spec, { handlers }).subscribe({
+ *   error: (e) => { if (e instanceof FlowVertexError) console.log(e.vertex, e.cause); }, // charge Error: declined
+ * });
+ * ```
  */
 export class FlowVertexError extends Error {
   override readonly name = 'FlowVertexError';

@@ -96,7 +96,6 @@ function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
   };
 }
 
-const WAITING = 0;
 const RUNNING = 1;
 const DONE = 2;
 const CLOSED = 0;
@@ -109,6 +108,7 @@ class FlowRun {
   private readonly groups: CompiledGroup[];
   private readonly maxWorkers: number;
   private readonly eager: boolean;
+  /** 0 waiting, RUNNING, DONE. */
   private readonly state: Uint8Array;
   private readonly pending: Int32Array;
   private readonly outputs: (FlowOutputs | undefined)[];

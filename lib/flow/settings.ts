@@ -10,7 +10,14 @@ export interface ResolvedFlowSettings {
   readonly cache: FlowCacheStore | undefined;
 }
 
-/** The built-in defaults, the lowest priority. */
+/**
+ * The built-in defaults, the lowest priority: serial, 4 workers when parallel, eager, no cache.
+ *
+ * @example
+ * ```ts
+ * FLOW_DEFAULTS.maxWorkers; // 4
+ * ```
+ */
 export const FLOW_DEFAULTS: { readonly parallel: boolean; readonly maxWorkers: number; readonly schedule: FlowSchedule; readonly cache: boolean } = {
   parallel: false,
   maxWorkers: 4,

@@ -23,6 +23,12 @@ export type FlowHandlerResult = FlowOutputs | void | ObservableInput<FlowOutputs
  * The work of a vertex. `inputs` holds the vertex's bindings by name (typed `any` because the
  * graph is data, often YAML); the result is its outputs: a plain record, a Promise of one, or an
  * Observable whose last value is one. `ctx.signal` aborts if the vertex is cancelled.
+ *
+ * @example
+ * ```ts
+ * const fetchUser: FlowHandler = ({ id }, { signal }) => fetch(`/users/${id}`, { signal }).then(async (r) => ({ user: await r.json() }));
+ * const count: FlowHandler = ({ orders }) => ({ total: orders.length });
+ * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type FlowHandler = (inputs: any, ctx: FlowContext) => FlowHandlerResult;
@@ -54,7 +60,21 @@ export interface FlowAtomicGroupSpec {
   no_cache?: boolean | undefined;
 }
 
-/** A flow: vertices keyed by name, and optional atomic groups. The same shape as the YAML. */
+/**
+ * A flow: vertices keyed by name, and optional atomic groups. The same shape as the YAML that
+ * `parseFlow` reads (snake_case keys included), so the two forms convert one to one.
+ *
+ * @example
+ * ```ts
+ * const spec: FlowSpec = {
+ *   flow: {
+ *     fetch_user: { handler: 'fetchUser', effect: 'pure', inputs: { id: 'input.userId' } },
+ *     report: { inputs: { user: 'fetch_user.user' } },
+ *   },
+ *   atomic_groups: { audit: { vertices: ['report'], on_failure: 'abort' } },
+ * };
+ * ```
+ */
 export interface FlowSpec {
   flow: Record<string, FlowVertexSpec | null>;
   atomic_groups?: Record<string, FlowAtomicGroupSpec> | undefined;
@@ -98,7 +118,15 @@ export interface FlowTransactionHooks {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type FlowCompensation = (outputs: FlowOutputs, inputs: any, ctx: FlowContext) => FlowHookResult;
 
-/** Options of `runFlow` and `runFlowResult`. */
+/**
+ * Options of `runFlow` and `runFlowResult`. The settings among them (`parallel`, `maxWorkers`,
+ * `schedule`, `cache`) override `configureFlows` and the environment.
+ *
+ * @example
+ * ```ts
+ * const options: RunFlowOptions = { handlers: { fetchUser }, initialData: { userId: 42 }, parallel: true, maxWorkers: 8 };
+ * ```
+ */
 export interface RunFlowOptions extends FlowSettings {
   /** Handlers by name (a vertex's `handler`, default its own name). */
   handlers?: Record<string, FlowHandler> | undefined;
@@ -151,5 +179,13 @@ export interface FlowDoneEvent {
   readonly result: FlowResult;
 }
 
-/** What `runFlow` emits. */
+/**
+ * What `runFlow` emits: `started` / `completed` per vertex, `failed` and `rolledBack` on a
+ * failure (before the error), and last `done` with the flat result.
+ *
+ * @example
+ * ```ts
+ * runFlow(spec, options).subscribe((e) => { if (e.type === 'completed') console.log(e.vertex, e.cached); });
+ * ```
+ */
 export type FlowEvent = FlowStartedEvent | FlowCompletedEvent | FlowFailedEvent | FlowRolledBackEvent | FlowDoneEvent;
