@@ -61,8 +61,8 @@ export function booleanOption(options: Record<string, unknown>, key: string): bo
 
 /**
  * Splits variadic arguments into tasks and a trailing options object (when the last argument is
- * an object that is not a task), checking each task; `label` names them in messages. `min` is the fewest tasks accepted; fewer
- * throw a RangeError. With `acceptsOptions` false, every argument must be a task.
+ * an object that is not a task), checking each task; `label` names them in messages. Fewer than
+ * `min` tasks throw a RangeError. With `acceptsOptions` false, every argument must be a task.
  */
 export function splitTasks(
   args: readonly unknown[],

@@ -29,7 +29,7 @@ export interface SlotObserver<T> {
  */
 export function subscribeAll<T>(output: Subscriber<unknown>, tasks: readonly Task<T>[], slot: SlotObserver<T>): void {
   // One finalizer for all children rather than `output.add(child)` each: a child that finishes
-  // removes itself from its parent's finalizer array (a linear search), quadratic over many tasks.
+  // removes itself from its parent's finalizer array (indexOf + splice), quadratic over many tasks.
   const children: Subscription[] = [];
   output.add(() => {
     for (const child of children) child.unsubscribe();
