@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Observable, firstValueFrom, lastValueFrom, of, take, throwError, toArray, type ObservableInput } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, firstValueFrom, lastValueFrom, of, take, throwError, type ObservableInput } from 'rxjs';
 import { EmptyTaskError } from '../lib/errors';
 import * as api from '../lib/index';
 import { firstSuccess } from '../lib/combinators/firstSuccess';
@@ -130,7 +130,11 @@ describe('synchronous inners', () => {
 describe('promises', () => {
   it('gather: results in input order whatever the finishing order', async () => {
     await expect(firstValueFrom(gather(delay(30, 'slow'), delay(1, 'fast'), Promise.resolve(3)))).resolves.toEqual(['slow', 'fast', 3]);
-    await expect(firstValueFrom(gather({ a: delay(20, 1), b: Promise.resolve('b') }))).resolves.toEqual({ a: 1, b: 'b' });
+    await expect(firstValueFrom(gather({ a: delay(20, 1), b: Promise.resolve('b'), c: () => delay(1, true) }))).resolves.toEqual({
+      a: 1,
+      b: 'b',
+      c: true,
+    });
   });
 
   it('gather: the first rejection errors the output with that very error', async () => {
@@ -241,6 +245,28 @@ describe('factory tasks and ctx.signal', () => {
     expect(runSync(firstToFinish(throwing, of(1))).error).toBe(boom);
     expect(runSync(firstSuccess(throwing, of(1))).values).toEqual([1]);
     expect(runSync(streamConcurrently(of(1), throwing, { exhaustive: true }))).toEqual({ values: [1], error: boom, completed: false });
+  });
+
+  it('re-entrancy: a consumer that makes sources emit and complete from inside next', () => {
+    const a = new Subject<string>();
+    const b = new Subject<string>();
+    const seen: string[] = [];
+    let completed = false;
+    streamConcurrently(a, b).subscribe({
+      next: (value) => {
+        seen.push(value);
+        if (value === 'a1') {
+          b.next('b1');
+          a.complete();
+          b.next('b2');
+        }
+      },
+      complete: () => (completed = true),
+    });
+    a.next('a1');
+    expect(seen).toEqual(['a1', 'b1']);
+    expect(completed).toBe(true);
+    expect([a.observed, b.observed]).toEqual([false, false]);
   });
 
   it('re-entrancy: resubscribing from inside a result starts a fresh, independent run', () => {
