@@ -67,7 +67,7 @@ export function completionStream<R>(
   options: CompletionStreamOptions = {},
 ): Observable<Completion<R> | SettledCompletion<R>> {
   validateOptions('options', options, ['limit', 'settle']);
-  const limit = validateLimit('limit', options.limit ?? Infinity);
+  const limit = validateLimit('limit', options.limit === undefined ? Infinity : options.limit);
   validateBoolean('settle', options.settle);
   const settle = options.settle ?? false;
   const config = { project: runTask, limit, ordered: false, values: 'last', settle } as const;

@@ -52,7 +52,7 @@ export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyO
     throw new TypeError(`Expected \`tasks\` to be an Iterable of tasks, got ${describe(tasks)}`);
   }
   validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks ?? 2);
+  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('settle', options.settle);
   return collectInOrder(tasks, runTask, limit, options.settle ?? false);
 }

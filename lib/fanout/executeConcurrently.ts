@@ -57,7 +57,7 @@ export function executeConcurrently<T, R>(
 ): Observable<unknown[]> {
   validateFunction('handler', handler);
   validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks ?? 2);
+  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('settle', options.settle);
   return collectInOrder(source, handler, limit, options.settle ?? false);
 }

@@ -58,7 +58,7 @@ export function processConcurrently<T>(
 ): Observable<never> {
   validateFunction('handler', handler);
   validateOptions('options', options, ['concurrentTasks', 'ignoreErrors', 'onError']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks ?? 2);
+  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('ignoreErrors', options.ignoreErrors);
   if (options.onError !== undefined) validateFunction('onError', options.onError);
   const ignoreErrors = options.ignoreErrors ?? false;

@@ -229,11 +229,12 @@ export class Pool<T> {
 
   innerError(slot: Slot<T>, error: unknown): void {
     if (!slot.running || this.closed) return;
+    // The failed item is finished, not cancelled: its signal must not abort with the others'.
+    this.settleSlot(slot);
     if (!this.config.settle) {
       this.fail(error);
       return;
     }
-    this.settleSlot(slot);
     slot.result = { status: 'rejected', reason: error } satisfies Settled<unknown>;
     this.finish(slot);
   }
