@@ -57,15 +57,21 @@ type TaskList = readonly Task<unknown>[];
  * ```
  */
 export function gather<R extends TaskRecord>(tasks: R, options: GatherOptions & { readonly settle: true }): Observable<GatherSettled<R>>;
+/** `gather({ a, b })`: one object of the tasks' last values under the same keys. See the first overload. */
 export function gather<R extends TaskRecord>(tasks: R, options?: GatherOptions & { readonly settle?: false }): Observable<GatherResults<R>>;
+/** `gather({ a, b }, options)` with a `settle` known only at run time. See the first overload. */
 export function gather<R extends TaskRecord>(tasks: R, options: GatherOptions): Observable<GatherResults<R> | GatherSettled<R>>;
+/** `gather(a, b)`: one tuple of the tasks' last values, in input order. See the first overload. */
 export function gather<A extends TaskList>(...tasks: A): Observable<GatherResults<A>>;
+/** `gather(a, b, { settle: true })`: one tuple of {@link Settled}, in input order. See the first overload. */
 export function gather<A extends TaskList>(
   ...args: [...tasks: A, options: GatherOptions & { readonly settle: true }]
 ): Observable<GatherSettled<A>>;
+/** `gather(a, b, { settle: false })`: one tuple of last values, in input order. See the first overload. */
 export function gather<A extends TaskList>(
   ...args: [...tasks: A, options: GatherOptions & { readonly settle?: false }]
 ): Observable<GatherResults<A>>;
+/** `gather(a, b, options)` with a `settle` known only at run time. See the first overload. */
 export function gather<A extends TaskList>(
   ...args: [...tasks: A, options: GatherOptions]
 ): Observable<GatherResults<A> | GatherSettled<A>>;

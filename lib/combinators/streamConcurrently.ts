@@ -45,6 +45,7 @@ export interface StreamConcurrentlyOptions {
  * @param args The sources, optionally followed by a {@link StreamConcurrentlyOptions} object.
  */
 export function streamConcurrently<A extends readonly Task<unknown>[]>(...sources: A): Observable<TaskResult<A[number]>>;
+/** `streamConcurrently(a, b, { exhaustive })`: see the first overload. */
 export function streamConcurrently<A extends readonly Task<unknown>[]>(
   ...args: [...sources: A, options: StreamConcurrentlyOptions]
 ): Observable<TaskResult<A[number]>>;
@@ -53,7 +54,7 @@ export function streamConcurrently(...args: unknown[]): Observable<unknown> {
   return mergeUntilDone(tasks, booleanOption(options, 'exhaustive'));
 }
 
-/** The body of {@link streamConcurrently}, for arguments already checked. */
+/** @internal The body of {@link streamConcurrently}, for arguments already checked. */
 export function mergeUntilDone(sources: readonly Task<unknown>[], exhaustive: boolean): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     let active = sources.length;

@@ -31,6 +31,7 @@ import { mergeUntilDone, type StreamConcurrentlyOptions } from './streamConcurre
 export function streamConcurrentlyWith<T, A extends readonly Task<unknown>[]>(
   ...others: A
 ): OperatorFunction<T, T | TaskResult<A[number]>>;
+/** `streamConcurrentlyWith(b, c, { exhaustive })`: see the first overload. */
 export function streamConcurrentlyWith<T, A extends readonly Task<unknown>[]>(
   ...args: [...others: A, options: StreamConcurrentlyOptions]
 ): OperatorFunction<T, T | TaskResult<A[number]>>;
