@@ -94,12 +94,9 @@ describe('synchronous inners', () => {
     expect(runSync(gather(winner.items, of('x')))).toEqual({ values: [[100_000, 'x']], completed: true });
   });
 
-  // Skipped until lib/internal/task.ts is fixed (shared file, not ours): taskToObservable subscribes
-  // the factory's input with a subscriber of its own, reachable only after subscribe() returns, so a
-  // synchronous iterable returned by a factory is read to its end (forever, if infinite) after the
-  // output closed. Fix: `subscriber.add(abort-unless-finished)` and
-  // `from(input).pipe(tap({ error/complete: finished = true })).subscribe(subscriber)`.
-  it.skip('a synchronous iterable returned by a factory stops being read once the output closes', () => {
+  // taskToObservable subscribes the factory's input with the consumer's own subscriber, so a
+  // synchronous iterable returned by a factory stops being read as soon as the output closes.
+  it('a synchronous iterable returned by a factory stops being read once the output closes', () => {
     const gen = counted();
     expect(runSync(streamConcurrently(() => gen.items, NEVER).pipe(take(3)))).toEqual({ values: [1, 2, 3], completed: true });
     expect(gen.read()).toBe(3);

@@ -1,4 +1,4 @@
-import { Observable, from, type ObservableInput } from 'rxjs';
+import { Observable, from, tap, type ObservableInput } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
 import { LazyContext } from './context.js';
 
@@ -17,27 +17,26 @@ export function taskToObservable<T>(task: Task<T>): Observable<T> {
     const ctx = new LazyContext();
     // Whether the task finished on its own; teardown after that must not abort the signal.
     let finished = false;
+    subscriber.add(() => {
+      if (!finished) ctx.abort();
+    });
     let input: ObservableInput<T>;
     try {
       input = startTask(task, ctx);
     } catch (error) {
+      finished = true;
       subscriber.error(error);
       return;
     }
-    const inner = from(input).subscribe({
-      next: (value) => subscriber.next(value),
-      error: (error) => {
-        finished = true;
-        subscriber.error(error);
-      },
-      complete: () => {
-        finished = true;
-        subscriber.complete();
-      },
-    });
-    return () => {
-      inner.unsubscribe();
-      if (!finished) ctx.abort();
-    };
+    // Subscribing with `subscriber` itself (not a wrapping observer) lets a synchronous source
+    // see the consumer close (`take(1)`) and stop reading at once.
+    from(input)
+      .pipe(
+        tap({
+          error: () => (finished = true),
+          complete: () => (finished = true),
+        }),
+      )
+      .subscribe(subscriber);
   });
 }
