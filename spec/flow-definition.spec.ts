@@ -145,6 +145,7 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     expect(error.vertex).toBe('a');
     expect(error.binding).toBe('id: input.userId');
     expect(error.message).toContain('`initialData` has no key `userId` (it has: id)');
+    expect(() => runFlow({ flow: { a: { inputs: { s: 'input.toString' } } } }, { handlers: { a: () => ({}) } })).toThrow('`initialData` has no key `toString`');
   });
 
   it('runFlow: bad options throw at call time, naming the option and the value', () => {

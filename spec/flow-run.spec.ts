@@ -58,6 +58,15 @@ describe('handlers: plain values, promises and Observables all work', () => {
     expect(log).toEqual(['hi']);
   });
 
+  it('null means no outputs; a class instance is taken as a record of outputs', async () => {
+    class Outputs {
+      constructor(readonly total: number) {}
+    }
+    const spec: FlowSpec = { flow: { n: {}, c: {}, use: { inputs: { t: 'c.total' } } } };
+    const result = await lastValueFrom(runFlowResult(spec, { handlers: { n: () => null as never, c: () => new Outputs(3) as unknown as Record<string, unknown>, use: ({ t }) => ({ t }) } }));
+    expect(result).toEqual({ 'c.total': 3, 'use.t': 3 });
+  });
+
   it('emits started and completed for every vertex, then done', async () => {
     const { events } = await collect(runFlow(diamond, { handlers: { A: () => ({ out: 1 }), B: () => ({ out: 2 }), C: () => ({ out: 3 }), D: () => ({}) } }));
     expect(events.map(brief)).toEqual([

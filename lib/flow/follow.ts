@@ -9,17 +9,24 @@ export class FlowVertexContext extends LazyContext implements FlowContext {
   }
 }
 
-/** Whether `value` is something RxJS's `from` accepts and a plain record of outputs is not. */
+const observableKey: PropertyKey = (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) || '@@observable';
+
+/**
+ * Whether `value` is something RxJS's `from` accepts (Observable, interop observable, Promise or
+ * thenable, array or iterable, async iterable, ReadableStream) rather than a record of outputs.
+ * Any other object, class instances included, is taken as outputs.
+ */
 export function isObservableInput(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (isObservable(value)) return true;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto === Object.prototype || proto === null) {
-    // A plain record, unless it is an interop observable or thenable written as a literal.
-    const v = value as Record<PropertyKey, unknown>;
-    return typeof v['then'] === 'function' || typeof v[Symbol.asyncIterator] === 'function' || typeof v[Symbol.iterator] === 'function';
-  }
-  return true;
+  const v = value as Record<PropertyKey, unknown>;
+  return (
+    typeof v['then'] === 'function' ||
+    typeof v[Symbol.iterator] === 'function' ||
+    typeof v[Symbol.asyncIterator] === 'function' ||
+    typeof v[observableKey] === 'function' ||
+    typeof v['getReader'] === 'function'
+  );
 }
 
 /**

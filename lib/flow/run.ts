@@ -61,7 +61,7 @@ function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
       );
     }
     for (const b of v.bindings) {
-      if (b.source < 0 && !(b.key in initialData)) {
+      if (b.source < 0 && !Object.prototype.hasOwnProperty.call(initialData, b.key)) {
         throw new FlowDefinitionError(
           `Vertex \`${v.name}\` binds \`${b.name}: input.${b.key}\`, but \`initialData\` has no key \`${b.key}\` (it has: ${Object.keys(initialData).join(', ') || 'nothing'})`,
           { vertex: v.name, binding: `${b.name}: input.${b.key}`, path: ['flow', v.name, 'inputs', b.name] },
@@ -235,7 +235,7 @@ class FlowRun {
     if (!this.live) return;
     const v = this.vertices[i]!;
     this.ctxs[i] = undefined;
-    if (value !== undefined && !isRecord(value)) {
+    if (value !== undefined && value !== null && !isRecord(value)) {
       return this.fail(i, new TypeError(`Vertex \`${v.name}\`: expected its handler to produce a record of outputs (or nothing), got ${describe(value)}`), false);
     }
     const outputs = (value ?? {}) as FlowOutputs;
