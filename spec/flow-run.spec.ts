@@ -85,6 +85,26 @@ describe('handlers: plain values, promises and Observables all work', () => {
     expect(a).toHaveBeenCalledTimes(2);
   });
 
+  it('several inputs from one producer make one edge; a wide fan-in works', async () => {
+    const flow: FlowSpec['flow'] = { two: { inputs: { x: 'p0.x', y: 'p0.y' } } };
+    const all: Record<string, string> = {};
+    for (let i = 0; i < 5_000; i++) {
+      flow[`p${i}`] = { handler: 'p' };
+      all[`in${i}`] = `p${i}.x`;
+    }
+    flow['sum'] = { inputs: all };
+    const handlers: Record<string, FlowHandler> = {
+      p: (_i, ctx) => ({ x: Number(ctx.vertex.slice(1)), y: 1 }),
+      two: ({ x, y }) => ({ z: x + y }),
+      sum: (inputs: Record<string, number>) => ({ total: Object.values(inputs).reduce((a, b) => a + b, 0) }),
+    };
+    for (const parallel of [false, true]) {
+      const result = await lastValueFrom(runFlowResult({ flow }, { handlers, parallel, schedule: 'stages' }));
+      expect(result['two.z']).toBe(1);
+      expect(result['sum.total']).toBe((4_999 * 5_000) / 2);
+    }
+  });
+
   it('a synchronous flow of 20,000 chained vertices does not grow the stack', async () => {
     const flow: FlowSpec['flow'] = { v0: {} };
     for (let i = 1; i < 20_000; i++) flow[`v${i}`] = { handler: 'step', inputs: { x: `v${i - 1}.x` } };

@@ -131,7 +131,8 @@ export function compileFlow(spec: FlowSpec): CompiledFlow {
     };
   });
 
-  // Bindings, once every vertex is known.
+  // Bindings, once every vertex is known. `depOf[p] === v + 1` marks p as already a dependency of v.
+  const depOf = new Int32Array(vertices.length);
   for (const v of vertices) {
     const inputs = (spec.flow[v.name]?.inputs ?? {}) as Record<string, unknown>;
     const bindings = v.bindings as Binding[];
@@ -159,7 +160,8 @@ export function compileFlow(spec: FlowSpec): CompiledFlow {
         fail(`Vertex \`${v.name}\` binds \`${at()[0]}\`, but vertex \`${from}\` declares no output \`${key}\` (its outputs: ${declared.join(', ') || 'none'})`, v.name, ...at());
       }
       bindings.push({ name: input, source, key });
-      if (!v.deps.includes(source)) {
+      if (depOf[source] !== v.index + 1) {
+        depOf[source] = v.index + 1;
         v.deps.push(source);
         producer.consumers.push(v.index);
       }
