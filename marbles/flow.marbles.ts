@@ -85,29 +85,17 @@ describe('runFlow in virtual time', () => {
     flow: { A: {}, B: { inputs: { a: 'A.out' } }, C: { inputs: { a: 'A.out' } }, D: { inputs: { b: 'B.out' } } },
   };
 
-  it("schedule 'eager' starts D while C, of the previous stage, is still running", () => {
+  it.each([
+    ["'eager' starts D while C, of the previous stage, is still running", 'eager', '(AaBC) 4ms (bD) 6ms d 29ms (cz|)', '10ms ^ 9ms !'],
+    ["'stages' waits for the whole stage: D starts when C is done", 'stages', '(AaBC) 4ms b 39ms (cD) 6ms (dz|)', '50ms ^ 9ms !'],
+  ] as const)('schedule %s', (_title, schedule, events, dSubscription) => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const v = vertices(cold, { A: '(o|)', B: '10ms (o|)', C: '50ms (o|)', D: '10ms (o|)' });
-      expectObservable(run(uneven, v.handlers, { parallel: true, schedule: 'eager' })).toBe(
-        '(AaBC) 4ms (bD) 6ms d 29ms (cz|)',
-      );
+      expectObservable(run(uneven, v.handlers, { parallel: true, schedule })).toBe(events);
       expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
       expectSubscriptions(v.subscriptions('B')).toBe('^ 9ms !');
       expectSubscriptions(v.subscriptions('C')).toBe('^ 49ms !');
-      expectSubscriptions(v.subscriptions('D')).toBe('10ms ^ 9ms !');
-    });
-  });
-
-  it("schedule 'stages' waits for the whole stage: D starts when C is done", () => {
-    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const v = vertices(cold, { A: '(o|)', B: '10ms (o|)', C: '50ms (o|)', D: '10ms (o|)' });
-      expectObservable(run(uneven, v.handlers, { parallel: true, schedule: 'stages' })).toBe(
-        '(AaBC) 4ms b 39ms (cD) 6ms (dz|)',
-      );
-      expectSubscriptions(v.subscriptions('A')).toBe('(^!)');
-      expectSubscriptions(v.subscriptions('B')).toBe('^ 9ms !');
-      expectSubscriptions(v.subscriptions('C')).toBe('^ 49ms !');
-      expectSubscriptions(v.subscriptions('D')).toBe('50ms ^ 9ms !');
+      expectSubscriptions(v.subscriptions('D')).toBe(dSubscription);
     });
   });
 
