@@ -109,7 +109,8 @@ function equal(a: unknown, b: unknown, strict: boolean, seen: Seen): boolean {
   return sameKeys(a, b, strict, seen);
 }
 
-function ownKeys(o: object): PropertyKey[] {
+/** Internal: an object's own enumerable keys, symbols included. */
+export function ownKeys(o: object): PropertyKey[] {
   return Reflect.ownKeys(o).filter((k) => Object.prototype.propertyIsEnumerable.call(o, k));
 }
 

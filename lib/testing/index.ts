@@ -9,7 +9,7 @@ import { TestScheduler } from 'rxjs/testing';
 import type { RunHelpers } from 'rxjs/testing';
 import { deepEqual } from './equal.js';
 import type { EqualityOptions } from './equal.js';
-import { Legend, drawFrames, formatValue, renderSubscription } from './render.js';
+import { Legend, drawFrames, formatValue, isFrameList, renderSubscription } from './render.js';
 import type { MarbleFrame, SubscriptionFrames } from './render.js';
 import { describe, validateBoolean, validateLimit } from '../internal/validate.js';
 
@@ -85,6 +85,9 @@ class MarbleTestScheduler extends TestScheduler {
  * notifications are grouped as `(ab)`, `#` is an error (its value in the legend) and long gaps
  * are time progressions (`250ms`). Subscription mismatches are drawn as `^---!` diagrams.
  *
+ * Create one scheduler per test: like any `TestScheduler`, one whose `flush()` failed keeps
+ * that assertion queued and would report it again.
+ *
  * @example
  * import { createTestScheduler } from 'rxjs-concurrency/testing';
  *
@@ -118,19 +121,6 @@ function isSubscriptionList(x: unknown): x is SubscriptionFrames[] {
   );
 }
 
-function isFrameList(x: unknown): x is MarbleFrame[] {
-  return (
-    Array.isArray(x) &&
-    x.every(
-      (m: unknown) =>
-        typeof m === 'object' &&
-        m !== null &&
-        typeof (m as MarbleFrame).frame === 'number' &&
-        typeof (m as MarbleFrame).notification === 'object',
-    )
-  );
-}
-
 /** The comparison a scheduler made by {@link createTestScheduler} runs on every `toBe`. */
 function assertMarbles(actual: unknown, expected: unknown, mode: AssertMode): void {
   if (isSubscriptionList(actual) || isSubscriptionList(expected)) {
@@ -142,7 +132,7 @@ function assertMarbles(actual: unknown, expected: unknown, mode: AssertMode): vo
     if (!same) throw new Error(subscriptionMessage(a, e, mode));
     return;
   }
-  if (isFrameList(actual) && isFrameList(expected)) {
+  if (isFrameList(actual, true) && isFrameList(expected, true)) {
     if (!framesEqual(actual, expected, mode.strict)) throw new Error(framesMessage(actual, expected, mode));
     return;
   }

@@ -3,7 +3,7 @@
  * marble diagrams, and values into short readable text.
  */
 import type { ObservableNotification } from 'rxjs';
-import { deepEqual } from './equal.js';
+import { deepEqual, ownKeys } from './equal.js';
 import { describe, validateLimit } from '../internal/validate.js';
 
 /**
@@ -278,10 +278,11 @@ export function formatValue(value: unknown): string {
   return format(value, []);
 }
 
-function isFrameList(value: unknown): value is MarbleFrame[] {
+/** Internal: whether `value` is what the scheduler records for an Observable (an empty list only when `allowEmpty`). */
+export function isFrameList(value: unknown, allowEmpty = false): value is MarbleFrame[] {
   return (
     Array.isArray(value) &&
-    value.length > 0 &&
+    (allowEmpty || value.length > 0) &&
     value.every(
       (m: unknown) =>
         typeof m === 'object' &&
@@ -364,10 +365,6 @@ function formatObject(value: object, stack: object[]): string {
         ? ''
         : `${(value as { constructor?: { name?: unknown } }).constructor?.name || 'Object'} `;
   return name + formatProperties(value, stack);
-}
-
-function ownKeys(o: object): PropertyKey[] {
-  return Reflect.ownKeys(o).filter((k) => Object.prototype.propertyIsEnumerable.call(o, k));
 }
 
 function formatProperties(value: object, stack: object[]): string {
