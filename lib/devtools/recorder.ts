@@ -1,5 +1,6 @@
 import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
 import { describe } from '../internal/validate.js';
+import { IntHeap } from '../internal/heap.js';
 
 /** How a traced subscription ended. */
 export type TaskOutcome = 'completed' | 'errored' | 'cancelled';
@@ -167,42 +168,16 @@ function errorText(error: unknown): string {
  * taking and releasing cost O(log lanes) however many tasks run at once.
  */
 class LaneAllocator {
+  /** The lowest lane never handed out. */
   private next = 0;
-  private readonly free: number[] = [];
+  /** Lanes below `next` that were released. */
+  private readonly free = new IntHeap();
 
   take(): number {
-    const heap = this.free;
-    if (heap.length === 0) return this.next++;
-    const lowest = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      // Sift `last` down from the root.
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && heap[right]! < heap[left]! ? right : left;
-        if (heap[child]! >= last) break;
-        heap[i] = heap[child]!;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return lowest;
+    return this.free.size === 0 ? this.next++ : this.free.pop();
   }
 
   release(lane: number): void {
-    const heap = this.free;
-    // Sift up from the end.
-    let i = heap.length;
-    heap.push(lane);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]! <= lane) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = lane;
+    this.free.push(lane);
   }
 }

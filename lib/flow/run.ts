@@ -4,7 +4,7 @@ import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
 import { FlowVertexContext, follow, isObservableInput, subscribeLast } from './follow.js';
 import { compileFlow, type CompiledFlow, type CompiledGroup, type CompiledVertex } from './graph.js';
-import { RankHeap } from './heap.js';
+import { IntHeap } from '../internal/heap.js';
 import { resolveSettings, validateSettings, type ResolvedFlowSettings } from './settings.js';
 import type {
   FlowCompensation,
@@ -116,9 +116,9 @@ class FlowRun {
   private readonly inputs: (Record<string, unknown> | undefined)[];
   private readonly subs: (Subscription | undefined)[];
   private readonly ctxs: (FlowVertexContext | undefined)[];
-  private readonly ready = new RankHeap();
+  private readonly ready = new IntHeap();
   private readonly groupBusy: boolean[];
-  private readonly groupWaiting: RankHeap[];
+  private readonly groupWaiting: IntHeap[];
   private readonly groupState: number[];
   /** Completed vertices of each group, in completion order. */
   private readonly groupDone: number[][];
@@ -148,7 +148,7 @@ class FlowRun {
     this.subs = new Array<Subscription | undefined>(n);
     this.ctxs = new Array<FlowVertexContext | undefined>(n);
     this.groupBusy = this.groups.map(() => false);
-    this.groupWaiting = this.groups.map(() => new RankHeap());
+    this.groupWaiting = this.groups.map(() => new IntHeap());
     this.groupState = this.groups.map(() => CLOSED);
     this.groupDone = this.groups.map(() => []);
   }

@@ -1,25 +1,28 @@
-/** A binary min-heap of non-negative integers (vertex ranks): the ready queue of a flow run. */
-export class RankHeap {
+/**
+ * A binary min-heap of integers: O(log n) push and pop of the smallest. The ready queue of a flow
+ * run (vertex ranks) and the free lanes of the devtools recorder.
+ */
+export class IntHeap {
   private readonly items: number[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
-  push(rank: number): void {
+  push(value: number): void {
     const items = this.items;
     let i = items.length;
-    items.push(rank);
+    items.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (items[parent]! <= rank) break;
+      if (items[parent]! <= value) break;
       items[i] = items[parent]!;
       i = parent;
     }
-    items[i] = rank;
+    items[i] = value;
   }
 
-  /** Removes and returns the smallest rank; the heap must not be empty. */
+  /** Removes and returns the smallest value; the heap must not be empty. */
   pop(): number {
     const items = this.items;
     const top = items[0]!;
