@@ -8,10 +8,10 @@
  * here, on a par with forkJoin, where tsx shows several times that.
  */
 import { forkJoin, lastValueFrom, merge, of, type Observable } from 'rxjs';
-import { firstToFinish } from '../lib/combinators/firstToFinish';
-import { gather } from '../lib/combinators/gather';
-import { streamConcurrently } from '../lib/combinators/streamConcurrently';
+import { core } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support';
+
+const { firstToFinish, gather, streamConcurrently } = core;
 
 const N = 10_000;
 

@@ -18,8 +18,10 @@ import { runInNewContext } from 'node:vm';
 import { Effect } from 'effect';
 import pMap from 'p-map';
 import { firstValueFrom, from, mergeMap, of, type Observable, type ObservableInput } from 'rxjs';
-import { boundedMap, executeConcurrently, pull } from '../lib/index.js';
+import { core } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support';
+
+const { boundedMap, executeConcurrently, pull } = core;
 
 const LIMIT = 8;
 const SIZES = [10_000, 100_000, 1_000_000] as const;

@@ -12,8 +12,11 @@
  *    count. Target: under 20 µs per vertex.
  */
 import { VirtualTimeScheduler, lastValueFrom, map, of, timer } from 'rxjs';
-import { runFlow, runFlowResult, type FlowHandler, type FlowSpec } from '../lib/flow';
+import type { FlowHandler, FlowSpec } from '../lib/flow/index.js';
+import { flow } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support';
+
+const { runFlow, runFlowResult } = flow;
 
 const N = 10_000;
 const WINDOW = 200;

@@ -12,8 +12,10 @@
  */
 import pLimit from 'p-limit';
 import { defer, from, of } from 'rxjs';
-import { CapacityLimiter, withCapacity } from '../lib/index.js';
+import { core } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support.js';
+
+const { CapacityLimiter, withCapacity } = core;
 
 const N = 100_000;
 const LIMIT = 8;

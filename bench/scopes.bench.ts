@@ -7,8 +7,10 @@
 import EventEmitter from 'eventemitter3';
 import mitt from 'mitt';
 import { Subject } from 'rxjs';
-import { EventBus } from '../lib/index';
+import { core } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support';
+
+const { EventBus } = core;
 
 class Tick {
   constructor(readonly n: number) {}
