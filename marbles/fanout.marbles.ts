@@ -1,5 +1,4 @@
 import { NEVER, take, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import {
   boundedMap,
   completionStream,
@@ -8,13 +7,13 @@ import {
   executeConcurrently,
   processConcurrently,
 } from '../lib/index.js';
+import { createTestScheduler } from '../lib/testing/index.js';
 
 // Timing and cancellation contract of the bounded fan-out family. Every hot and cold
 // observable created here has its subscriptions asserted: cancellation is the product.
 
-function scheduler(): TestScheduler {
-  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-}
+// The library's own marble scheduler: a failure shows both sides as marble diagrams.
+const scheduler = createTestScheduler;
 
 describe('boundedMap (marbles)', () => {
   it('limit 1 runs one inner at a time, in order', () => {
