@@ -6,6 +6,7 @@ import {
   EmptyTaskError,
   executeConcurrently,
   processConcurrently,
+  pull,
 } from '../lib/index.js';
 import { createTestScheduler } from '../lib/testing/index.js';
 
@@ -192,6 +193,25 @@ describe('boundedMap (marbles)', () => {
       expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 1)), '^---------!').toBe('----------');
       expectSubscriptions(source.subscriptions).toBe('^-!');
       expectSubscriptions(inner.subscriptions).toBe([]);
+    });
+  });
+});
+
+describe('pull (marbles)', () => {
+  it('subscribed on its own, emits every item synchronously, like from()', () => {
+    scheduler().run(({ expectObservable }) => {
+      expectObservable(pull(['a', 'b', 'c'])).toBe('(abc|)');
+      expectObservable(pull([])).toBe('|');
+    });
+  });
+
+  it('under boundedMap, takes the next item only when a slot frees', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const inner = cold('--x|');
+      // Items 0 and 1 are read at 0 (two slots), 2 and 3 at 3 when the first two finish. Ordered:
+      // item 1's value waits for item 0 to complete (3), item 3's for item 2 (6).
+      expectObservable(pull([1, 2, 3, 4]).pipe(boundedMap(() => inner, 2))).toBe('--xx-x(x|)');
+      expectSubscriptions(inner.subscriptions).toBe(['^--!', '^--!', '---^--!', '---^--!']);
     });
   });
 });
