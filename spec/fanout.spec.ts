@@ -563,6 +563,8 @@ describe('invariants (fast-check, virtual time)', () => {
             subscription.unsubscribe();
             tornDown = true;
             expect(inFlight).toBe(0);
+            // Cancelled timers leave the virtual scheduler's queue: nothing is left scheduled.
+            expect(scheduler.actions).toHaveLength(0);
           }, stopAt);
         }
         scheduler.flush();
