@@ -61,7 +61,7 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions {
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(explainParseError(error));
+    throw new UsageError(explainParseError(error, args));
   }
   const { values, positionals } = parsed;
   if (positionals.length > 0) {
@@ -99,7 +99,7 @@ function fraction(name: string, text: string | undefined, fallback: number): num
 }
 
 /** Rewords `parseArgs`' errors: which option, and what to do. */
-function explainParseError(error: unknown): string {
+function explainParseError(error: unknown, args: readonly string[]): string {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   // The option as parseArgs quotes it: '--items <value>', '-h, --help', '-x'.
@@ -111,7 +111,10 @@ function explainParseError(error: unknown): string {
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (option === '--help') return '--help takes no value';
-    if (message.includes('ambiguous')) return `${option} expects a value and got another option (write ${option}=VALUE for a value starting with "-")`;
+    if (message.includes('ambiguous')) {
+      const next = args[args.indexOf(option) + 1] ?? '';
+      return `${option} expects a value, got ${JSON.stringify(next)}, which reads as an option (write ${option}=${next} if it is the value)`;
+    }
     return `${option} expects a value, as in ${option} 100, and got none`;
   }
   return message;

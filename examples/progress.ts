@@ -43,18 +43,29 @@ export class ProgressLine {
   private draw(): void {
     const p = this.progress;
     if (p === undefined) return;
-    const line = formatProgress(p, this.rateLimit, performance.now() - p.startedAt);
+    const parts = progressParts(p, this.rateLimit, performance.now() - p.startedAt);
     if (this.tty) {
-      const width = Math.max(20, (this.stream.columns ?? 120) - 1);
-      this.stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
+      const columns = this.stream.columns ?? 0;
+      this.stream.write(`\r\x1b[2K${fit(parts, columns > 20 ? columns - 1 : 119)}`);
     } else {
-      this.stream.write(`${line}\n`);
+      this.stream.write(`${parts.join('  ')}\n`);
     }
   }
 }
 
-/** `[3.0s] 1,620/5,000 orders (32%) | ok 1,577 | failed 43 | retried 190 | in flight 32 | API 16/16 | 540/s | ETA 6s` */
-export function formatProgress(p: Readonly<JobProgress>, rateLimit: number, elapsedMs: number): string {
+/** Joins the parts, leaving out the least telling ones (then cutting) to fit a terminal line. */
+function fit(parts: readonly string[], width: number): string {
+  let kept = [...parts];
+  for (const drop of ['in flight', 'API', '/s']) {
+    if (kept.join('  ').length <= width) break;
+    kept = kept.filter((part) => !part.includes(drop));
+  }
+  const line = kept.join('  ');
+  return line.length > width ? line.slice(0, width) : line;
+}
+
+/** `[3.0s] orders 1,620/5,000 32%  ok 1,577  failed 43  retried 190  in flight 32  API 16/16  540/s  ETA 6s`, as parts. */
+export function progressParts(p: Readonly<JobProgress>, rateLimit: number, elapsedMs: number): string[] {
   const finished = p.succeeded + p.failed;
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? finished / seconds : 0;
@@ -62,7 +73,7 @@ export function formatProgress(p: Readonly<JobProgress>, rateLimit: number, elap
   const eta = left === 0 ? 'done' : rate > 0 ? `ETA ${formatDuration(left / rate)}` : 'ETA …';
   const n = (x: number): string => x.toLocaleString('en-US');
   return [
-    `[${seconds.toFixed(1)}s] ${n(finished)}/${n(p.items)} orders (${Math.floor((100 * finished) / p.items)}%)`,
+    `[${seconds.toFixed(1)}s] orders ${n(finished)}/${n(p.items)} ${Math.floor((100 * finished) / p.items)}%`,
     `ok ${n(p.succeeded)}`,
     `failed ${n(p.failed)}`,
     `retried ${n(p.retried)}`,
@@ -70,7 +81,7 @@ export function formatProgress(p: Readonly<JobProgress>, rateLimit: number, elap
     `API ${p.api.inFlight}/${rateLimit}`,
     `${n(Math.round(rate))}/s`,
     eta,
-  ].join(' | ');
+  ];
 }
 
 function formatDuration(seconds: number): string {

@@ -56,6 +56,8 @@ export function summaryLine(result: OrderJobResult): string {
     ['peak_api', api.peakInFlight],
     ['rate_limit', options.rateLimit],
     ['rejected', api.rejected],
+    ['requests', api.requests],
+    ['traced', result.timeline.length],
     ['seed', options.seed],
     ['wall_ms', Math.round(wallMs)],
     ['per_s', Math.round(options.items / (wallMs / 1000))],
