@@ -3,7 +3,8 @@
  * and the README's "Try it" section. Exit codes: 0 done (failed orders are part of the
  * simulation), 1 the job itself broke, 2 a bad option.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { renderTimeline, renderTimelineText } from '../lib/devtools/index.js';
 import { USAGE, UsageError, parseDemoArgs, type DemoOptions } from './cli.js';
@@ -31,8 +32,13 @@ async function main(args: readonly string[]): Promise<number> {
   }
 
   const { items, limit, rateLimit, failureRate, seed, out } = options;
+  const folder = dirname(resolve(out));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    process.stderr.write(`demo: --out ${out}: the folder ${folder} does not exist\n`);
+    return 2;
+  }
   process.stderr.write(
-    `Processing ${items.toLocaleString('en-US')} orders: ${limit} at a time, API rate limit ${rateLimit}, ` +
+    `Processing ${items.toLocaleString('en-US')} order${items === 1 ? '' : 's'}: ${limit} at a time, API rate limit ${rateLimit}, ` +
       `failure rate ${failureRate}, seed ${seed}\n`,
   );
   const progress = new ProgressLine(process.stderr, rateLimit);

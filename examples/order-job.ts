@@ -190,10 +190,10 @@ export function orderJob(options: OrderJobOptions): Observable<OrderJobResult> {
         ).pipe(
           map((lookups): OrderOutcome => {
             const ms = performance.now() - start;
-            const failure = (Object.entries(lookups) as [RequestKind, Settled<ApiResponse>][]).find(([, r]) => r.status === 'rejected');
-            if (failure === undefined) return { id, ok: true, ms };
-            const [kind, settled] = failure;
-            return { id, ok: false, ms, cause: `${kind}: ${describeFailure(settled.status === 'rejected' ? settled.reason : undefined)}` };
+            const causes = (Object.entries(lookups) as [RequestKind, Settled<ApiResponse>][]).flatMap(([kind, settled]) =>
+              settled.status === 'rejected' ? [`${kind}: ${describeFailure(settled.reason)}`] : [],
+            );
+            return causes.length === 0 ? { id, ok: true, ms } : { id, ok: false, ms, cause: causes[0]!, causes };
           }),
           tap((o) => s.send(o.ok ? new OrderSucceeded(id, o.ms) : new OrderFailed(id, o.ms, o.cause ?? ''))),
         );

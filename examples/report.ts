@@ -15,8 +15,10 @@ export interface OrderOutcome {
   readonly ok: boolean;
   /** From the order's start to its end, in ms. */
   readonly ms: number;
-  /** For a failed order: which lookup failed and why, e.g. `payment: 422 card declined`. */
+  /** For a failed order: the first lookup (customer, payment, shipping) that failed and why, e.g. `payment: 422 card declined`. */
   readonly cause?: string;
+  /** For a failed order: every lookup that failed. */
+  readonly causes?: readonly string[];
 }
 
 export interface LatencyStats {

@@ -38,7 +38,7 @@ export function formatSummary(result: OrderJobResult): string {
   }
   if (report.slowest.length > 0) {
     lines.push('', '  slowest orders:');
-    for (const o of report.slowest) lines.push(`    order ${String(o.id).padEnd(6)} ${ms(o.ms).padStart(9)}  ${o.ok ? 'ok' : o.cause}`);
+    for (const o of report.slowest) lines.push(`    order ${String(o.id).padEnd(6)} ${ms(o.ms).padStart(9)}  ${o.ok ? 'ok' : (o.causes ?? [o.cause]).join('; ')}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -76,6 +76,14 @@ describe('npm run demo', () => {
     expect(stderr).toContain('--items expects a whole number from 1 to 10,000,000, got "zero"');
   }, 60_000);
 
+  it('checks that the --out folder exists before it starts', async () => {
+    const missing = join(dir, 'no-such-folder', 't.html');
+    const { code, stdout, stderr } = await runDemo(['--items', '5', '--out', missing]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`demo: --out ${missing}: the folder ${join(dir, 'no-such-folder')} does not exist`);
+  }, 60_000);
+
   it('prints its options with --help', async () => {
     const { code, stdout } = await runDemo(['--help']);
     expect(code).toBe(0);
