@@ -40,6 +40,8 @@ export function formatSummary(result: OrderJobResult): string {
     lines.push('', '  slowest orders:');
     for (const o of report.slowest) lines.push(`    order ${String(o.id).padEnd(6)} ${ms(o.ms).padStart(9)}  ${o.ok ? 'ok' : (o.causes ?? [o.cause]).join('; ')}`);
   }
+  const stages = report.stages.map((stage) => stage.join(' + ')).join(' → ');
+  lines.push('', `  (this report was built by a runFlow DAG: ${stages}; the vertices joined by + ran in parallel)`);
   return lines.join('\n') + '\n';
 }
 
