@@ -13,6 +13,7 @@
  */
 import { VirtualTimeScheduler, lastValueFrom, map, of, timer } from 'rxjs';
 import type { FlowHandler, FlowSpec } from '../lib/flow/index.js';
+import { seededRandom as random } from '../lib/testing/index.js';
 import { flow } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support';
 
@@ -22,17 +23,6 @@ const N = 10_000;
 const WINDOW = 200;
 const MAX_DEPS = 3;
 
-/** mulberry32: a small seeded PRNG, so every run measures the same DAG. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Dag {
   spec: FlowSpec;

@@ -1,23 +1,12 @@
 /**
  * Seeded randomness for the demo, so that one `--seed` gives the same run every time.
  *
- * `mulberry32` is a tiny 32-bit generator (public domain, by Tommy Ettinger): plenty for a
- * simulation, not for cryptography. `randomFor(seed, ...keys)` gives every request its own
- * stream, keyed by what it is (`'payment', 17, 2` = order 17's payment lookup, attempt 2), so its
- * outcome does not depend on the order in which timers happen to fire.
+ * The generator is the library's `seededRandom` (mulberry32, from `rxjs-concurrency/testing`).
+ * `randomFor(seed, ...keys)` gives every request its own stream, keyed by what it is
+ * (`'payment', 17, 2` = order 17's payment lookup, attempt 2), so its outcome does not depend on
+ * the order in which timers happen to fire.
  */
-
-/** A generator of numbers in [0, 1), fully determined by `seed`. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../lib/testing/index.js';
 
 /** A 32-bit FNV-1a hash of the keys, joined by `:`. */
 export function hashKeys(...keys: readonly (string | number)[]): number {
@@ -32,5 +21,5 @@ export function hashKeys(...keys: readonly (string | number)[]): number {
 
 /** The generator of one keyed thing within a seeded run. */
 export function randomFor(seed: number, ...keys: readonly (string | number)[]): () => number {
-  return mulberry32(hashKeys(seed, ...keys));
+  return seededRandom(hashKeys(seed, ...keys));
 }

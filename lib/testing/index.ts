@@ -16,6 +16,7 @@ import { describe, validateBoolean, validateLimit } from '../internal/validate.j
 export { deepEqual, formatValue };
 export type { EqualityOptions };
 export { renderMarbles, renderSubscription } from './render.js';
+export { seededRandom } from './random.js';
 export type { MarbleFrame, SubscriptionFrames, RenderOptions, RenderedMarbles } from './render.js';
 
 /** Options of {@link createTestScheduler}. */
