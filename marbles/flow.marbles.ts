@@ -163,6 +163,18 @@ describe('runFlow in virtual time', () => {
     });
   });
 
+  it('a group whose vertices may overlap (no_parallel: false) starts none of them before begin is done', () => {
+    const spec: FlowSpec = { flow: { P: {}, Q: {} }, atomic_groups: { pay: { vertices: ['P', 'Q'], no_parallel: false } } };
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const begin = cold('5ms |');
+      const v = vertices(cold, { P: '10ms (o|)', Q: '10ms (o|)' });
+      expectObservable(run(spec, v.handlers, { parallel: true, transaction: { begin: () => begin } })).toBe('5ms (PQ) 6ms (pqz|)');
+      expectSubscriptions(begin.subscriptions).toBe('^ 4ms !');
+      expectSubscriptions(v.subscriptions('P')).toBe('5ms ^ 9ms !');
+      expectSubscriptions(v.subscriptions('Q')).toBe('5ms ^ 9ms !');
+    });
+  });
+
   it('a rollback group: the begin and rollback hooks are waited for, then the flow errors', () => {
     const spec: FlowSpec = {
       flow: { reserve: {}, charge: { inputs: { r: 'reserve.out' } } },

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { concat, ignoreElements, map, mergeMap, of, tap } from 'rxjs';
+import { NEVER, catchError, concat, ignoreElements, map, mergeMap, of, takeUntil, tap } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
 import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from '../lib/index';
 
@@ -228,6 +228,52 @@ describe('scope (marbles)', () => {
       expectSubscriptions(childTask.subscriptions).toBe(['^------!', '^---!']);
       expectSubscriptions(parentBody.subscriptions).toBe(['^--!', '^--!']);
     });
+  });
+
+  it('a non-isolated child that is unsubscribed, cancelled or past its deadline releases its tasks: the group does not wait for them', () => {
+    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const unsubscribedTask = cold('----------a|');
+      const stop = hot('---s|');
+      const unsubscribed = scope('app', (s) =>
+        s.scope('child', (c) => (c.spawn(unsubscribedTask), NEVER)).pipe(takeUntil(stop)),
+      );
+      expectObservable(unsubscribed).toBe('---|');
+      expectSubscriptions(unsubscribedTask.subscriptions).toBe('^--!');
+      expectSubscriptions(stop.subscriptions).toBe('^--!');
+
+      const cancelledTask = cold('----------a|');
+      const trigger = cold('--c|');
+      const cancelled = scope('app', (s) =>
+        concat(s.scope('child', (c) => (c.spawn(cancelledTask), trigger.pipe(tap(() => c.cancel())))), of('p')),
+      );
+      expectObservable(cancelled).toBe('--(p|)');
+      expectSubscriptions(cancelledTask.subscriptions).toBe('^-!');
+      expectSubscriptions(trigger.subscriptions).toBe('^-!');
+
+      const lateTask = cold('----------a|');
+      const late = scope('app', (s) =>
+        s.scope('child', (c) => (c.spawn(lateTask), NEVER), { deadline: 4 }).pipe(catchError(() => of('caught'))),
+      );
+      expectObservable(late).toBe('----(c|)', { c: 'caught' });
+      expectSubscriptions(lateTask.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('a task failing in a detached non-isolated child fails the group, also when the group waits only for that child’s tasks', () => {
+    const boom = new Error('child task');
+    const childErrors: unknown[] = [];
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const failing = cold('---#', undefined, boom);
+      const sibling = cold('----------a|');
+      const result = scope('app', (s) => {
+        s.scope('child', (c) => (c.spawn(failing), c.spawn(sibling), of('c'))).subscribe({ error: (e: unknown) => childErrors.push(e) });
+        return of('p');
+      });
+      expectObservable(result).toBe('---#', undefined, boom);
+      expectSubscriptions(failing.subscriptions).toBe('^--!');
+      expectSubscriptions(sibling.subscriptions).toBe('^--!');
+    });
+    expect(childErrors).toEqual([boom]);
   });
 
   it('closes its bus when the body ends, so a subscriber-loop task ends instead of hanging the scope', () => {

@@ -116,6 +116,13 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     expect(error.message).toContain('Vertex `b` is in two atomic groups, `one` and `two`');
   });
 
+  it('a vertex listed twice in one group', () => {
+    const error = thrown(() => executionStages({ flow: { a: {} }, atomic_groups: { g: { vertices: ['a', 'a'] } } }));
+    expect(error).toBeInstanceOf(FlowDefinitionError);
+    expect(error.vertex).toBe('a');
+    expect(error.message).toBe('Atomic group `g` lists vertex `a` twice; list each vertex once');
+  });
+
   it.each([
     ['a group lists an unknown vertex', { flow: { a: {} }, atomic_groups: { g: { vertices: ['zz'] } } }, /Atomic group `g` lists `"zz"` \(string\), which is not a vertex/],
     ['a bad on_failure', { flow: { a: {} }, atomic_groups: { g: { vertices: ['a'], on_failure: 'retry' } } }, /expected `on_failure` to be one of rollback, compensate, abort, got `"retry"`/],
@@ -240,6 +247,7 @@ atomic_groups:
   });
 
   it('rejects what is not text', () => {
-    expect(() => parseFlow(3 as unknown as string)).toThrow('Expected `text` to be a YAML string, got number');
+    expect(() => parseFlow(3 as unknown as string)).toThrow('Expected `text` to be a YAML string, got `3` (number)');
+    expect(() => parseFlow(null as unknown as string)).toThrow('Expected `text` to be a YAML string, got `null` (null)');
   });
 });

@@ -1,4 +1,5 @@
-import { EMPTY, NEVER, Observable, VirtualTimeScheduler, defer, firstValueFrom, tap, lastValueFrom, map, of, take, timer, toArray } from 'rxjs';
+import { EMPTY, NEVER, Observable, VirtualTimeScheduler, concatMap, defer, firstValueFrom, tap, lastValueFrom, map, of, take, throwError, timer, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import {
   FlowVertexError,
   configureFlows,
@@ -205,6 +206,49 @@ describe('failures', () => {
   });
 });
 
+describe('inherited properties are not handlers, outputs or compensations', () => {
+  it('a vertex named like an Object.prototype method still needs its own handler', () => {
+    expect(() => runFlow({ flow: { toString: {} } }, { handlers: {} })).toThrow(
+      'Vertex `toString` needs handler `toString`, but `handlers.toString` is `undefined` (undefined); expected a function',
+    );
+  });
+
+  it('an output read as `a.toString` must be produced by `a`', async () => {
+    const { error } = await collect(runFlow({ flow: { a: {}, b: { inputs: { f: 'a.toString' } } } }, { handlers: { a: () => ({}), b: () => ({}) } }));
+    expect((error as FlowVertexError).vertex).toBe('a');
+    expect((error as Error).message).toContain('Vertex `a` produced no output `toString`, which vertex `b` reads');
+  });
+
+  it('a compensate group does not call an inherited `compensations.constructor`', async () => {
+    const spec: FlowSpec = {
+      flow: { constructor: { handler: 'c' }, b: { inputs: { x: 'constructor.ok' } } },
+      atomic_groups: { g: { vertices: ['constructor', 'b'], on_failure: 'compensate' } },
+    };
+    const { events } = await collect(runFlow(spec, { handlers: { c: () => ({ ok: 1 }), b: () => Promise.reject(new Error('b')) } }));
+    expect(events.find((e) => e.type === 'rolledBack')).toMatchObject({ strategy: 'compensate', vertices: [] });
+  });
+});
+
+describe('teardown', () => {
+  it('nothing stays scheduled after an unsubscribe or a failure', () => {
+    const ts = new TestScheduler(() => undefined);
+    const live = (): number => ts.actions.filter((a) => !a.closed).length;
+    const after = (ms: number) => () => timer(ms, ts).pipe(map(() => ({ out: 1 })));
+    const sub = runFlow(diamond, { handlers: { A: () => ({ out: 1 }), B: after(20), C: after(40), D: after(10) }, parallel: true }).subscribe();
+    expect(live()).toBe(2);
+    sub.unsubscribe();
+    expect(live()).toBe(0);
+    const failing = () => timer(5, ts).pipe(concatMap(() => throwError(() => new Error('B failed'))));
+    let error: unknown;
+    runFlow(diamond, { handlers: { A: () => ({ out: 1 }), B: failing, C: after(40), D: after(10) }, parallel: true }).subscribe({ error: (e: unknown) => (error = e) });
+    expect(live()).toBe(2);
+    ts.maxFrames = 5;
+    ts.flush();
+    expect((error as FlowVertexError).vertex).toBe('B');
+    expect(live()).toBe(0);
+  });
+});
+
 describe('serial order is deterministic', () => {
   it('stage by stage, names sorted within a stage, whatever the declaration order', async () => {
     const spec: FlowSpec = {
@@ -350,6 +394,25 @@ describe('atomic groups', () => {
     failOutside(new Error('x'));
     const { events } = await run;
     expect(events.find((e) => e.type === 'rolledBack')).toMatchObject({ group: 'g', vertices: ['a'], data: {} });
+  });
+
+  it('rollback: outputs of vertices that completed while the group was open are removed too', async () => {
+    // Serial order: load, reserve (the group opens), side (completes inside the group's span), charge (fails).
+    const spec: FlowSpec = {
+      flow: { load: {}, reserve: { inputs: { l: 'load.ok' } }, side: { inputs: { l: 'load.ok' } }, charge: { inputs: { r: 'reserve.ok' } } },
+      atomic_groups: { pay: { vertices: ['reserve', 'charge'] } },
+    };
+    const { events } = await collect(
+      runFlow(spec, { handlers: { load: ok, reserve: ok, side: ok, charge: () => Promise.reject(new Error('declined')) } }),
+    );
+    expect(events.map(brief)).toContain('completed side');
+    expect(events.find((e) => e.type === 'rolledBack')).toEqual({
+      type: 'rolledBack',
+      group: 'pay',
+      strategy: 'rollback',
+      vertices: ['reserve'],
+      data: { 'load.ok': true },
+    });
   });
 
   it('commit is called once after the last vertex of the group, before it counts as completed', async () => {

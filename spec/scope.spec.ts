@@ -1,4 +1,5 @@
-import { NEVER, Observable, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY } from 'rxjs';
+import { NEVER, Observable, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
 import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope } from '../lib/index';
 import { countAbortControllers } from './support/abort';
@@ -345,6 +346,29 @@ describe('scope: names, paths, buses', () => {
       DeadlineError,
     );
     expect(ran).toBe(false);
+  });
+});
+
+describe('scope: nothing left scheduled after it ends', () => {
+  class Question {}
+  class Answer {}
+
+  it('unsubscribing, completing or failing cancels the deadline timer and the scope’s request timeouts', () => {
+    const ts = new TestScheduler(() => undefined);
+    const live = (): number => ts.actions.filter((a) => !a.closed).length;
+    const asking = (s: Scope): void => void s.request(new Question(), Answer, () => true, { timeout: 20 }).subscribe({ error: () => undefined });
+    const sub = scope('app', (s) => (asking(s), NEVER), { deadline: 10, scheduler: ts }).subscribe();
+    expect(live()).toBe(2);
+    sub.unsubscribe();
+    expect(live()).toBe(0);
+    scope('app', (s) => (asking(s), of(1)), { deadline: 10, scheduler: ts }).subscribe();
+    expect(live()).toBe(0);
+    scope('app', (s) => (asking(s), s.spawn(throwError(() => new Error('x'))), NEVER), { deadline: 10, scheduler: ts }).subscribe({ error: () => undefined });
+    expect(live()).toBe(0);
+    const child = scope('app', (s) => s.scope('child', () => NEVER, { deadline: 5 }), { deadline: 10, scheduler: ts }).subscribe();
+    expect(live()).toBe(2);
+    child.unsubscribe();
+    expect(live()).toBe(0);
   });
 });
 

@@ -197,6 +197,9 @@ function compileGroups(spec: FlowSpec, index: Map<string, number>, vertices: Com
         fail(`Atomic group \`${name}\` lists ${describe(member)}, which is not a vertex of the flow`, typeof member === 'string' ? member : undefined, name, [...path, 'vertices']);
       }
       const v = vertices[i]!;
+      if (v.group === g) {
+        fail(`Atomic group \`${name}\` lists vertex \`${v.name}\` twice; list each vertex once`, v.name, name, [...path, 'vertices']);
+      }
       if (v.group >= 0) {
         const other = Object.keys(raw)[v.group];
         fail(`Vertex \`${v.name}\` is in two atomic groups, \`${other}\` and \`${name}\`; a vertex belongs to at most one`, v.name, name, [...path, 'vertices']);

@@ -36,6 +36,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** `record[key]` when it is the record's own property (so a vertex named `toString` finds no inherited function). */
+function own(record: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 function checkRecordOf(name: string, value: unknown, expected: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isRecord(value)) throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
@@ -53,7 +58,7 @@ function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
   const handlerMap = checkRecordOf('handlers', options.handlers, 'an object of handler functions by name');
   const initialData = checkRecordOf('initialData', options.initialData, 'an object');
   const handlers = flow.vertices.map((v) => {
-    const handler = typeof v.handler === 'function' ? v.handler : handlerMap[v.handler];
+    const handler = typeof v.handler === 'function' ? v.handler : own(handlerMap, v.handler);
     if (typeof handler !== 'function') {
       throw new FlowDefinitionError(
         `Vertex \`${v.name}\` needs handler \`${String(v.handler)}\`, but \`handlers.${String(v.handler)}\` is ${describe(handler)}; expected a function`,
@@ -122,6 +127,10 @@ class FlowRun {
   private readonly groupState: number[];
   /** Completed vertices of each group, in completion order. */
   private readonly groupDone: number[][];
+  /** How many vertices had completed when each group opened: a rollback removes every later output. */
+  private readonly groupOpenedAt: number[];
+  /** Per vertex, its position in completion order (1-based; 0 while not completed). */
+  private readonly doneAt: Int32Array;
   private readonly openGroups: number[] = [];
   private running = 0;
   private completed = 0;
@@ -151,6 +160,8 @@ class FlowRun {
     this.groupWaiting = this.groups.map(() => new IntHeap());
     this.groupState = this.groups.map(() => CLOSED);
     this.groupDone = this.groups.map(() => []);
+    this.groupOpenedAt = this.groups.map(() => 0);
+    this.doneAt = new Int32Array(n);
   }
 
   private get live(): boolean {
@@ -189,12 +200,28 @@ class FlowRun {
       if (group.noParallel) this.groupBusy[g] = true;
       if (this.groupState[g] === CLOSED) {
         this.groupState[g] = OPEN;
+        this.groupOpenedAt[g] = this.completed;
         this.openGroups.push(g);
         const begin = group.onFailure === 'rollback' ? this.plan.transaction.begin : undefined;
-        if (begin) return this.step(i, () => begin(group.name), () => this.execute(i));
+        if (begin) {
+          // No other vertex of the group starts before `begin` is done, even with `no_parallel: false`.
+          this.groupBusy[g] = true;
+          return this.step(i, () => begin(group.name), () => {
+            if (!group.noParallel) this.releaseGroup(g);
+            this.execute(i);
+            this.pump();
+          });
+        }
       }
     }
     this.execute(i);
+  }
+
+  /** Lets every waiting vertex of group `g` start (a group whose vertices may overlap, once `begin` is done). */
+  private releaseGroup(g: number): void {
+    this.groupBusy[g] = false;
+    const waiting = this.groupWaiting[g]!;
+    while (waiting.size > 0) this.ready.push(waiting.pop());
   }
 
   private execute(i: number): void {
@@ -240,7 +267,7 @@ class FlowRun {
     }
     const outputs = (value ?? {}) as FlowOutputs;
     for (const read of v.reads) {
-      if (!(read.key in outputs)) {
+      if (!Object.prototype.hasOwnProperty.call(outputs, read.key)) {
         const reader = this.vertices[read.reader]!.name;
         return this.fail(
           i,
@@ -268,7 +295,7 @@ class FlowRun {
     this.subs[i] = undefined;
     this.outputs[i] = outputs;
     this.running--;
-    this.completed++;
+    this.doneAt[i] = ++this.completed;
     const g = v.group;
     if (g >= 0) {
       const done = this.groupDone[g]!;
@@ -339,7 +366,10 @@ class FlowRun {
     if (group.onFailure === 'abort') return next();
     const names = (list: readonly number[]): string[] => list.map((i) => this.vertices[i]!.name);
     if (group.onFailure === 'rollback') {
-      for (const i of finished) this.outputs[i] = undefined;
+      // Back to the data as it was when the group's first vertex started: the group's outputs and
+      // those of any vertex that completed since (in parallel mode, or between two group vertices).
+      const openedAt = this.groupOpenedAt[g]!;
+      for (let i = 0; i < this.vertices.length; i++) if (this.doneAt[i]! > openedAt) this.outputs[i] = undefined;
       const rollback = this.plan.transaction.rollback;
       return this.hook(rollback && (() => rollback(group.name)), undefined, errors, () => {
         if (this.emit({ type: 'rolledBack', group: group.name, strategy: 'rollback', vertices: names(finished), data: this.data() })) next();
@@ -354,7 +384,7 @@ class FlowRun {
         return;
       }
       const name = this.vertices[i]!.name;
-      const compensation = this.plan.compensations[name];
+      const compensation = own(this.plan.compensations, name) as FlowCompensation | undefined;
       if (!compensation) return compensate(k + 1);
       const ctx = new FlowVertexContext(name);
       this.hook(() => compensation(this.outputs[i]!, this.inputs[i], ctx), ctx, errors, () => {

@@ -106,11 +106,11 @@ export type FlowHookResult = void | ObservableInput<unknown>;
 
 /** Called around atomic groups whose `on_failure` is `rollback`. Each may return work to wait for. */
 export interface FlowTransactionHooks {
-  /** Before the group's first vertex starts. */
+  /** Before the group's first vertex starts; no vertex of the group starts before it is done. */
   begin?: ((group: string) => FlowHookResult) | undefined;
   /** After the group's last vertex produced its outputs (before it counts as completed). */
   commit?: ((group: string) => FlowHookResult) | undefined;
-  /** After a failure while the group was open, once running vertices are cancelled and the group's outputs removed. */
+  /** After a failure while the group was open, once running vertices are cancelled and the data restored to what it was before the group. */
   rollback?: ((group: string) => FlowHookResult) | undefined;
 }
 
@@ -161,9 +161,11 @@ export interface FlowFailedEvent {
 }
 
 /**
- * An open atomic group was undone after a failure: `strategy: 'rollback'` removed the outputs of
- * `vertices` and called the `rollback` hook; `'compensate'` ran the compensations of `vertices`
- * (completed ones, in reverse completion order). `data` is the flow's data afterwards.
+ * An open atomic group was undone after a failure. `strategy: 'rollback'` restored the flow's
+ * data to what it was before the group's first vertex started (removing the outputs of
+ * `vertices`, the group's completed vertices, and of any other vertex that completed since) and
+ * called the `rollback` hook; `'compensate'` ran the compensations of `vertices` (completed ones,
+ * in reverse completion order) and removed their outputs. `data` is the flow's data afterwards.
  */
 export interface FlowRolledBackEvent {
   readonly type: 'rolledBack';

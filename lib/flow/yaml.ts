@@ -1,4 +1,5 @@
 import { LineCounter, isMap, isPair, isScalar, parseDocument, stringify, type Document } from 'yaml';
+import { describe } from '../internal/validate.js';
 import { FlowCycleError, FlowDefinitionError } from './errors.js';
 import { compileFlow } from './graph.js';
 import type { FlowSpec } from './types.js';
@@ -48,7 +49,7 @@ function vertexAt(doc: Document, offset: number): string | undefined {
  * ```
  */
 export function parseFlow(text: string): FlowSpec {
-  if (typeof text !== 'string') throw new TypeError(`Expected \`text\` to be a YAML string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new TypeError(`Expected \`text\` to be a YAML string, got ${describe(text)}`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors[0];

@@ -226,6 +226,9 @@ function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
   return map;
 }
 
+/** How a spawned task ended. */
+type TaskEnd = 'completed' | 'failed' | 'cancelled';
+
 /**
  * One running task with a shared result: an `AsyncSubject` that gets the task's last value when
  * it completes, its error when it fails, and only `complete` when it is cancelled.
@@ -236,8 +239,11 @@ class SharedTask<T> {
   private settled = false;
 
   constructor(
-    /** Told once when the task completes (`failed` false) or fails; not when it is cancelled. */
-    private readonly onSettled: (task: SharedTask<T>, failed: boolean, error: unknown) => void,
+    /**
+     * Told once when the task ends: completed, failed (with `error`) or cancelled. Every owner
+     * must hear of a cancellation too, or a scope that did not cancel it would wait for it forever.
+     */
+    private readonly onEnded: (task: SharedTask<T>, end: TaskEnd, error: unknown) => void,
   ) {}
 
   start(task: Task<T>): void {
@@ -251,14 +257,14 @@ class SharedTask<T> {
         },
         error: (error: unknown) => {
           this.settled = true;
-          this.onSettled(this, true, error);
+          this.onEnded(this, 'failed', error);
           this.result.error(error);
         },
         complete: () => {
           this.settled = true;
           if (hasValue) this.result.next(last as T);
           this.result.complete();
-          this.onSettled(this, false, undefined);
+          this.onEnded(this, 'completed', undefined);
         },
       }),
     );
@@ -269,6 +275,7 @@ class SharedTask<T> {
     this.settled = true;
     this.subscription.unsubscribe();
     this.result.complete();
+    this.onEnded(this, 'cancelled', undefined);
   }
 }
 
@@ -361,6 +368,11 @@ class ScopeRun<R> implements Scope {
   private fail(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    this.endWithError(error);
+  }
+
+  /** The second half of {@link fail}, for a scope already marked ended. */
+  private endWithError(error: unknown): void {
     this.cancelAll();
     this.subscriber.error(error);
   }
@@ -397,13 +409,20 @@ class ScopeRun<R> implements Scope {
     // The task belongs to this scope (which waits for it and cancels it when it ends) and, when
     // this scope is not isolated, also to the nearest isolated scope's group, which waits for it,
     // cancels it with the group, and fails as a whole when it fails.
+    // A task cancelled by one owner (a non-isolated child unsubscribed or cancelled, or the group
+    // failing) leaves the other owner too, which then completes if it was only waiting for it.
     const group = this.group;
-    const shared = new SharedTask<T>((settled, failed, error) => {
-      this.tasks.delete(settled as SharedTask<unknown>);
-      group.tasks.delete(settled as SharedTask<unknown>);
-      if (failed) {
-        this.fail(error);
-        group.fail(error);
+    const shared = new SharedTask<T>((ended, end, error) => {
+      this.tasks.delete(ended as SharedTask<unknown>);
+      group.tasks.delete(ended as SharedTask<unknown>);
+      if (end === 'failed') {
+        // Both owners end with the error. Mark both ended before either cancels anything: the
+        // cancellations tell every owner, and must not complete the other one in between.
+        const mine = !this.ended;
+        const theirs = group !== this && !group.ended;
+        this.ended = group.ended = true;
+        if (mine) this.endWithError(error);
+        if (theirs) group.endWithError(error);
       } else {
         this.completeIfDone();
         group.completeIfDone();
@@ -417,7 +436,7 @@ class ScopeRun<R> implements Scope {
 
   spawnBackground<T>(task: Task<T>): Observable<T> {
     validateTask(task);
-    const shared = new SharedTask<T>((settled) => background.delete(settled as SharedTask<unknown>));
+    const shared = new SharedTask<T>((ended) => background.delete(ended as SharedTask<unknown>));
     background.add(shared as SharedTask<unknown>);
     shared.start(task);
     return shared.result.asObservable();
