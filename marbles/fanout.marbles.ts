@@ -17,6 +17,22 @@ import { createTestScheduler } from '../lib/testing/index.js';
 const scheduler = createTestScheduler;
 
 describe('boundedMap (marbles)', () => {
+  it('the diagram in the JSDoc and the README', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  -a-b-c-|');
+      const a = cold('       ------A|');
+      const b = cold('         -B|');
+      const c = cold('           ----C|');
+      const inners: Record<string, Observable<string>> = { a, b, c };
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2))).toBe('-------ABC|');
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2, { ordered: false }))).toBe('----B--A-C|');
+      expectSubscriptions(source.subscriptions).toBe(['^------!', '^------!']);
+      expectSubscriptions(a.subscriptions).toBe(['-^------!', '-^------!']);
+      expectSubscriptions(b.subscriptions).toBe(['---^-!', '---^-!']);
+      expectSubscriptions(c.subscriptions).toBe(['-----^----!', '-----^----!']);
+    });
+  });
+
   it('limit 1 runs one inner at a time, in order', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const source = hot('  -a-b-c-|');
@@ -305,6 +321,29 @@ describe('executeConcurrently / concurrently / completionStream / processConcurr
       expectSubscriptions(b.subscriptions).toBe('^-!');
       expectSubscriptions(c.subscriptions).toBe('--^-!');
     });
+  });
+
+  it('the processConcurrently diagram in the JSDoc and the README', () => {
+    const seen: unknown[] = [];
+    const testScheduler = scheduler();
+    testScheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  --a--b--c--|');
+      const a = cold('        ----|');
+      const b = cold('           -#', undefined, 'failed');
+      const c = cold('              --|');
+      const inners: Record<string, Observable<never>> = { a, b, c } as unknown as Record<string, Observable<never>>;
+      expectObservable(
+        processConcurrently(source, (k: string) => inners[k]!, {
+          ignoreErrors: true,
+          onError: (error, item, index) => seen.push([error, item, index, testScheduler.now()]),
+        }),
+      ).toBe('-----------|');
+      expectSubscriptions(source.subscriptions).toBe('^----------!');
+      expectSubscriptions(a.subscriptions).toBe('--^---!');
+      expectSubscriptions(b.subscriptions).toBe('-----^!');
+      expectSubscriptions(c.subscriptions).toBe('--------^-!');
+    });
+    expect(seen).toEqual([['failed', 'b', 1, 6]]);
   });
 
   it('processConcurrently completes when everything is handled and emits nothing', () => {

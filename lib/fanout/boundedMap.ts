@@ -45,10 +45,10 @@ export interface BoundedMapOptions {
  * running inner and the source (an iterator's `return()` is called).
  *
  * ```text
- * source:    --a--b--c--|
- * project:   a → ----A|   b → -B|   c → --C|      (limit 2)
- * ordered:   -------A-B----C|    (b waits for a; c starts when a frees a slot)
- * unordered: ------B-A----C|
+ * source:    -a-b-c-|
+ * project:   a → ------A|   b → -B|   c → ----C|      (limit 2)
+ * ordered:   -------ABC|      B waits for A; c starts when b frees a slot
+ * unordered: ----B--A-C|
  * ```
  *
  * @example

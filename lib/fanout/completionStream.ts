@@ -37,7 +37,7 @@ export type SettledCompletion<R> = { readonly index: number } & Settled<R>;
  *
  * ```text
  * tasks:   [----A|, -B|, --C|]
- * output:  -b-c-a|           b = { index: 1, value: B }, c = { index: 2, value: C }, a = { index: 0, value: A }
+ * output:  --bc-(a|)        b = { index: 1, value: B }, c = { index: 2, value: C }, a = { index: 0, value: A }
  * ```
  *
  * @example

@@ -34,7 +34,7 @@ export interface ProcessConcurrentlyOptions<T> {
  * ```text
  * source:  --a--b--c--|
  * handler: a → ----|  b → -#  c → --|      (concurrentTasks 2, ignoreErrors: true)
- * output:  -------------|                  onError(#, b, 1) at frame 6
+ * output:  -----------|                    onError(#, b, 1) at frame 6
  * ```
  *
  * @example
