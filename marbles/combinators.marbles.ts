@@ -98,6 +98,7 @@ describe('streamConcurrently', () => {
       const a = cold('---|');
       const made = cold('-1-2-3|');
       expectObservable(streamConcurrently(a, () => made)).toBe('-1-|');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
       expectSubscriptions(made.subscriptions).toBe('^--!');
     });
   });

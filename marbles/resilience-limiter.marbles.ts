@@ -9,12 +9,15 @@ describe('withCapacity (marbles)', () => {
   it('limit 3 over 10 streams: never more than 3 subscribed, entry in FIFO order', () => {
     const seen: string[] = [];
     const ts = scheduler();
-    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+    let sources: ReturnType<RunHelpers['cold']>[] = [];
+    ts.run(({ cold, expectSubscriptions }) => {
       const limiter = new CapacityLimiter(3);
       // Different lengths, so tokens free up at different moments; stream i is subscribed at frame i.
       const lengths = [5, 2, 7, 3, 1, 4, 2, 6, 3, 1];
-      const sources = lengths.map((n, i) => cold(`${'-'.repeat(n - 1)}${String.fromCharCode(97 + i)}|`));
-      const out = merge(...sources.map((s, i) => cold(`${'-'.repeat(i)}x|`).pipe(mergeMap(() => s.pipe(withCapacity(limiter))))));
+      sources = lengths.map((n, i) => cold(`${'-'.repeat(n - 1)}${String.fromCharCode(97 + i)}|`));
+      // Stream i asks for a token at frame i, when its trigger (subscribed at 0, done at i + 1) emits.
+      const triggers = lengths.map((_, i) => cold(`${'-'.repeat(i)}x|`));
+      const out = merge(...sources.map((s, i) => triggers[i]!.pipe(mergeMap(() => s.pipe(withCapacity(limiter))))));
       // Hand-simulated FIFO: a token goes to the oldest waiter the moment one is released.
       //   a 0-5, b 1-3, c 2-9 (tokens full); d waits from 3, enters at 3 (b done) → 3-6
       //   e waits from 4, enters at 5 (a done) → 5-6; f waits from 5, enters at 6 (d, e done) → 6-10
@@ -25,8 +28,14 @@ describe('withCapacity (marbles)', () => {
       // Output frames (d and e emit at the same frame 5, which a marble string cannot draw with g at 7).
       out.subscribe((v) => seen.push(`${ts.now()}:${v}`));
       sources.forEach((s, i) => expectSubscriptions(s.subscriptions).toBe(subs[i]!));
+      triggers.forEach((t, i) => expectSubscriptions(t.subscriptions).toBe(`^${'-'.repeat(i)}!`));
     });
     expect(seen).toEqual(['2:b', '4:a', '5:d', '5:e', '7:g', '8:c', '9:f', '10:j', '11:i', '13:h']);
+    // The cap itself, from the subscription logs: at no frame are more than 3 sources subscribed.
+    const live = (frame: number): number =>
+      sources.filter((s) => s.subscriptions.some((l) => l.subscribedFrame <= frame && frame < l.unsubscribedFrame)).length;
+    const frames = Array.from({ length: 15 }, (_, f) => live(f));
+    expect(Math.max(...frames)).toBe(3);
   });
 
   it('an unsubscribed waiter never runs, and the next one takes its place', () => {

@@ -1,4 +1,5 @@
-import { EMPTY, NEVER, Observable, Subject, firstValueFrom, lastValueFrom, of, take, throwError, type ObservableInput } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, firstValueFrom, interval, lastValueFrom, map, of, take, throwError, timer, type ObservableInput } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { EmptyTaskError } from '../lib/errors';
 import * as api from '../lib/index';
 import { firstSuccess } from '../lib/combinators/firstSuccess';
@@ -266,6 +267,47 @@ describe('factory tasks and ctx.signal', () => {
     expect([a.observed, b.observed]).toEqual([false, false]);
   });
 
+  it('re-entrancy: a loser the consumer makes finish from inside next was already unsubscribed: one outcome only', () => {
+    for (const combine of [firstToFinish, firstSuccess]) {
+      const a = new Subject<string>();
+      const b = new Subject<string>();
+      const seen: string[] = [];
+      combine(a, b).subscribe({
+        next: (value) => {
+          seen.push(value, `b observed: ${b.observed}`);
+          b.next('b');
+          b.complete();
+        },
+        complete: () => seen.push('complete'),
+      });
+      a.next('a');
+      a.complete();
+      expect(seen).toEqual(['a', 'b observed: false', 'complete']);
+    }
+  });
+
+  it('the rest are unsubscribed and their signals aborted before the consumer hears the outcome', () => {
+    const boom = new Error('boom');
+    const cases: [string, (loser: (ctx: TaskContext) => ObservableInput<string>, decider: Subject<string>) => Observable<unknown>, (d: Subject<string>) => void][] = [
+      ['firstToFinish value', (l, d) => firstToFinish(l, d), (d) => (d.next('x'), d.complete())],
+      ['firstToFinish error', (l, d) => firstToFinish(l, d), (d) => d.error(boom)],
+      ['firstSuccess', (l, d) => firstSuccess(l, d), (d) => (d.next('x'), d.complete())],
+      ['gather error', (l, d) => gather(l, d), (d) => d.error(boom)],
+      ['streamConcurrently complete', (l, d) => streamConcurrently(l, d), (d) => d.complete()],
+      ['streamConcurrently error', (l, d) => streamConcurrently(l, d, { exhaustive: true }), (d) => d.error(boom)],
+    ];
+    for (const [name, combine, decide] of cases) {
+      const loser = spyTask<string>();
+      const decider = new Subject<string>();
+      const heard: string[] = [];
+      const check = (what: string) => () => heard.push(`${name}: ${what}, loser aborted ${loser.signals[0]!.aborted}`);
+      combine(loser.task, decider).subscribe({ next: check('next'), error: check('error'), complete: check('complete') });
+      decide(decider);
+      expect(heard.length).toBeGreaterThan(0);
+      for (const line of heard) expect(line).toMatch(/loser aborted true$/);
+    }
+  });
+
   it('re-entrancy: resubscribing from inside a result starts a fresh, independent run', () => {
     let runs = 0;
     const source = gather(() => of(++runs));
@@ -321,5 +363,33 @@ describe('bad input throws when the function is called', () => {
     expect(() => streamConcurrently(of(1), { exhaustive: 1 })).toThrow(/`options.exhaustive`.*boolean.*`1` \(number\)/);
     // @ts-expect-error exhaustive is a boolean
     expect(() => streamConcurrentlyWith({ exhaustive: 'no' })).toThrow(/`options.exhaustive`/);
+  });
+});
+
+describe('nothing left scheduled', () => {
+  const live = (ts: TestScheduler): number => ts.actions.filter((action) => !action.closed).length;
+  const cases: [string, (ts: TestScheduler) => Observable<unknown>][] = [
+    ['gather', (ts) => gather(timer(5, ts), timer(10, ts).pipe(map(() => { throw new Error('x'); })), timer(20, ts), interval(1, ts))],
+    ['firstToFinish', (ts) => firstToFinish(timer(20, ts), timer(10, ts), interval(1, ts))],
+    ['firstSuccess', (ts) => firstSuccess(timer(10, ts), timer(20, ts), interval(1, ts))],
+    ['streamConcurrently', (ts) => streamConcurrently(interval(1, ts), timer(10, ts), timer(20, ts))],
+  ];
+
+  it.each(cases)('%s: once the outcome is decided, no timer of a task stays in the scheduler queue', (_name, make) => {
+    const ts = new TestScheduler(() => undefined);
+    let decidedAt = -1;
+    make(ts).subscribe({ error: () => (decidedAt = ts.now()), complete: () => (decidedAt = ts.now()) });
+    expect(live(ts)).toBeGreaterThan(0);
+    ts.flush();
+    expect(decidedAt).toBe(10);
+    expect(live(ts)).toBe(0);
+  });
+
+  it.each(cases)('%s: the consumer unsubscribing empties the scheduler queue', (_name, make) => {
+    const ts = new TestScheduler(() => undefined);
+    const subscription = make(ts).subscribe({ error: () => undefined });
+    expect(live(ts)).toBeGreaterThanOrEqual(3);
+    subscription.unsubscribe();
+    expect(live(ts)).toBe(0);
   });
 });

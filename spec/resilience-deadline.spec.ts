@@ -30,6 +30,19 @@ describe('deadlines: validation at creation', () => {
     expect(() => op('2030-01-01' as unknown as Date)).toThrow(/`date`.*Date or a number.*"2030-01-01"/);
   });
 
+  it.each([
+    ['failAfter', failAfter],
+    ['moveOnAfter', moveOnAfter],
+    ['failAt', failAt],
+    ['moveOnAt', moveOnAt],
+  ] as const)('%s rejects a scheduler that is not one with a TypeError naming `scheduler`, even with a null deadline', (_name, op) => {
+    for (const bad of ['async', null, {}, { schedule: () => undefined }]) {
+      expect(() => op(5, bad as never)).toThrow(TypeError);
+      expect(() => op(5, bad as never)).toThrow(/`scheduler`.*now\(\).*schedule\(\).*got/);
+      expect(() => op(null, bad as never)).toThrow(/`scheduler`/);
+    }
+  });
+
   it('null and undefined mean no deadline: the very same source comes back', () => {
     const source = of(1);
     for (const op of [failAfter, moveOnAfter, failAt, moveOnAt]) {

@@ -289,6 +289,13 @@ describe('CapacityLimiter.run', () => {
     expect(limiter.borrowed).toBe(0);
   });
 
+  it('rejects something that is not a task when called, not on subscribe', () => {
+    const limiter = new CapacityLimiter(1);
+    expect(() => limiter.run(42 as never)).toThrow(TypeError);
+    expect(() => limiter.run(null as never)).toThrow(/`task`.*a task.*got `null` \(null\)/);
+    expect(limiter.waiting).toBe(0);
+  });
+
   it('a rejected promise errors the Observable and frees the token', async () => {
     const limiter = new CapacityLimiter(1);
     await expect(firstValueFrom(limiter.run(() => Promise.reject(new Error('nope'))))).rejects.toThrow('nope');

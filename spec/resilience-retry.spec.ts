@@ -54,6 +54,18 @@ describe('retryBackoff: options are validated at creation', () => {
     expect(() => retryBackoff(options as never)).toThrow(message);
   });
 
+  it.each([null, 5, 'fast', [1]])('options %p that is not an object → TypeError naming `options`', (bad) => {
+    expect(() => retryBackoff(bad as never)).toThrow(TypeError);
+    expect(() => retryBackoff(bad as never)).toThrow(/`options`.*an object.*got/);
+  });
+
+  it('a scheduler that is not one → TypeError naming `scheduler`, at creation', () => {
+    for (const bad of [5, null, {}, { now: () => 0 }]) {
+      expect(() => retryBackoff({ scheduler: bad as never })).toThrow(TypeError);
+      expect(() => retryBackoff({ scheduler: bad as never })).toThrow(/`scheduler`.*now\(\).*schedule\(\).*got/);
+    }
+  });
+
   it('accepts attempts Infinity and attempts 1 (no retry at all)', () => {
     expect(() => retryBackoff({ attempts: Infinity })).not.toThrow();
     const { source, count } = attempts(() => throwError(() => new Error('x')));

@@ -5,9 +5,9 @@ import { settleAll } from '../internal/combinators-run.js';
 
 /**
  * Runs every task at once; the first to succeed wins: its last value is emitted, the output
- * completes, and the others are unsubscribed (their `ctx.signal`s aborted). Failures are ignored
- * until every task has failed; then the output errors with an `AggregateError` whose `errors` hold
- * each task's error in input order.
+ * completes, and the others are unsubscribed (their `ctx.signal`s aborted) just before the value
+ * reaches the consumer. Failures are ignored until every task has failed; then the output errors
+ * with an `AggregateError` whose `errors` hold each task's error in input order.
  *
  * Think `Promise.any`: "any of these will do, I only care that one works", such as fallbacks and
  * mirrors. A task that completes without a value counts as a failure, with an
@@ -38,8 +38,9 @@ export function firstSuccess(...args: unknown[]): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     const errors: unknown[] = new Array<unknown>(tasks.length);
     let failed = 0;
-    settleAll(subscriber, tasks, (i) => i, (i, outcome) => {
+    settleAll(subscriber, tasks, (i) => i, (i, outcome, closeAll) => {
       if (outcome.status === 'fulfilled') {
+        closeAll(); // the others, before the consumer hears of the winner
         subscriber.next(outcome.value);
         subscriber.complete();
       } else {

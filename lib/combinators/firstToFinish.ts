@@ -6,7 +6,7 @@ import { settleAll } from '../internal/combinators-run.js';
 /**
  * Runs every task at once; the first to *finish* wins, whether it succeeds or fails: its last value
  * is emitted and the output completes, or its error is re-thrown. All the others are unsubscribed
- * (their `ctx.signal`s aborted) at that moment.
+ * (their `ctx.signal`s aborted) at that moment, before the winner's outcome reaches the consumer.
  *
  * Think asyncio-style `race` or `Promise.race`. RxJS's own `race` picks the first source to
  * *emit* and then mirrors it; `firstToFinish` waits for the first to *finish* and gives its final
@@ -38,7 +38,8 @@ export function firstToFinish<A extends readonly Task<unknown>[]>(...tasks: A): 
 export function firstToFinish(...args: unknown[]): Observable<unknown> {
   const { tasks } = splitTasks(args, 'tasks', 1, false);
   return new Observable<unknown>((subscriber) =>
-    settleAll(subscriber, tasks, (i) => i, (_i, outcome) => {
+    settleAll(subscriber, tasks, (i) => i, (_i, outcome, closeAll) => {
+      closeAll(); // the others, before the consumer hears of the winner
       if (outcome.status === 'rejected') return subscriber.error(outcome.reason);
       subscriber.next(outcome.value);
       subscriber.complete();

@@ -34,7 +34,9 @@ type TaskList = readonly Task<unknown>[];
  *
  * Tasks are started in input order on subscription; factories `(ctx) => ObservableInput` are called
  * then (a bare Promise is already running). If a task fails synchronously, later ones never start.
- * The result is typed per position or key, like `forkJoin`.
+ * The result is typed per position or key, like `forkJoin`. Unlike `forkJoin([a, b])`, an array
+ * argument is one task (an array is an `ObservableInput` whose items are its values): spread a
+ * list of tasks, `gather(...tasks)`.
  *
  * ```text
  * a:                          ----1--2|
@@ -110,10 +112,13 @@ function collect(
       subscriber.complete();
     };
     if (pending === 0) return emit();
-    settleAll(subscriber, tasks, keyOf, (i, outcome) => {
+    settleAll(subscriber, tasks, keyOf, (i, outcome, closeAll) => {
       if (settle) slots[i] = outcome;
       else if (outcome.status === 'fulfilled') slots[i] = outcome.value;
-      else return subscriber.error(outcome.reason);
+      else {
+        closeAll(); // the siblings, before the consumer hears of the failure
+        return subscriber.error(outcome.reason);
+      }
       if (--pending === 0) emit();
     });
   });

@@ -60,9 +60,16 @@ export function mergeUntilDone(sources: readonly Task<unknown>[], exhaustive: bo
     let active = sources.length;
     subscribeAll(subscriber, sources, {
       next: (_i, value) => subscriber.next(value),
-      error: (_i, error) => subscriber.error(error),
-      complete: () => {
-        if (!exhaustive || --active === 0) subscriber.complete();
+      // The rest are unsubscribed before the consumer hears of the end.
+      error: (_i, error, closeAll) => {
+        closeAll();
+        subscriber.error(error);
+      },
+      complete: (_i, closeAll) => {
+        if (!exhaustive || --active === 0) {
+          closeAll();
+          subscriber.complete();
+        }
       },
     });
   });

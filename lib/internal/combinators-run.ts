@@ -9,11 +9,19 @@ import { taskToObservable } from './task.js';
  * unsubscribing) unsubscribes every task still running and aborts its `ctx.signal`.
  */
 
+/**
+ * Unsubscribes every task started so far (aborting the signals of those still running). A
+ * combinator calls it the moment its outcome is decided, *before* telling the consumer: the
+ * consumer then never sees a loser still running, and a loser cannot emit re-entrantly (say, a
+ * Subject the consumer pushes to from `next`) and produce a second outcome. Idempotent.
+ */
+export type CloseAll = () => void;
+
 /** What a combinator does with the events of task `index`. */
 export interface SlotObserver<T> {
   next?(index: number, value: T): void;
-  error(index: number, error: unknown): void;
-  complete(index: number): void;
+  error(index: number, error: unknown, closeAll: CloseAll): void;
+  complete(index: number, closeAll: CloseAll): void;
 }
 
 /**
@@ -30,10 +38,14 @@ export interface SlotObserver<T> {
 export function subscribeAll<T>(output: Subscriber<unknown>, tasks: readonly Task<T>[], slot: SlotObserver<T>): void {
   // One finalizer for all children rather than `output.add(child)` each: a child that finishes
   // removes itself from its parent's finalizer array (indexOf + splice), quadratic over many tasks.
-  const children: Subscription[] = [];
-  output.add(() => {
-    for (const child of children) child.unsubscribe();
-  });
+  let children: Subscription[] = [];
+  const closeAll: CloseAll = () => {
+    // Swap first: a child's teardown (an abort listener, say) may re-enter and close again.
+    const started = children;
+    children = [];
+    for (const child of started) child.unsubscribe();
+  };
+  output.add(closeAll);
   for (let i = 0; i < tasks.length && !output.closed; i++) {
     const task = tasks[i]!;
     const source = typeof task === 'function' ? taskToObservable(task) : from(task);
@@ -42,8 +54,8 @@ export function subscribeAll<T>(output: Subscriber<unknown>, tasks: readonly Tas
       source.subscribe(child);
     }).subscribe({
       next: (value) => slot.next?.(i, value),
-      error: (error) => slot.error(i, error),
-      complete: () => slot.complete(i),
+      error: (error) => slot.error(i, error, closeAll),
+      complete: () => slot.complete(i, closeAll),
     });
   }
 }
@@ -57,7 +69,7 @@ export function settleAll<T>(
   output: Subscriber<unknown>,
   tasks: readonly Task<T>[],
   keyOf: (index: number) => number | string,
-  onSettled: (index: number, outcome: Settled<T>) => void,
+  onSettled: (index: number, outcome: Settled<T>, closeAll: CloseAll) => void,
 ): void {
   const last: (T | undefined)[] = new Array<T | undefined>(tasks.length);
   const has: boolean[] = new Array<boolean>(tasks.length).fill(false);
@@ -66,11 +78,12 @@ export function settleAll<T>(
       last[i] = value;
       has[i] = true;
     },
-    error: (i, reason) => onSettled(i, { status: 'rejected', reason }),
-    complete: (i) =>
+    error: (i, reason, closeAll) => onSettled(i, { status: 'rejected', reason }, closeAll),
+    complete: (i, closeAll) =>
       onSettled(
         i,
         has[i] ? { status: 'fulfilled', value: last[i] as T } : { status: 'rejected', reason: new EmptyTaskError(keyOf(i)) },
+        closeAll,
       ),
   });
 }

@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Task } from '../types.js';
+import { validateTask } from '../internal/combinators-args.js';
 import { taskToObservable } from '../internal/task.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { withCapacity } from './withCapacity.js';
@@ -96,6 +97,11 @@ export class CapacityLimiter {
   /**
    * Every change of `total`, `borrowed` or `waiting`, starting with the current state on
    * subscription; identical consecutive states are sent once. Meant for progress UIs.
+   *
+   * @example
+   * ```ts
+   * limiter.state$.subscribe(({ borrowed, waiting, total }) => (statusLine.textContent = `${borrowed}/${total}, ${waiting} queued`));
+   * ```
    */
   readonly state$: Observable<CapacityState>;
 
@@ -149,7 +155,25 @@ export class CapacityLimiter {
    * `acquire`, when a token is free and nobody waits). Call `lease.release()` exactly when the
    * work ends, or to leave the queue; prefer the operator, which does both for you.
    *
+   * Think of it as `await limiter.acquire()` turned inside out for callback code: the lease is
+   * your ticket, first in the queue, then holding a token.
+   *
+   * ```text
+   * limiter = new CapacityLimiter(1)
+   * a = acquire(fa):  ^ fa(a) ----- a.release()       (granted at once: a token was free)
+   * b = acquire(fb):  ^ waiting ---------------- fb(b) ----- b.release()
+   * c = acquire(fc):  ^ waiting -- c.release()         (left the queue: fc is never called)
+   * ```
+   *
    * @throws TypeError when `onGranted` is not a function.
+   *
+   * @example
+   * ```ts
+   * const request = limiter.acquire((lease) => {
+   *   startUpload().finally(() => lease.release()); // give the token back when the work ends
+   * });
+   * cancelButton.onclick = () => request.release(); // leaves the queue if still waiting
+   * ```
    */
   acquire(onGranted: (lease: CapacityLease) => void): CapacityLease {
     validateFunction('onGranted', onGranted);
@@ -171,12 +195,15 @@ export class CapacityLimiter {
    * run(b):  ...^--b|     (subscribed at the same time as run(a), started when a released)
    * ```
    *
+   * @throws TypeError when `task` is neither an `ObservableInput` nor a function (at call time).
+   *
    * @example
    * ```ts
    * const body$ = limiter.run(({ signal }) => fetch(url, { signal }).then((r) => r.text()));
    * ```
    */
   run<T>(task: Task<T>): Observable<T> {
+    validateTask('task', task);
     return taskToObservable(task).pipe(withCapacity<T>(this));
   }
 

@@ -44,6 +44,7 @@ export function relativeDeadline<T>(
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
 ): MonoTypeOperatorFunction<T> {
+  validateScheduler('scheduler', scheduler);
   if (ms === null || ms === undefined) return identity;
   const duration = validateNonNegative(name, ms);
   return tripAt((now) => now + duration, outcome, scheduler);
@@ -56,6 +57,7 @@ export function absoluteDeadline<T>(
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
 ): MonoTypeOperatorFunction<T> {
+  validateScheduler('scheduler', scheduler);
   if (date === null || date === undefined) return identity;
   const at = toTime(name, date);
   return tripAt(() => at, outcome, scheduler);
@@ -76,4 +78,16 @@ export function toTime(name: string, date: unknown): number {
     throw new RangeError(`Expected \`${name}\` to be a valid Date or a finite number of milliseconds, got ${shown}`);
   }
   return time;
+}
+
+/**
+ * Checks, at creation, that `scheduler` is a `SchedulerLike` (has `now()` and `schedule()`), so a
+ * wrong argument fails where it is written rather than on the first subscription.
+ */
+export function validateScheduler(name: string, scheduler: unknown): SchedulerLike {
+  const s = scheduler as Partial<SchedulerLike> | null;
+  if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a scheduler (an object with \`now()\` and \`schedule()\`, such as \`asyncScheduler\`), got ${describe(scheduler)}`);
+  }
+  return scheduler as SchedulerLike;
 }

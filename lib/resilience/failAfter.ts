@@ -9,7 +9,7 @@ import { relativeDeadline } from './deadline.js';
  * the whole stream, not for the gap between values (that is rxjs `timeout({ each })`). `null`
  * means no deadline: the source is returned untouched. `failAfter(0)` trips on the next tick of
  * `scheduler`, after whatever the source emits synchronously. The error's `deadline` is the
- * scheduler time when it tripped.
+ * moment it guarded: the scheduler time at subscription plus `ms`.
  *
  * ```text
  * source:          --a---b---c---|
@@ -19,7 +19,8 @@ import { relativeDeadline } from './deadline.js';
  *
  * @param ms The time budget in ms, a finite number ≥ 0, or `null` for none.
  * @param scheduler The clock (default `asyncScheduler`; pass a `TestScheduler` to test in virtual time).
- * @throws RangeError when `ms` is not a finite number ≥ 0 (at creation, not at subscription).
+ * @throws RangeError when `ms` is not a finite number ≥ 0; TypeError when `scheduler` is not a
+ *   scheduler (both at creation, not at subscription).
  *
  * @example
  * ```ts

@@ -17,7 +17,8 @@ import { relativeDeadline } from './deadline.js';
  *
  * @param ms The time budget in ms, a finite number ≥ 0, or `null` for none.
  * @param scheduler The clock (default `asyncScheduler`).
- * @throws RangeError when `ms` is not a finite number ≥ 0 (at creation).
+ * @throws RangeError when `ms` is not a finite number ≥ 0; TypeError when `scheduler` is not a
+ *   scheduler (both at creation).
  *
  * @example
  * ```ts

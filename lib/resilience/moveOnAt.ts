@@ -17,7 +17,8 @@ import { absoluteDeadline } from './deadline.js';
  *
  * @param date The deadline: a valid `Date`, a finite number of ms, or `null` for none.
  * @param scheduler The clock (default `asyncScheduler`).
- * @throws RangeError/TypeError when `date` is an invalid Date or not a finite number (at creation).
+ * @throws RangeError/TypeError when `date` is an invalid Date or not a finite number;
+ *   TypeError when `scheduler` is not a scheduler (both at creation).
  *
  * @example
  * ```ts

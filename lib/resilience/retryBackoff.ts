@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative } from '../internal/validate.js';
-import { toTime, tripAt } from './deadline.js';
+import { toTime, tripAt, validateScheduler } from './deadline.js';
 
 /** An error class for `retryOn`, matched with `instanceof` (abstract classes are fine). */
 export type ErrorClass = abstract new (...args: any[]) => unknown;
@@ -60,7 +60,8 @@ export interface RetryBackoffOptions {
  *
  * @throws RangeError when `attempts` is not an integer ≥ 1 (or `Infinity`), a delay or `jitter`
  *   is not a finite number ≥ 0, or `deadline` is not a finite number ≥ 0 or a valid Date;
- *   TypeError when `retryOn`, `onRetry`, `random` or `resetOnSuccess` has the wrong type.
+ *   TypeError when `options` is not an object, or `retryOn`, `onRetry`, `random`, `resetOnSuccess`
+ *   or `scheduler` has the wrong type.
  *
  * @example
  * ```ts
@@ -70,6 +71,9 @@ export interface RetryBackoffOptions {
  * ```
  */
 export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOperatorFunction<T> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+  }
   const {
     attempts = 3,
     baseDelay = 100,
@@ -89,6 +93,7 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
   validateBoolean('resetOnSuccess', resetOnSuccess);
   validateFunction('random', random);
   if (onRetry !== undefined) validateFunction('onRetry', onRetry);
+  validateScheduler('scheduler', scheduler);
   const shouldRetry = toPredicate(retryOn);
   // The deadline as a function of the scheduler's time at subscription, or null for none.
   const resolveDeadline = deadlineResolver(deadline);
