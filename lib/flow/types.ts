@@ -10,7 +10,15 @@ export type FlowOutputs = Record<string, unknown>;
 /** The flat data of a flow: `input.KEY` for the initial data and `VERTEX.KEY` for every output. */
 export type FlowResult = Record<string, unknown>;
 
-/** What a handler receives besides its inputs: its vertex's name and a lazily created `signal`. */
+/**
+ * What a handler receives besides its inputs: its vertex's name and a lazily created `signal`
+ * (aborted when the vertex is cancelled: another vertex failed, or the consumer unsubscribed).
+ *
+ * @example
+ * ```ts
+ * const load: FlowHandler = ({ id }, ctx) => fetch(`/items/${id}`, { signal: ctx.signal }).then(async (r) => ({ [ctx.vertex]: await r.json() }));
+ * ```
+ */
 export interface FlowContext extends TaskContext {
   /** The name of the vertex being run. */
   readonly vertex: string;
@@ -33,7 +41,14 @@ export type FlowHandlerResult = FlowOutputs | void | ObservableInput<FlowOutputs
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type FlowHandler = (inputs: any, ctx: FlowContext) => FlowHandlerResult;
 
-/** One vertex of a {@link FlowSpec}. */
+/**
+ * One vertex of a {@link FlowSpec}.
+ *
+ * @example
+ * ```ts
+ * const report: FlowVertexSpec = { handler: 'render', inputs: { user: 'fetch_user.user' }, outputs: ['text'] };
+ * ```
+ */
 export interface FlowVertexSpec {
   /** The name of its handler in `runFlow`'s `handlers` (default: the vertex name), or the function itself. */
   handler?: string | FlowHandler | undefined;
@@ -48,7 +63,15 @@ export interface FlowVertexSpec {
 /** What an atomic group does when one of its vertices (or the flow, while the group is open) fails. */
 export type FlowFailurePolicy = 'rollback' | 'compensate' | 'abort';
 
-/** An atomic group of a {@link FlowSpec}. */
+/**
+ * An atomic group of a {@link FlowSpec}: its vertices run one at a time and are undone together
+ * (by `on_failure`) if the flow fails while the group is open.
+ *
+ * @example
+ * ```ts
+ * const payment: FlowAtomicGroupSpec = { vertices: ['reserve', 'charge', 'confirm'], on_failure: 'compensate' };
+ * ```
+ */
 export interface FlowAtomicGroupSpec {
   /** Its vertices; a vertex belongs to at most one group. */
   vertices: readonly string[];
@@ -83,13 +106,30 @@ export interface FlowSpec {
 /** How parallel mode starts vertices: as soon as their inputs exist, or stage by stage. */
 export type FlowSchedule = 'eager' | 'stages';
 
-/** A cache for pure vertices' outputs (synchronous). `cache: true` uses an in-memory one shared by all flows. */
+/**
+ * A cache for pure vertices' outputs (synchronous). `cache: true` uses an in-memory one shared by all flows.
+ *
+ * @example
+ * ```ts
+ * const lru = new Map<string, FlowOutputs>();
+ * const store: FlowCacheStore = { get: (k) => lru.get(k), set: (k, v) => void lru.set(k, v) };
+ * runFlow(spec, { handlers, cache: store });
+ * ```
+ */
 export interface FlowCacheStore {
   get(key: string): FlowOutputs | undefined;
   set(key: string, outputs: FlowOutputs): void;
 }
 
-/** Settings that per-call options, `configureFlows` and the environment can all give. */
+/**
+ * Settings that per-call options, `configureFlows` and the environment can all give.
+ *
+ * @example
+ * ```ts
+ * const settings: FlowSettings = { parallel: true, maxWorkers: 8, schedule: 'stages' };
+ * configureFlows(settings);
+ * ```
+ */
 export interface FlowSettings {
   /** Run several vertices at once (default `false`: one at a time, in a deterministic order). */
   parallel?: boolean | undefined;
@@ -104,7 +144,16 @@ export interface FlowSettings {
 /** What a transaction hook or compensation returns: nothing, or work to wait for. */
 export type FlowHookResult = void | ObservableInput<unknown>;
 
-/** Called around atomic groups whose `on_failure` is `rollback`. Each may return work to wait for. */
+/**
+ * Called around atomic groups whose `on_failure` is `rollback`. Each may return work to wait for.
+ *
+ * @example
+ * ```ts
+ * const transaction: FlowTransactionHooks = {
+ *   begin: () => db.query('BEGIN'), commit: () => db.query('COMMIT'), rollback: () => db.query('ROLLBACK'),
+ * };
+ * ```
+ */
 export interface FlowTransactionHooks {
   /** Before the group's first vertex starts; no vertex of the group starts before it is done. */
   begin?: ((group: string) => FlowHookResult) | undefined;
@@ -114,7 +163,14 @@ export interface FlowTransactionHooks {
   rollback?: ((group: string) => FlowHookResult) | undefined;
 }
 
-/** Undoes a completed vertex of a `compensate` group: gets its outputs and inputs. */
+/**
+ * Undoes a completed vertex of a `compensate` group: gets its outputs and inputs.
+ *
+ * @example
+ * ```ts
+ * const compensations: Record<string, FlowCompensation> = { charge: ({ paymentId }) => refund(paymentId) };
+ * ```
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type FlowCompensation = (outputs: FlowOutputs, inputs: any, ctx: FlowContext) => FlowHookResult;
 

@@ -6,10 +6,23 @@ import { BusClosedError } from './errors.js';
 /**
  * A class whose instances are events or state objects. Routing and lookup use the exact
  * constructor, so any class works, whatever its constructor's parameters.
+ *
+ * @example
+ * ```ts
+ * class Saved { constructor(readonly id: string) {} }
+ * const Type: ClassOf<Saved> = Saved; // bus.on(Type), scope.state(Type)
+ * ```
  */
 export type ClassOf<T> = new (...args: never[]) => T;
 
-/** Options of {@link EventBus.request}. */
+/**
+ * Options of {@link EventBus.request}.
+ *
+ * @example
+ * ```ts
+ * bus.request(new Ping(1), Pong, (p) => p.id === 1, { timeout: 2_000 }); // DeadlineError after 2 s
+ * ```
+ */
 export interface RequestOptions {
   /**
    * Milliseconds to wait for a matching response before failing with a `DeadlineError`.
@@ -69,7 +82,14 @@ export class EventBus {
   private readonly channels = new Map<unknown, Channel>();
   private closed = false;
 
-  /** Whether {@link close} has been called. */
+  /**
+   * Whether {@link close} has been called.
+   *
+   * @example
+   * ```ts
+   * if (!bus.isClosed) bus.send(new Saved('a'));
+   * ```
+   */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -189,6 +209,10 @@ export class EventBus {
     validateObject('request', request);
     validateClass('ResponseType', ResponseType);
     validateFunction('match', match);
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Expected \`options\` to be an object ({ timeout?, scheduler? }), got ${describe(options)}`);
+    }
+    validateScheduler('scheduler', options.scheduler);
     const timeout = options.timeout === undefined ? undefined : validateNonNegative('timeout', options.timeout);
     const scheduler = options.scheduler ?? asyncScheduler;
     return new Observable<Res>((subscriber) => {
@@ -246,6 +270,14 @@ export class EventBus {
   /**
    * How many subscribers are registered for exactly `Type`, or for all types when omitted.
    * Useful in tests: it falls back to 0 as subscribers unsubscribe.
+   *
+   * @example
+   * ```ts
+   * const sub = bus.on(Saved).subscribe();
+   * bus.listenerCount(Saved); // 1
+   * sub.unsubscribe();
+   * bus.listenerCount();      // 0
+   * ```
    */
   listenerCount(Type?: ClassOf<object>): number {
     if (Type !== undefined) return this.channels.get(Type)?.subscribers.length ?? 0;
@@ -254,7 +286,18 @@ export class EventBus {
     return count;
   }
 
-  /** How many event types have an entry in the registry (only types with subscribers do). */
+  /**
+   * How many event types have an entry in the registry (only types with subscribers do): a
+   * count to check that subscribers which come and go leave nothing behind.
+   *
+   * @example
+   * ```ts
+   * bus.on(Saved).pipe(take(1)).subscribe();
+   * bus.typeCount;           // 1
+   * bus.send(new Saved('a'));
+   * bus.typeCount;           // 0: the last subscriber left, its entry went with it
+   * ```
+   */
   get typeCount(): number {
     return this.channels.size;
   }
@@ -273,3 +316,13 @@ export function validateClass(name: string, value: unknown): void {
     throw new TypeError(`Expected \`${name}\` to be a class (a constructor function), got ${describe(value)}`);
   }
 }
+
+/** A scheduler: `now()` and `schedule(work, delay)`. */
+export function validateScheduler(name: string, value: unknown): void {
+  if (value === undefined) return;
+  const s = value as Partial<SchedulerLike> | null;
+  if (typeof s !== 'object' || s === null || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a SchedulerLike (with now() and schedule()), got ${describe(value)}`);
+  }
+}
+

@@ -4,6 +4,12 @@ import { describe } from '../internal/validate.js';
  * Thrown by `bus.send` (and `scope.send`) once the bus has been closed, and by `bus.request` when
  * the bus closes before a response arrived. A scope closes its own bus when its body ends, so a
  * spawned task that sends after that point gets this error.
+ *
+ * @example
+ * ```ts
+ * bus.close();
+ * try { bus.send(new Saved()); } catch (e) { if (e instanceof BusClosedError) console.log('too late'); }
+ * ```
  */
 export class BusClosedError extends Error {
   override readonly name = 'BusClosedError';
@@ -15,6 +21,13 @@ export class BusClosedError extends Error {
 /**
  * Thrown by `scope.state(Type)` when no scope up to the root holds a state object of exactly
  * `Type` and `new Type()` threw. `type` is the constructor; `cause` is what its constructor threw.
+ *
+ * @example
+ * ```ts
+ * class Db { constructor(readonly url: string) { if (!url) throw new Error('url required'); } }
+ * scope('app', (s) => of(s.state(Db))); // errors: StateMissingError "No state of type Db … url required"
+ * scope('app', (s) => of(s.state(Db)), { state: [new Db('postgres://…')] }); // fine
+ * ```
  */
 export class StateMissingError extends Error {
   override readonly name = 'StateMissingError';
@@ -33,6 +46,13 @@ export class StateMissingError extends Error {
 /**
  * Thrown by `scope.spawn` when the scope has already ended (completed, failed or been cancelled):
  * structured work cannot be added to a scope that is no longer there to own it.
+ *
+ * @example
+ * ```ts
+ * let kept: Scope | undefined;
+ * scope('app', (s) => ((kept = s), of(1))).subscribe();
+ * kept!.spawn(of(2)); // throws ScopeEndedError: "Scope app has ended: …"; use spawnBackground for detached work
+ * ```
  */
 export class ScopeEndedError extends Error {
   override readonly name = 'ScopeEndedError';

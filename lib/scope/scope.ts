@@ -13,10 +13,18 @@ import { LazyContext } from '../internal/context.js';
 import { taskToObservable } from '../internal/task.js';
 import { describe, validateBoolean, validateFunction, validateNonNegative } from '../internal/validate.js';
 import type { Task } from '../types.js';
-import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
+import { EventBus, validateClass, validateObject, validateScheduler, type ClassOf, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
-/** Options of {@link scope} and `parent.scope(…)`. */
+/**
+ * Options of {@link scope} and `parent.scope(…)`.
+ *
+ * @example
+ * ```ts
+ * scope('import', body, { deadline: 30_000, state: [new Config('https://api')] });
+ * parent.scope('worker', body, { isolated: true }); // own task group and own bus
+ * ```
+ */
 export interface ScopeOptions {
   /**
    * Own task group and own {@link EventBus} (default `false` for a nested scope; a root scope is
@@ -38,7 +46,14 @@ export interface ScopeOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-/** The body of a scope: receives the {@link Scope} handle; the last value it emits is the scope's result. */
+/**
+ * The body of a scope: receives the {@link Scope} handle; the last value it emits is the scope's result.
+ *
+ * @example
+ * ```ts
+ * const body: ScopeBody<number> = (s) => s.spawn(() => fetchCount(s.signal));
+ * ```
+ */
 export type ScopeBody<R> = (scope: Scope) => ObservableInput<R>;
 
 /**
@@ -80,7 +95,13 @@ export interface Scope {
    * cancelled with the scope, and fails (cancelling everything else) if the task fails. Returns
    * the task's result: an Observable that emits the task's last value when it completes (shared:
    * subscribing does not start it again; unsubscribing does not stop it). A cancelled task's
-   * result completes without a value. Throws {@link ScopeEndedError} once the scope has ended.
+   * result completes without a value. Throws {@link ScopeEndedError} once the scope has ended,
+   * and a `TypeError` when `task` is neither a factory nor an `ObservableInput`.
+   *
+   * ```text
+   * task:    ---a--b|
+   * result:  -------(b|)   the last value, once; replayed to late subscribers
+   * ```
    */
   spawn<T>(task: Task<T>): Observable<T>;
   /**
@@ -195,6 +216,7 @@ function makeScope<R>(
     throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
   }
   validateBoolean('isolated', options?.isolated);
+  validateScheduler('scheduler', options?.scheduler);
   const deadline = options?.deadline;
   if (deadline instanceof Date) {
     if (Number.isNaN(deadline.getTime())) throw new RangeError(`Expected \`deadline\` to be a valid Date, got an invalid Date`);
@@ -476,7 +498,10 @@ class ScopeRun<R> implements Scope {
     match: (response: Res) => boolean,
     options: RequestOptions = {},
   ): Observable<Res> {
-    return this.bus.request(request, ResponseType, match, { scheduler: this.scheduler, ...options });
+    // The scope's scheduler unless the call names one; a bad `options` goes through for the bus to report.
+    const withScheduler =
+      typeof options === 'object' && options !== null ? { ...options, scheduler: options.scheduler ?? this.scheduler } : options;
+    return this.bus.request(request, ResponseType, match, withScheduler);
   }
 }
 
@@ -486,9 +511,27 @@ function ownDeadline(deadline: number | Date | undefined, scheduler: SchedulerLi
   return deadline instanceof Date ? deadline.getTime() : scheduler.now() + deadline;
 }
 
-/** A task must be something to subscribe to or a factory; `null`/`undefined` is a mistake. */
+/**
+ * A task must be a factory or something RxJS's `from` accepts (Observable, interop observable,
+ * Promise or thenable, array, array-like, iterable, async iterable, ReadableStream); anything else
+ * (`null`, a number, a plain object) would only fail once started, so it is refused at call time.
+ */
 function validateTask(task: unknown): void {
-  if (task === null || task === undefined) {
-    throw new TypeError(`Expected \`task\` to be an ObservableInput or a function (ctx) => ObservableInput, got ${describe(task)}`);
+  if (typeof task === 'function' || typeof task === 'string') return;
+  if (typeof task === 'object' && task !== null) {
+    const t = task as Record<PropertyKey, unknown>;
+    const observable = typeof Symbol === 'function' ? (Symbol as { observable?: symbol }).observable : undefined;
+    if (
+      typeof t['then'] === 'function' ||
+      typeof t[Symbol.iterator] === 'function' ||
+      typeof t[Symbol.asyncIterator] === 'function' ||
+      (observable !== undefined && typeof t[observable] === 'function') ||
+      typeof t['@@observable'] === 'function' ||
+      typeof t['getReader'] === 'function' ||
+      typeof t['length'] === 'number'
+    ) {
+      return;
+    }
   }
+  throw new TypeError(`Expected \`task\` to be an ObservableInput or a function (ctx) => ObservableInput, got ${describe(task)}`);
 }
