@@ -379,3 +379,78 @@ describe('firstSuccess', () => {
     });
   });
 });
+
+// The diagrams of the JSDoc and the README, frame for frame: if one of these fails, fix the docs too.
+describe('documented diagrams', () => {
+  it('streamConcurrently', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('--1-----3--|');
+      const b = cold('----2-----------4--|');
+      expectObservable(streamConcurrently(a, b)).toBe('--1-2---3--|');
+      expectObservable(streamConcurrently(a, b, { exhaustive: true })).toBe('--1-2---3-------4--|');
+      expectSubscriptions(a.subscriptions).toBe(['^----------!', '^----------!']);
+      expectSubscriptions(b.subscriptions).toBe(['^----------!', '^------------------!']);
+    });
+  });
+
+  it('streamConcurrentlyWith', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--1-----3-----5--|');
+      const other = cold('----2-----4|');
+      expectObservable(source.pipe(streamConcurrentlyWith(other))).toBe('--1-2---3-4|');
+      expectObservable(source.pipe(streamConcurrentlyWith(other, { exhaustive: true }))).toBe('--1-2---3-4---5--|');
+      expectSubscriptions(source.subscriptions).toBe(['^----------!', '^----------------!']);
+      expectSubscriptions(other.subscriptions).toBe(['^----------!', '^----------!']);
+    });
+  });
+
+  it('gather', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('----1--2|');
+      const b = cold('-x|');
+      const c = cold('-------y|');
+      const e = cold('---#', undefined, boom);
+      expectObservable(gather(a, b, c)).toBe('--------(r|)', { r: ['2', 'x', 'y'] });
+      expectObservable(gather(a, e)).toBe('---#', undefined, boom);
+      expectObservable(gather(a, e, { settle: true })).toBe('--------(s|)', {
+        s: [{ status: 'fulfilled', value: '2' }, { status: 'rejected', reason: boom }],
+      });
+      expectSubscriptions(a.subscriptions).toBe(['^-------!', '^--!', '^-------!']);
+      expectSubscriptions(b.subscriptions).toBe('^-!');
+      expectSubscriptions(c.subscriptions).toBe('^-------!');
+      expectSubscriptions(e.subscriptions).toBe(['^--!', '^--!']);
+    });
+  });
+
+  it('firstToFinish', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('----(x|)');
+      const b = cold('-----#');
+      const c = cold('---------------y|');
+      const d = cold('--#');
+      expectObservable(firstToFinish(a, b, c)).toBe('----(x|)');
+      expectObservable(firstToFinish(a, d)).toBe('--#');
+      expectSubscriptions(a.subscriptions).toBe(['^---!', '^-!']);
+      expectSubscriptions(b.subscriptions).toBe('^---!');
+      expectSubscriptions(c.subscriptions).toBe('^---!');
+      expectSubscriptions(d.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('firstSuccess', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-#', undefined, 'error of a');
+      const b = cold('-----(x|)');
+      const c = cold('-----------y|');
+      const d = cold('---#', undefined, 'error of d');
+      expectObservable(firstSuccess(a, b, c)).toBe('-----(x|)');
+      expectObservable(summarize(firstSuccess(a, d))).toBe('---(r|)', {
+        r: { name: 'AggregateError', message: 'All 2 tasks failed', errors: ['error of a', 'error of d'] },
+      });
+      expectSubscriptions(a.subscriptions).toBe(['^!', '^!']);
+      expectSubscriptions(b.subscriptions).toBe('^----!');
+      expectSubscriptions(c.subscriptions).toBe('^----!');
+      expectSubscriptions(d.subscriptions).toBe('^--!');
+    });
+  });
+});

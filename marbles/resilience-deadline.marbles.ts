@@ -156,3 +156,37 @@ describe('nested deadlines', () => {
     });
   });
 });
+
+// The diagrams of the JSDoc and the README, frame for frame: if one of these fails, fix the docs too.
+describe('documented diagrams', () => {
+  it('failAfter(7) and moveOnAfter(7)', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const finite = cold('--a---b---c---|');
+      const endless = cold('--a---b---c---');
+      expectObservable(finite.pipe(failAfter(7))).toBe('--a---b#', undefined, new DeadlineError(7));
+      expectObservable(endless.pipe(moveOnAfter(7))).toBe('--a---b|');
+      expectSubscriptions(finite.subscriptions).toBe('^------!');
+      expectSubscriptions(endless.subscriptions).toBe('^------!');
+    });
+  });
+
+  it('failAt(new Date(5)) and moveOnAt(new Date(5))', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const finite = cold('--a---b---c---|');
+      const endless = cold('--a---b---c---');
+      expectObservable(finite.pipe(failAt(new Date(5)))).toBe('--a--#', undefined, new DeadlineError(5));
+      expectObservable(endless.pipe(moveOnAt(new Date(5)))).toBe('--a--|');
+      expectSubscriptions(finite.subscriptions).toBe('^----!');
+      expectSubscriptions(endless.subscriptions).toBe('^----!');
+    });
+  });
+
+  it('README: failAfter(3) and moveOnAfter(3)', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a--b--c--');
+      expectObservable(source.pipe(failAfter(3))).toBe('-a-#', undefined, new DeadlineError(3));
+      expectObservable(source.pipe(moveOnAfter(3))).toBe('-a-|');
+      expectSubscriptions(source.subscriptions).toBe(['^--!', '^--!']);
+    });
+  });
+});

@@ -123,3 +123,17 @@ describe('withCapacity (marbles)', () => {
     });
   });
 });
+
+// The diagrams of the JSDoc, frame for frame: if one of these fails, fix the docs too.
+describe('documented diagrams', () => {
+  it('withCapacity: two streams through a limiter of 1', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('--a|');
+      const b = cold('--b|');
+      expectObservable(merge(a.pipe(withCapacity(limiter)), b.pipe(withCapacity(limiter)))).toBe('--a--b|');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(b.subscriptions).toBe('---^--!');
+    });
+  });
+});

@@ -142,3 +142,22 @@ describe('retryBackoff (marbles)', () => {
     });
   });
 });
+
+// The diagrams of the JSDoc and the README, frame for frame: if one of these fails, fix the docs too.
+describe('documented diagrams', () => {
+  it('JSDoc: attempts 3, baseDelay 10, jitter 0 over a source that fails 2 ms in', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, boom);
+      expectObservable(source.pipe(retryBackoff({ attempts: 3, baseDelay: 10, jitter: 0 }))).toBe('36ms #', undefined, boom);
+      expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
+    });
+  });
+
+  it('README: attempts 3, random 0 over a source that fails 1 ms in', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-#', undefined, boom);
+      expectObservable(source.pipe(retryBackoff({ attempts: 3, random: zero }))).toBe('303ms #', undefined, boom);
+      expectSubscriptions(source.subscriptions).toBe(['^!', '101ms ^!', '302ms ^!']);
+    });
+  });
+});

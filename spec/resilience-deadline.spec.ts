@@ -1,4 +1,4 @@
-import { NEVER, Observable, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
+import { NEVER, Observable, firstValueFrom, interval, lastValueFrom, of, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
 import { failAfter } from '../lib/resilience/failAfter';
@@ -106,6 +106,16 @@ describe('deadlines', () => {
     expect(seen).toEqual(['complete@5']);
     expect(unsubscribed).toBe(1);
     expect(live(ts)).toBe(0);
+  });
+
+  it('a tie at the deadline goes to whichever was scheduled first (as the README says)', () => {
+    const ts = new TestScheduler(() => undefined);
+    const seen: string[] = [];
+    const log = (tag: string) => ({ next: (v: number) => seen.push(`${tag}${ts.now()}:${v}`), complete: () => seen.push(`${tag}${ts.now()}:|`) });
+    interval(1, ts).pipe(moveOnAfter(3, ts)).subscribe(log('i')); // the tick for 3 is scheduled at 2: the deadline wins
+    timer(3, ts).pipe(moveOnAfter(3, ts)).subscribe(log('t')); // scheduled at subscription: the value wins
+    ts.flush();
+    expect(seen).toEqual(['i1:0', 'i2:1', 'i3:|', 't3:0', 't3:|']);
   });
 
   it('works on the default asyncScheduler in real time', async () => {
