@@ -25,6 +25,8 @@ import { settleAll } from '../internal/combinators-run.js';
  * firstSuccess(a, d):      ---#               AggregateError [error of a, error of d]
  * ```
  *
+ * @throws RangeError when no task is given; TypeError when an argument is not a task (at call time).
+ *
  * @example
  * ```ts
  * // The cache if it has the value, else the network; the network request is aborted on a cache hit.

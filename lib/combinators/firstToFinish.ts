@@ -25,6 +25,8 @@ import { settleAll } from '../internal/combinators-run.js';
  * firstToFinish(a, d):     --#                  (a unsubscribed at 2 ms)
  * ```
  *
+ * @throws RangeError when no task is given; TypeError when an argument is not a task (at call time).
+ *
  * @example
  * ```ts
  * // Whichever mirror answers first; the slower requests are aborted.

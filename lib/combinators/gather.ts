@@ -49,6 +49,9 @@ type TaskList = readonly Task<unknown>[];
  *                             --------(s|)      s = [{ status: 'fulfilled', value: 2 }, { status: 'rejected', reason }]
  * ```
  *
+ * @throws TypeError when an argument is not a task, `options` is not an object or `settle` is not
+ *   a boolean (at call time).
+ *
  * @example
  * ```ts
  * gather(http.get<User>(`/users/${id}`), (ctx) => fetch(`/prefs/${id}`, { signal: ctx.signal }).then((r) => r.json()))

@@ -42,7 +42,9 @@ export interface StreamConcurrentlyOptions {
  *   .subscribe(render);
  * ```
  *
- * @param args The sources, optionally followed by a {@link StreamConcurrentlyOptions} object.
+ * @throws RangeError when no source is given; TypeError when an argument is not a source or
+ *   `exhaustive` is not a boolean (at call time).
+ * @param sources The sources, optionally followed by a {@link StreamConcurrentlyOptions} object.
  */
 export function streamConcurrently<A extends readonly Task<unknown>[]>(...sources: A): Observable<TaskResult<A[number]>>;
 /** `streamConcurrently(a, b, { exhaustive })`: see the first overload. */

@@ -26,7 +26,8 @@ import { mergeUntilDone, type StreamConcurrentlyOptions } from './streamConcurre
  *   .subscribe(setPercent);
  * ```
  *
- * @param args The other sources, optionally followed by a {@link StreamConcurrentlyOptions} object.
+ * @throws TypeError when an argument is not a source or `exhaustive` is not a boolean (at call time).
+ * @param others The other sources, optionally followed by a {@link StreamConcurrentlyOptions} object.
  */
 export function streamConcurrentlyWith<T, A extends readonly Task<unknown>[]>(
   ...others: A
