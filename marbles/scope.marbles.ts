@@ -276,6 +276,30 @@ describe('scope (marbles)', () => {
     expect(childErrors).toEqual([boom]);
   });
 
+  it('a detached non-isolated child whose group ends is cancelled with it: it completes without a value', () => {
+    const seen: string[] = [];
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const boom = new Error('group task');
+      const groupTask = cold('---#', undefined, boom);
+      const childTask = cold('----------a|');
+      const parentBody = cold('-p|');
+      const result = scope('app', (s) => {
+        s.spawn(groupTask);
+        s.scope('child', (c) => (c.spawn(childTask), of('c'))).subscribe({
+          next: (v) => seen.push(v),
+          error: () => seen.push('error'),
+          complete: () => seen.push('complete'),
+        });
+        return parentBody;
+      });
+      expectObservable(result).toBe('---#', undefined, boom);
+      expectSubscriptions(groupTask.subscriptions).toBe('^--!');
+      expectSubscriptions(childTask.subscriptions).toBe('^--!');
+      expectSubscriptions(parentBody.subscriptions).toBe('^-!');
+    });
+    expect(seen).toEqual(['complete']);
+  });
+
   it('closes its bus when the body ends, so a subscriber-loop task ends instead of hanging the scope', () => {
     const seen: number[] = [];
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {

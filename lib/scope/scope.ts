@@ -445,6 +445,10 @@ class ScopeRun<R> implements Scope {
         this.ended = group.ended = true;
         if (mine) this.endWithError(error);
         if (theirs) group.endWithError(error);
+      } else if (end === 'cancelled' && this !== group && group.ended) {
+        // The group ended (failed, cancelled, past its deadline) and took the task with it: a
+        // child still running (subscribed outside the group's body) cannot finish its work either.
+        this.cancel();
       } else {
         this.completeIfDone();
         group.completeIfDone();
