@@ -308,6 +308,25 @@ describe('factory tasks and ctx.signal', () => {
     }
   });
 
+  it('re-entrancy: an abort listener that unsubscribes the output does not stop the other siblings being aborted', () => {
+    const first = spyTask<string>();
+    const later = [spyTask<string>(), spyTask<string>()];
+    const failing = new Subject<string>();
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = gather(
+      (ctx: TaskContext) => {
+        ctx.signal.addEventListener('abort', () => subscription?.unsubscribe());
+        return first.task(ctx);
+      },
+      later[0]!.task,
+      later[1]!.task,
+      failing,
+    ).subscribe({ error: () => undefined });
+    failing.error(new Error('boom'));
+    expect(first.signals[0]!.aborted).toBe(true);
+    expect(later.map((t) => t.signals[0]!.aborted)).toEqual([true, true]);
+  });
+
   it('re-entrancy: resubscribing from inside a result starts a fresh, independent run', () => {
     let runs = 0;
     const source = gather(() => of(++runs));
