@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { VirtualTimeScheduler, map, tap, timer } from 'rxjs';
+import { VirtualTimeScheduler, concatMap, defer, finalize, map, tap, throwError, timer } from 'rxjs';
 import { runFlow, type FlowEvent, type FlowHandler, type FlowSpec, type RunFlowOptions } from '../lib/flow';
 
 /** A random DAG: vertex i reads from some earlier vertices; durations 0 (synchronous) to 5 frames. */
@@ -76,6 +76,49 @@ describe('runFlow over random DAGs (fast-check)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a failing vertex: the flow errors naming it, starts nothing after, and leaves nothing running or scheduled', () => {
+    fc.assert(
+      fc.property(dagArbitrary, fc.nat(), ({ deps, durations, declarationOrder, parallel, maxWorkers, schedule }, pick) => {
+        const n = durations.length;
+        const failing = pick % n;
+        const scheduler = new VirtualTimeScheduler();
+        // Subscribed handlers other than the failing one, and what was left when the error arrived.
+        let active = 0;
+        let startedAfterError = 0;
+        let error: unknown;
+        let activeAtError = -1;
+        let scheduledAtError = -1;
+        const handler: FlowHandler = (_inputs, ctx) => {
+          const i = Number(ctx.vertex.slice(1));
+          if (error !== undefined) startedAfterError++;
+          const work = timer(durations[i]!, scheduler);
+          if (i === failing) return work.pipe(concatMap(() => throwError(() => new Error(`v${i} failed`))));
+          return defer(() => {
+            active++;
+            return work.pipe(map(() => ({ o: i })));
+          }).pipe(finalize(() => active--));
+        };
+        const flow: FlowSpec['flow'] = {};
+        for (const i of declarationOrder) {
+          flow[`v${i}`] = { handler: 'h', inputs: Object.fromEntries(deps[i]!.map((j) => [`d${j}`, `v${j}.o`])) };
+        }
+        runFlow({ flow }, { handlers: { h: handler }, parallel, maxWorkers, schedule }).subscribe({
+          error: (e: unknown) => {
+            error = e;
+            activeAtError = active;
+            scheduledAtError = scheduler.actions.filter((a) => !a.closed).length;
+          },
+        });
+        scheduler.flush();
+        expect((error as { vertex?: string }).vertex).toBe(`v${failing}`);
+        expect(startedAfterError).toBe(0);
+        expect(activeAtError).toBe(0);
+        expect(scheduledAtError).toBe(0);
+      }),
+      { numRuns: 200 },
     );
   });
 });
