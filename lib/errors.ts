@@ -11,8 +11,9 @@ export class EmptyTaskError extends Error {
 
 /**
  * Raised when a deadline passes before the work it guards has finished (`failAfter`, `failAt`,
- * `retryBackoff`'s and scopes' deadlines, `bus.request`'s timeout). `deadline` is the moment,
- * in the scheduler's milliseconds, when it tripped.
+ * `retryBackoff`'s and scopes' deadlines, `bus.request`'s timeout). `deadline` is the deadline
+ * that passed, in the scheduler's milliseconds (for a deadline already past when the work
+ * started, that is earlier than the moment it tripped, on the next tick).
  */
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';

@@ -20,9 +20,11 @@ export function taskToObservable<T>(task: Task<T>): Observable<T> {
     subscriber.add(() => {
       if (!finished) ctx.abort();
     });
-    let input: ObservableInput<T>;
+    let source: Observable<T>;
     try {
-      input = startTask(task, ctx);
+      // A factory that throws, or returns something RxJS cannot subscribe to, fails the task:
+      // it finished (badly), it was not cancelled, so its signal stays as it is.
+      source = from(startTask(task, ctx));
     } catch (error) {
       finished = true;
       subscriber.error(error);
@@ -30,7 +32,7 @@ export function taskToObservable<T>(task: Task<T>): Observable<T> {
     }
     // Subscribing with `subscriber` itself (not a wrapping observer) lets a synchronous source
     // see the consumer close (`take(1)`) and stop reading at once.
-    from(input)
+    source
       .pipe(
         tap({
           error: () => (finished = true),

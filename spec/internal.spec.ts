@@ -1,5 +1,6 @@
 import { describe as describeValue, validateFunction, validateLimit, validateNonNegative } from '../lib/internal/validate';
 import { LazyContext } from '../lib/internal/context';
+import { taskToObservable } from '../lib/internal/task';
 import { countAbortControllers } from './support/abort';
 
 describe('argument validation', () => {
@@ -37,5 +38,18 @@ describe('LazyContext', () => {
     } finally {
       count.restore();
     }
+  });
+});
+
+describe('taskToObservable', () => {
+  it('fails a factory that returns something RxJS cannot subscribe to, without aborting its signal', () => {
+    let signal: AbortSignal | undefined;
+    const errors: unknown[] = [];
+    taskToObservable((ctx) => {
+      signal = ctx.signal;
+      return 42 as never;
+    }).subscribe({ error: (e) => errors.push(e) });
+    expect(errors[0]).toBeInstanceOf(TypeError);
+    expect(signal?.aborted).toBe(false);
   });
 });
