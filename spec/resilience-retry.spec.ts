@@ -49,6 +49,7 @@ describe('retryBackoff: options are validated at creation', () => {
     [{ random: 0.5 }, /`random`.*function/],
     [{ resetOnSuccess: 'yes' }, /`resetOnSuccess`.*boolean/],
     [{ deadline: '10' }, /`deadline`.*Date or a number/],
+    [{ atempts: 5 }, /Unknown option `atempts` in `options`; expected one of `attempts`, `baseDelay`/],
   ])('%p → TypeError', (options, message) => {
     expect(() => retryBackoff(options as never)).toThrow(TypeError);
     expect(() => retryBackoff(options as never)).toThrow(message);

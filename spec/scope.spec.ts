@@ -384,7 +384,7 @@ describe('scope: bad input throws at call time', () => {
     expect(() => scope('x', () => of(1), { isolated: 'yes' as never })).toThrow(/`isolated` to be a boolean/);
     expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`state` to be an array/);
     expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/`state\[0\]` to be an object.*`1` \(number\)/);
-    expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`scheduler` to be a SchedulerLike.*`5` \(number\)/);
+    expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`scheduler` to be a scheduler.*`5` \(number\)/);
   });
 
   it('state(Type), spawn(task) and nested scopes check their arguments', async () => {
@@ -392,8 +392,8 @@ describe('scope: bad input throws at call time', () => {
       expect(() => s.state('Config' as never)).toThrow(/`Type` to be a class.*"Config"/);
       expect(() => s.spawn(undefined as never)).toThrow(/`task`.*`undefined`/);
       // Not ObservableInputs: refused when spawned, not left to fail the scope once started.
-      expect(() => s.spawn(5 as never)).toThrow(/`task` to be an ObservableInput.*`5` \(number\)/);
-      expect(() => s.spawn({} as never)).toThrow(/`task` to be an ObservableInput.*`\{\}` \(object\)/);
+      expect(() => s.spawn(5 as never)).toThrow(/`task` to be a task.*`5` \(number\)/);
+      expect(() => s.spawn({} as never)).toThrow(/`task` to be a task.*`\{\}` \(object\)/);
       expect(() => s.spawnBackground(7 as never)).toThrow(/`task`.*`7` \(number\)/);
       expect(() => s.request(new Config(), Config, () => true, 5 as never)).toThrow(/`options` to be an object.*`5` \(number\)/);
       expect(() => s.scope('child', 1 as never)).toThrow(/`body` to be a function/);

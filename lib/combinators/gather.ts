@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
-import { booleanOption, isPlainBag, splitTasks, validateOptions, validateTask } from '../internal/combinators-args.js';
+import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
+import { validateTask } from '../internal/task.js';
 import { settleAll } from '../internal/combinators-run.js';
 
 /** Options of {@link gather}. */
@@ -88,7 +89,7 @@ export function gather(...args: unknown[]): Observable<unknown> {
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
-    const settle = booleanOption(validateOptions(args[1]), 'settle');
+    const settle = booleanOption(readOptions(args[1]), 'settle');
     return collect(tasks, settle, (i) => keys[i]!, (values) => Object.fromEntries(keys.map((key, i) => [key, values[i]])));
   }
   const { tasks, options } = splitTasks(args, 'tasks', 0, true);

@@ -1,9 +1,8 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { runPool } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit } from '../internal/validate.js';
+import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
-import { validateOptions } from './options.js';
 
 export interface BoundedMapOptions {
   /**

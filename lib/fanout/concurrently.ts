@@ -1,9 +1,8 @@
 import type { Observable } from 'rxjs';
 import { startTask } from '../internal/task.js';
-import { describe, validateBoolean, validateLimit } from '../internal/validate.js';
+import { describe, validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, Task, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
-import { validateOptions } from './options.js';
 
 export interface ConcurrentlyOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */

@@ -1,8 +1,7 @@
 import type { Observable, ObservableInput } from 'rxjs';
-import { validateBoolean, validateFunction, validateLimit } from '../internal/validate.js';
+import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
-import { validateOptions } from './options.js';
 
 export interface ExecuteConcurrentlyOptions {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */

@@ -1,9 +1,8 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { Pool } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit } from '../internal/validate.js';
+import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
-import { validateOptions } from './options.js';
 
 export interface ProcessConcurrentlyOptions<T> {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */

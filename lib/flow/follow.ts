@@ -14,7 +14,8 @@ const observableKey: PropertyKey = (typeof Symbol === 'function' && (Symbol as {
 /**
  * Whether `value` is something RxJS's `from` accepts (Observable, interop observable, Promise or
  * thenable, array or iterable, async iterable, ReadableStream) rather than a record of outputs.
- * Any other object, class instances included, is taken as outputs.
+ * Any other object, class instances included, is taken as outputs. Unlike the task check in
+ * lib/internal/task.ts, array-likes do not count: an outputs record may well have a `length`.
  */
 export function isObservableInput(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;

@@ -1,5 +1,5 @@
-import { isObservable, observable, type ObservableInput } from 'rxjs';
 import type { Task } from '../types.js';
+import { isObservableInput, validateTask } from './task.js';
 import { describe, validateBoolean } from './validate.js';
 
 /**
@@ -7,46 +7,13 @@ import { describe, validateBoolean } from './validate.js';
  * `firstSuccess`). Everything here runs when the combinator is called, never in a subscription.
  */
 
-const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
-
-/** Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`. */
-export function isObservableInput(value: unknown): value is ObservableInput<unknown> {
-  if (value === null || value === undefined) return false;
-  if (typeof value === 'string') return true;
-  if (typeof value !== 'object' && typeof value !== 'function') return false;
-  const v = value as Record<PropertyKey, unknown>;
-  return (
-    isObservable(value) ||
-    typeof v[observable as PropertyKey] === 'function' ||
-    (typeof v['length'] === 'number' && typeof value !== 'function') ||
-    typeof v['then'] === 'function' ||
-    typeof v[Symbol.asyncIterator] === 'function' ||
-    typeof v[Symbol.iterator] === 'function' ||
-    typeof v['getReader'] === 'function'
-  );
-}
-
-/** A {@link Task}: an `ObservableInput` or a factory function. */
-export function isTask(value: unknown): value is Task<unknown> {
-  return typeof value === 'function' || isObservableInput(value);
-}
-
 /** An object that is neither a task nor an ObservableInput: an options bag or a record of tasks. */
 export function isPlainBag(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !isObservableInput(value);
 }
 
-/** Throws a TypeError unless `value` is a task; `name` is how the message refers to it. */
-export function validateTask(name: string, value: unknown, orOptions = false): Task<unknown> {
-  if (!isTask(value)) {
-    const expected = orOptions ? `${TASK}, or (last) an options object` : TASK;
-    throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-  }
-  return value;
-}
-
 /** `undefined` or an options object (anything but a task); returns it as a record. */
-export function validateOptions(value: unknown): Record<string, unknown> {
+export function readOptions(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainBag(value)) throw new TypeError(`Expected \`options\` to be an object, got ${describe(value)}`);
   return value;

@@ -1,6 +1,7 @@
-import { Observable, from, tap, type ObservableInput } from 'rxjs';
+import { Observable, from, isObservable, observable, tap, type ObservableInput } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
 import { LazyContext } from './context.js';
+import { describe } from './validate.js';
 
 /** Calls a task factory with its context, or returns the task itself when it is not a factory. */
 export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T> {
@@ -41,4 +42,37 @@ export function taskToObservable<T>(task: Task<T>): Observable<T> {
       )
       .subscribe(subscriber);
   });
+}
+
+const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
+
+/** Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`. */
+export function isObservableInput(value: unknown): value is ObservableInput<unknown> {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return true;
+  if (typeof value !== 'object' && typeof value !== 'function') return false;
+  const v = value as Record<PropertyKey, unknown>;
+  return (
+    isObservable(value) ||
+    typeof v[observable as PropertyKey] === 'function' ||
+    (typeof v['length'] === 'number' && typeof value !== 'function') ||
+    typeof v['then'] === 'function' ||
+    typeof v[Symbol.asyncIterator] === 'function' ||
+    typeof v[Symbol.iterator] === 'function' ||
+    typeof v['getReader'] === 'function'
+  );
+}
+
+/** A {@link Task}: an `ObservableInput` or a factory function. */
+export function isTask(value: unknown): value is Task<unknown> {
+  return typeof value === 'function' || isObservableInput(value);
+}
+
+/** Throws a TypeError unless `value` is a task; `name` is how the message refers to it. */
+export function validateTask(name: string, value: unknown, orOptions = false): Task<unknown> {
+  if (!isTask(value)) {
+    const expected = orOptions ? `${TASK}, or (last) an options object` : TASK;
+    throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+  }
+  return value;
 }

@@ -1,3 +1,5 @@
+import type { SchedulerLike } from 'rxjs';
+
 /**
  * Argument checks shared by every primitive. They run when an operator or creation function is
  * called, never inside a subscription, and their messages name the parameter, what was expected
@@ -50,5 +52,32 @@ export function validateFunction(name: string, value: unknown): void {
 export function validateBoolean(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') {
     throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
+  }
+}
+
+/**
+ * A `SchedulerLike` (has `now()` and `schedule()`), so a wrong argument fails where it is written
+ * rather than on the first subscription.
+ */
+export function validateScheduler(name: string, scheduler: unknown): SchedulerLike {
+  const s = scheduler as Partial<SchedulerLike> | null;
+  if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
+    throw new TypeError(
+      `Expected \`${name}\` to be a scheduler (an object with \`now()\` and \`schedule()\`, such as \`asyncScheduler\`), got ${describe(scheduler)}`,
+    );
+  }
+  return scheduler as SchedulerLike;
+}
+
+/** An options object (or `undefined`) whose keys are all among `known`: a misspelt option fails loudly. */
+export function validateOptions(name: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option \`${key}\` in \`${name}\`; expected one of ${known.map((k) => `\`${k}\``).join(', ')}`);
+    }
   }
 }

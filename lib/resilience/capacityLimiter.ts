@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Task } from '../types.js';
-import { validateTask } from '../internal/combinators-args.js';
+import { validateTask } from '../internal/task.js';
 import { taskToObservable } from '../internal/task.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { withCapacity } from './withCapacity.js';

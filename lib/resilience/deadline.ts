@@ -1,6 +1,6 @@
 import { Observable, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { DeadlineError } from '../errors.js';
-import { describe, validateNonNegative } from '../internal/validate.js';
+import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
 export type DeadlineOutcome = 'fail' | 'moveOn';
@@ -80,14 +80,3 @@ export function toTime(name: string, date: unknown): number {
   return time;
 }
 
-/**
- * Checks, at creation, that `scheduler` is a `SchedulerLike` (has `now()` and `schedule()`), so a
- * wrong argument fails where it is written rather than on the first subscription.
- */
-export function validateScheduler(name: string, scheduler: unknown): SchedulerLike {
-  const s = scheduler as Partial<SchedulerLike> | null;
-  if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a scheduler (an object with \`now()\` and \`schedule()\`, such as \`asyncScheduler\`), got ${describe(scheduler)}`);
-  }
-  return scheduler as SchedulerLike;
-}

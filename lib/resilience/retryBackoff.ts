@@ -1,6 +1,14 @@
 import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative } from '../internal/validate.js';
-import { toTime, tripAt, validateScheduler } from './deadline.js';
+import {
+  describe,
+  validateBoolean,
+  validateFunction,
+  validateLimit,
+  validateNonNegative,
+  validateOptions,
+  validateScheduler,
+} from '../internal/validate.js';
+import { toTime, tripAt } from './deadline.js';
 
 /** An error class for `retryOn`, matched with `instanceof` (abstract classes are fine). */
 export type ErrorClass = abstract new (...args: any[]) => unknown;
@@ -70,10 +78,22 @@ export interface RetryBackoffOptions {
  * );
  * ```
  */
+/** The options `retryBackoff` knows; any other key is a misspelling and fails at creation. */
+const RETRY_OPTIONS = [
+  'attempts',
+  'baseDelay',
+  'maxDelay',
+  'jitter',
+  'retryOn',
+  'deadline',
+  'resetOnSuccess',
+  'onRetry',
+  'random',
+  'scheduler',
+] as const;
+
 export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOperatorFunction<T> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
+  validateOptions('options', options, RETRY_OPTIONS);
   const {
     attempts = 3,
     baseDelay = 100,

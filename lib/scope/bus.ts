@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { DeadlineError } from '../errors.js';
-import { describe, validateFunction, validateNonNegative } from '../internal/validate.js';
+import { describe, validateFunction, validateNonNegative, validateScheduler } from '../internal/validate.js';
 import { BusClosedError } from './errors.js';
 
 /**
@@ -212,7 +212,7 @@ export class EventBus {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Expected \`options\` to be an object ({ timeout?, scheduler? }), got ${describe(options)}`);
     }
-    validateScheduler('scheduler', options.scheduler);
+    if (options.scheduler !== undefined) validateScheduler('scheduler', options.scheduler);
     const timeout = options.timeout === undefined ? undefined : validateNonNegative('timeout', options.timeout);
     const scheduler = options.scheduler ?? asyncScheduler;
     return new Observable<Res>((subscriber) => {
@@ -314,15 +314,6 @@ export function validateObject(name: string, value: unknown): asserts value is o
 export function validateClass(name: string, value: unknown): void {
   if (typeof value !== 'function' || !('prototype' in value) || value.prototype === undefined) {
     throw new TypeError(`Expected \`${name}\` to be a class (a constructor function), got ${describe(value)}`);
-  }
-}
-
-/** A scheduler: `now()` and `schedule(work, delay)`. */
-export function validateScheduler(name: string, value: unknown): void {
-  if (value === undefined) return;
-  const s = value as Partial<SchedulerLike> | null;
-  if (typeof s !== 'object' || s === null || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a SchedulerLike (with now() and schedule()), got ${describe(value)}`);
   }
 }
 

@@ -10,10 +10,10 @@ import {
 } from 'rxjs';
 import { DeadlineError } from '../errors.js';
 import { LazyContext } from '../internal/context.js';
-import { taskToObservable } from '../internal/task.js';
-import { describe, validateBoolean, validateFunction, validateNonNegative } from '../internal/validate.js';
+import { taskToObservable, validateTask } from '../internal/task.js';
+import { describe, validateBoolean, validateFunction, validateNonNegative, validateScheduler } from '../internal/validate.js';
 import type { Task } from '../types.js';
-import { EventBus, validateClass, validateObject, validateScheduler, type ClassOf, type RequestOptions } from './bus.js';
+import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
 /**
@@ -216,7 +216,7 @@ function makeScope<R>(
     throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
   }
   validateBoolean('isolated', options?.isolated);
-  validateScheduler('scheduler', options?.scheduler);
+  if (options?.scheduler !== undefined) validateScheduler('scheduler', options.scheduler);
   const deadline = options?.deadline;
   if (deadline instanceof Date) {
     if (Number.isNaN(deadline.getTime())) throw new RangeError(`Expected \`deadline\` to be a valid Date, got an invalid Date`);
@@ -427,7 +427,7 @@ class ScopeRun<R> implements Scope {
   spawn<T>(task: Task<T>): Observable<T> {
     if (this.ended) throw new ScopeEndedError(this.path);
     if (this.group.ended) throw new ScopeEndedError(this.group.path);
-    validateTask(task);
+    validateTask('task', task);
     // The task belongs to this scope (which waits for it and cancels it when it ends) and, when
     // this scope is not isolated, also to the nearest isolated scope's group, which waits for it,
     // cancels it with the group, and fails as a whole when it fails.
@@ -461,7 +461,7 @@ class ScopeRun<R> implements Scope {
   }
 
   spawnBackground<T>(task: Task<T>): Observable<T> {
-    validateTask(task);
+    validateTask('task', task);
     const shared = new SharedTask<T>((ended) => background.delete(ended as SharedTask<unknown>));
     background.add(shared as SharedTask<unknown>);
     shared.start(task);
@@ -513,29 +513,4 @@ class ScopeRun<R> implements Scope {
 function ownDeadline(deadline: number | Date | undefined, scheduler: SchedulerLike): number | undefined {
   if (deadline === undefined) return undefined;
   return deadline instanceof Date ? deadline.getTime() : scheduler.now() + deadline;
-}
-
-/**
- * A task must be a factory or something RxJS's `from` accepts (Observable, interop observable,
- * Promise or thenable, array, array-like, iterable, async iterable, ReadableStream); anything else
- * (`null`, a number, a plain object) would only fail once started, so it is refused at call time.
- */
-function validateTask(task: unknown): void {
-  if (typeof task === 'function' || typeof task === 'string') return;
-  if (typeof task === 'object' && task !== null) {
-    const t = task as Record<PropertyKey, unknown>;
-    const observable = typeof Symbol === 'function' ? (Symbol as { observable?: symbol }).observable : undefined;
-    if (
-      typeof t['then'] === 'function' ||
-      typeof t[Symbol.iterator] === 'function' ||
-      typeof t[Symbol.asyncIterator] === 'function' ||
-      (observable !== undefined && typeof t[observable] === 'function') ||
-      typeof t['@@observable'] === 'function' ||
-      typeof t['getReader'] === 'function' ||
-      typeof t['length'] === 'number'
-    ) {
-      return;
-    }
-  }
-  throw new TypeError(`Expected \`task\` to be an ObservableInput or a function (ctx) => ObservableInput, got ${describe(task)}`);
 }
