@@ -342,6 +342,12 @@ describe('factory tasks and ctx.signal', () => {
 describe('bad input throws when the function is called', () => {
   const task = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
 
+  it('gather given a class instance (not a plain object of tasks): TypeError naming it', () => {
+    expect(() => gather(new Date(0) as never)).toThrow(TypeError);
+    expect(() => gather(new Date(0) as never)).toThrow(/plain object of tasks.*\(a Date\)/);
+    expect(() => gather(Object.create(null) as never)).not.toThrow();
+  });
+
   it('no tasks for firstToFinish, firstSuccess or streamConcurrently: RangeError', () => {
     expect(() => firstToFinish()).toThrow(new RangeError('Expected `tasks` to hold at least 1 task, got 0'));
     expect(() => firstSuccess()).toThrow(new RangeError('Expected `tasks` to hold at least 1 task, got 0'));

@@ -55,6 +55,11 @@ describe('retryBackoff: options are validated at creation', () => {
     expect(() => retryBackoff(options as never)).toThrow(message);
   });
 
+  it('an empty retryOn list → RangeError (it would never retry)', () => {
+    expect(() => retryBackoff({ retryOn: [] })).toThrow(RangeError);
+    expect(() => retryBackoff({ retryOn: [] })).toThrow(/`retryOn` to list at least one error class/);
+  });
+
   it.each([null, 5, 'fast', [1]])('options %p that is not an object → TypeError naming `options`', (bad) => {
     expect(() => retryBackoff(bad as never)).toThrow(TypeError);
     expect(() => retryBackoff(bad as never)).toThrow(/`options`.*an object.*got/);

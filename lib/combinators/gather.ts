@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
 import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
 import { validateTask } from '../internal/task.js';
+import { describe } from '../internal/validate.js';
 import { settleAll } from '../internal/combinators-run.js';
 
 /** Options of {@link gather}. */
@@ -84,6 +85,12 @@ export function gather<A extends TaskList>(
 export function gather(...args: unknown[]): Observable<unknown> {
   const first = args[0];
   if (isPlainBag(first)) {
+    const proto: unknown = Object.getPrototypeOf(first);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(
+        `Expected \`gather\` to get tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
+      );
+    }
     if (args.length > 2) {
       throw new TypeError(`Expected \`gather({ ...tasks }, options?)\` to get at most 2 arguments, got ${args.length}`);
     }

@@ -162,6 +162,9 @@ function toPredicate(retryOn: RetryBackoffOptions['retryOn']): (error: unknown, 
   if (!Array.isArray(retryOn) || !retryOn.every((c) => typeof c === 'function')) {
     throw new TypeError(`Expected \`retryOn\` to be an array of error classes or a predicate function, got ${describe(retryOn)}`);
   }
+  if (retryOn.length === 0) {
+    throw new RangeError('Expected `retryOn` to list at least one error class (an empty list would never retry; use `attempts: 1` for that), got `[]`');
+  }
   const classes = [...retryOn];
   return (error) => classes.some((c) => error instanceof c);
 }
