@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/spec', '<rootDir>/marbles'],
   testMatch: ['<rootDir>/spec/**/*.spec.ts', '<rootDir>/marbles/**/*.marbles.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0', isolatedModules: true, esModuleInterop: true, types: ['node', 'jest'] }, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { target: 'ES2022', useDefineForClassFields: false, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0', isolatedModules: true, esModuleInterop: true, types: ['node', 'jest'] }, diagnostics: false }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'json'],
