@@ -1,4 +1,4 @@
-import { Observable, from, isObservable, observable, tap, type ObservableInput } from 'rxjs';
+import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
 import { LazyContext } from './context.js';
 import { describe } from './validate.js';
@@ -11,37 +11,61 @@ export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T
 /**
  * A {@link Task} as a cold Observable: each subscription calls the factory afresh with its own
  * lazily created `AbortSignal`, which aborts when that subscription is torn down before the task
- * finished (never after a normal completion or error). A factory that throws errors the Observable.
+ * finished (never after a normal completion or error). A factory that throws, or returns
+ * something RxJS cannot subscribe to, errors the Observable.
  */
 export function taskToObservable<T>(task: Task<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
     const ctx = new LazyContext();
-    // Whether the task finished on its own; teardown after that must not abort the signal.
-    let finished = false;
-    subscriber.add(() => {
-      if (!finished) ctx.abort();
-    });
+    // The forwarder is on the consumer's subscriber before anything runs, so a consumer that
+    // closes while a synchronous source is still emitting (`take(1)`) stops that source at once.
+    const forwarder = new TaskSubscriber(subscriber, ctx);
+    subscriber.add(forwarder);
     let source: Observable<T>;
     try {
-      // A factory that throws, or returns something RxJS cannot subscribe to, fails the task:
-      // it finished (badly), it was not cancelled, so its signal stays as it is.
       source = from(startTask(task, ctx));
     } catch (error) {
-      finished = true;
+      // It finished (badly); it was not cancelled, so its signal stays as it is.
+      forwarder.finished = true;
       subscriber.error(error);
       return;
     }
-    // Subscribing with `subscriber` itself (not a wrapping observer) lets a synchronous source
-    // see the consumer close (`take(1)`) and stop reading at once.
-    source
-      .pipe(
-        tap({
-          error: () => (finished = true),
-          complete: () => (finished = true),
-        }),
-      )
-      .subscribe(subscriber);
+    source.subscribe(forwarder);
   });
+}
+
+/** Forwards a task's notifications; aborts its signal when unsubscribed before it finished. */
+class TaskSubscriber<T> extends Subscriber<T> {
+  /** The task completed or errored on its own. */
+  finished = false;
+
+  constructor(
+    private readonly out: Subscriber<T>,
+    private readonly ctx: LazyContext,
+  ) {
+    super();
+  }
+
+  protected override _next(value: T): void {
+    this.out.next(value);
+  }
+
+  protected override _error(error: unknown): void {
+    this.finished = true;
+    this.unsubscribe();
+    this.out.error(error);
+  }
+
+  protected override _complete(): void {
+    this.finished = true;
+    this.unsubscribe();
+    this.out.complete();
+  }
+
+  override unsubscribe(): void {
+    if (!this.closed && !this.finished) this.ctx.abort();
+    super.unsubscribe();
+  }
 }
 
 const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
