@@ -171,9 +171,9 @@ export class Pool<T> {
     subscriber.add(() => this.close());
     const feed = this.feed;
     if (feed.kind === 'push') {
-      const subscriber = new SourceSubscriber(this);
-      this.source = subscriber;
-      feed.source.subscribe(subscriber);
+      const sourceSubscriber = new SourceSubscriber(this);
+      this.source = sourceSubscriber;
+      feed.source.subscribe(sourceSubscriber);
     } else {
       this.iterator = feed.iterator;
       this.drain();
