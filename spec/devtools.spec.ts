@@ -24,11 +24,12 @@ import {
   type TaskRecord,
   type TaskRecorder,
 } from '../lib/devtools/index';
+import { boundedMap } from '../lib/index.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
 /**
- * The known run: 10 tasks through `mergeMap(…, 3)` in virtual time. Task i takes `durations[i]`
+ * The known run: 10 tasks through `boundedMap(…, 3, { ordered: false })` in virtual time. Task i takes `durations[i]`
  * frames and emits `i` as it completes, except task 4, which errors ("boom") after 5 frames, and
  * task 6, which would take 20 but is cut off by an 8-frame deadline (`takeUntil`).
  */
@@ -45,7 +46,7 @@ function knownRun(): { records: TaskRecord[]; written: number[]; emitted: [numbe
     const task = (i: number): Observable<number> =>
       i === 4 ? cold('-----#', {}, new Error('boom')) : cold(`${'-'.repeat(durations[i]!)}(v|)`, { v: i });
     const run = from(durations.keys()).pipe(
-      mergeMap(
+      boundedMap(
         (i) =>
           task(i).pipe(
             traceTasks(recorder, `order ${i}`),
@@ -53,6 +54,7 @@ function knownRun(): { records: TaskRecord[]; written: number[]; emitted: [numbe
             catchError(() => EMPTY),
           ),
         3,
+        { ordered: false },
       ),
     );
     run.subscribe({ next: (v) => emitted.push([testScheduler.now(), v]), complete: () => emitted.push([testScheduler.now(), 'done']) });
