@@ -303,6 +303,22 @@ describe('cache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('a consumer that mutates a completed outputs record does not change the cached entry', async () => {
+    const p = jest.fn(({ x }: { x: number }) => ({ y: x * 2 }));
+    const cache = memoryFlowCache();
+    const options: RunFlowOptions = { handlers: { p, s: () => ({ y: 0 }) }, initialData: { x: 1 }, cache };
+    const first = await collect(runFlow(spec, options));
+    const outputs = first.events.find((e) => e.type === 'completed' && e.vertex === 'p') as { outputs: Record<string, unknown> };
+    outputs.outputs['y'] = 'tampered';
+    const second = await collect(runFlow(spec, options));
+    const hit = second.events.find((e) => e.type === 'completed' && e.vertex === 'p') as { outputs: Record<string, unknown>; cached: boolean };
+    expect(hit).toMatchObject({ cached: true, outputs: { y: 2 } });
+    hit.outputs['y'] = 'tampered again';
+    const third = await collect(runFlow(spec, options));
+    expect(third.events.find((e) => e.type === 'completed' && e.vertex === 'p')).toMatchObject({ cached: true, outputs: { y: 2 } });
+    expect(p).toHaveBeenCalledTimes(1);
+  });
+
   it('the key includes the handler identity and a stable serialisation of the inputs (key order does not matter)', async () => {
     const cache = memoryFlowCache();
     const one = jest.fn(() => ({ y: 1 }));

@@ -10,6 +10,10 @@ export interface MemoryFlowCache extends FlowCacheStore {
  * Creates an in-memory cache for pure vertices. Pass it as `cache` to keep one flow's entries
  * apart from others (`cache: true` uses {@link defaultFlowCache}, shared by every flow).
  *
+ * It keeps a shallow copy of each outputs record and hands out a fresh shallow copy on each hit,
+ * so a consumer that adds, removes or replaces keys of an outputs record does not change what
+ * later runs get (values inside the record are shared, not cloned).
+ *
  * @example
  * ```ts
  * const cache = memoryFlowCache();
@@ -19,8 +23,11 @@ export interface MemoryFlowCache extends FlowCacheStore {
 export function memoryFlowCache(): MemoryFlowCache {
   const map = new Map<string, FlowOutputs>();
   return {
-    get: (key) => map.get(key),
-    set: (key, outputs) => void map.set(key, outputs),
+    get: (key) => {
+      const outputs = map.get(key);
+      return outputs === undefined ? undefined : { ...outputs };
+    },
+    set: (key, outputs) => void map.set(key, { ...outputs }),
     clear: () => map.clear(),
     get size() {
       return map.size;
