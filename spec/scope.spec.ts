@@ -1,4 +1,4 @@
-import { NEVER, Observable, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
+import { NEVER, Observable, VirtualTimeScheduler, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
 import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope } from '../lib/index';
@@ -338,6 +338,23 @@ describe('scope: names, paths, buses', () => {
         return s.request(new Q(7), A, (a) => a.id === 7, { timeout: 100 }).pipe(map((a) => a.id));
       }),
     ).resolves.toBe(7);
+  });
+
+  it('a child with a scheduler of its own inherits the time left, on its own clock', () => {
+    // Two virtual clocks far apart: the parent's reads 1,000,000, the child's 0.
+    const parentClock = new VirtualTimeScheduler();
+    parentClock.frame = 1_000_000;
+    const childClock = new VirtualTimeScheduler();
+    let child: Scope | undefined;
+    const errors: unknown[] = [];
+    scope('parent', (p) => p.scope('child', (c) => ((child = c), NEVER), { scheduler: childClock }), {
+      deadline: 50,
+      scheduler: parentClock,
+    }).subscribe({ error: (e) => errors.push(e) });
+    expect(child?.deadline).toBe(50);
+    childClock.flush();
+    expect(errors).toEqual([expect.any(DeadlineError)]);
+    expect(childClock.now()).toBe(50);
   });
 
   it('a deadline in the past fails without running the body', async () => {

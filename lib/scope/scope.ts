@@ -334,7 +334,12 @@ class ScopeRun<R> implements Scope {
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
     const own = ownDeadline(config.deadline, this.scheduler);
-    const inherited = parent?.deadline;
+    // The parent's deadline is on the parent's clock; a child with a scheduler of its own gets
+    // the time that is left, moved onto its clock.
+    const inherited =
+      parent?.deadline === undefined || parent.scheduler === this.scheduler
+        ? parent?.deadline
+        : this.scheduler.now() + (parent.deadline - parent.scheduler.now());
     this.deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
   }
 
