@@ -68,6 +68,20 @@ export function absoluteDeadline<T>(
  * frames for `TestScheduler`) as a finite number; anything else is a `RangeError`/`TypeError`
  * naming the option.
  */
+/**
+ * A `deadline` option as a function of the time at subscription, validated now: a number is that
+ * many ms after subscription, a `Date` (or its time) is absolute. Shared by `retryBackoff` and
+ * scopes; callers decide what an absent deadline means.
+ */
+export function deadlineResolver(name: string, deadline: number | Date): (now: number) => number {
+  if (typeof deadline === 'number') {
+    const ms = validateNonNegative(name, deadline);
+    return (now) => now + ms;
+  }
+  const at = toTime(name, deadline);
+  return () => at;
+}
+
 export function toTime(name: string, date: unknown): number {
   const time = date instanceof Date ? date.getTime() : date;
   if (typeof time !== 'number') {

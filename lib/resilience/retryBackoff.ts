@@ -8,7 +8,7 @@ import {
   validateOptions,
   validateScheduler,
 } from '../internal/validate.js';
-import { toTime, tripAt } from './deadline.js';
+import { deadlineResolver, tripAt } from './deadline.js';
 
 /** An error class for `retryOn`, matched with `instanceof` (abstract classes are fine). */
 export type ErrorClass = abstract new (...args: any[]) => unknown;
@@ -116,7 +116,7 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
   validateScheduler('scheduler', scheduler);
   const shouldRetry = toPredicate(retryOn);
   // The deadline as a function of the scheduler's time at subscription, or null for none.
-  const resolveDeadline = deadlineResolver(deadline);
+  const resolveDeadline = deadline === null || deadline === undefined ? null : deadlineResolver('deadline', deadline);
 
   // One attempt and no deadline: nothing to add.
   if (attempts === 1 && resolveDeadline === null) return identity;
@@ -167,15 +167,4 @@ function toPredicate(retryOn: RetryBackoffOptions['retryOn']): (error: unknown, 
   }
   const classes = [...retryOn];
   return (error) => classes.some((c) => error instanceof c);
-}
-
-/** `deadline` as a function of the time at subscription, validated; null for none. */
-function deadlineResolver(deadline: RetryBackoffOptions['deadline']): ((now: number) => number) | null {
-  if (deadline === null || deadline === undefined) return null;
-  if (typeof deadline === 'number') {
-    const ms = validateNonNegative('deadline', deadline);
-    return (now) => now + ms;
-  }
-  const at = toTime('deadline', deadline);
-  return () => at;
 }

@@ -9,9 +9,10 @@ import {
   type Subscriber,
 } from 'rxjs';
 import { DeadlineError } from '../errors.js';
+import { deadlineResolver } from '../resilience/deadline.js';
 import { LazyContext } from '../internal/context.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
-import { describe, validateBoolean, validateFunction, validateNonNegative, validateScheduler } from '../internal/validate.js';
+import { describe, validateBoolean, validateFunction, validateScheduler } from '../internal/validate.js';
 import type { Task } from '../types.js';
 import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
@@ -142,7 +143,8 @@ interface ScopeConfig<R> {
   readonly body: ScopeBody<R>;
   readonly isolated: boolean;
   readonly state: ReadonlyMap<unknown, object> | undefined;
-  readonly deadline: number | Date | undefined;
+  /** The own deadline, validated, as a function of the time at subscription. */
+  readonly deadline: ((now: number) => number) | undefined;
   readonly scheduler: SchedulerLike | undefined;
 }
 
@@ -217,10 +219,7 @@ function makeScope<R>(
   }
   validateBoolean('isolated', options?.isolated);
   if (options?.scheduler !== undefined) validateScheduler('scheduler', options.scheduler);
-  const deadline = options?.deadline;
-  if (deadline instanceof Date) {
-    if (Number.isNaN(deadline.getTime())) throw new RangeError(`Expected \`deadline\` to be a valid Date, got an invalid Date`);
-  } else if (deadline !== undefined) validateNonNegative('deadline', deadline);
+  const deadline = options?.deadline === undefined ? undefined : deadlineResolver('deadline', options.deadline);
   const config: ScopeConfig<R> = {
     name,
     body,
@@ -333,7 +332,7 @@ class ScopeRun<R> implements Scope {
     this.bus = config.isolated || parent === undefined ? new EventBus() : parent.bus;
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
-    const own = ownDeadline(config.deadline, this.scheduler);
+    const own = config.deadline?.(this.scheduler.now());
     // The parent's deadline is on the parent's clock; a child with a scheduler of its own gets
     // the time that is left, moved onto its clock.
     const inherited =
@@ -514,8 +513,3 @@ class ScopeRun<R> implements Scope {
   }
 }
 
-/** A scope's own deadline in scheduler milliseconds: relative to now for a number, absolute for a Date. */
-function ownDeadline(deadline: number | Date | undefined, scheduler: SchedulerLike): number | undefined {
-  if (deadline === undefined) return undefined;
-  return deadline instanceof Date ? deadline.getTime() : scheduler.now() + deadline;
-}
