@@ -1,4 +1,4 @@
-import { Observable, from, isObservable, type ObservableInput } from 'rxjs';
+import { Observable, from, isObservable, type ObservableInput, type Subscriber } from 'rxjs';
 import { describe } from './validate.js';
 
 /** Something that can be pulled: an iterable, an async iterable, or a function that makes one per subscription. */
@@ -60,7 +60,7 @@ export function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknow
   }
 }
 
-function emitSync<T>(iterator: Iterator<T>, subscriber: { closed: boolean; next(v: T): void; error(e: unknown): void; complete(): void }) {
+function emitSync<T>(iterator: Iterator<T>, subscriber: Subscriber<T>) {
   let finished = false;
   try {
     while (!subscriber.closed) {
@@ -82,7 +82,7 @@ function emitSync<T>(iterator: Iterator<T>, subscriber: { closed: boolean; next(
   };
 }
 
-function emitAsync<T>(iterator: AsyncIterator<T>, subscriber: { closed: boolean; next(v: T): void; error(e: unknown): void; complete(): void }) {
+function emitAsync<T>(iterator: AsyncIterator<T>, subscriber: Subscriber<T>) {
   // Whether the iterator ended on its own (done or threw), or was already closed.
   let finished = false;
   const step = (): void => {
