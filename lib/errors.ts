@@ -11,15 +11,17 @@ export class EmptyTaskError extends Error {
 
 /**
  * Raised when a deadline passes before the work it guards has finished (`failAfter`, `failAt`,
- * `retryBackoff`'s and scopes' deadlines, `bus.request`'s timeout). `deadline` is the deadline
- * that passed, in the scheduler's milliseconds (for a deadline already past when the work
- * started, that is earlier than the moment it tripped, on the next tick).
+ * `retryBackoff`'s and scopes' deadlines, `bus.request`'s timeout). The message names where it
+ * came from and the budget (`failAfter(200): not finished within 200 ms`); `origin` is that
+ * first part; `deadline` is the deadline that passed, in the scheduler's milliseconds.
  */
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';
   constructor(
     readonly deadline: number,
-    message = `Deadline of ${deadline} ms (scheduler time) passed before the work finished`,
+    message = 'The deadline passed before the work finished',
+    /** Where the deadline came from: `failAfter(200)`, `scope "import"`, `bus.request(Pong)`. */
+    readonly origin = 'deadline',
   ) {
     super(message);
   }

@@ -8,11 +8,11 @@ import { moveOnAt } from '../lib/resilience/moveOnAt';
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
 describe('failAfter / failAt (marbles)', () => {
-  it('failAfter(0): DeadlineError on the next tick, after what the source emits synchronously', () => {
+  it('failAfter(0): a deadline already passed trips at subscription, before the source is subscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a--b|');
-      expectObservable(source.pipe(failAfter(0))).toBe('(a#)', { a: 'a' }, new DeadlineError(0));
-      expectSubscriptions(source.subscriptions).toBe('(^!)');
+      expectObservable(source.pipe(failAfter(0))).toBe('#', undefined, new DeadlineError(0));
+      expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
 
@@ -64,11 +64,11 @@ describe('failAfter / failAt (marbles)', () => {
     });
   });
 
-  it('failAt: a deadline already past trips on the next tick', () => {
+  it('failAt: a deadline already past trips at subscription; the source is never subscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a--b|');
-      expectObservable(source.pipe(failAt(5)), '20ms ^').toBe('20ms (a#)', undefined, new DeadlineError(5));
-      expectSubscriptions(source.subscriptions).toBe('20ms (^!)');
+      expectObservable(source.pipe(failAt(5)), '20ms ^').toBe('20ms #', undefined, new DeadlineError(5));
+      expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
 
@@ -90,11 +90,11 @@ describe('moveOnAfter / moveOnAt (marbles)', () => {
     });
   });
 
-  it('moveOnAfter(0) completes on the next tick', () => {
+  it('moveOnAfter(0) completes at subscription without subscribing the source', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-');
       expectObservable(source.pipe(moveOnAfter(0))).toBe('|');
-      expectSubscriptions(source.subscriptions).toBe('(^!)');
+      expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
 
@@ -114,11 +114,11 @@ describe('moveOnAfter / moveOnAt (marbles)', () => {
     });
   });
 
-  it('moveOnAt: a deadline already past completes on the next tick', () => {
+  it('moveOnAt: a deadline already past completes at subscription without subscribing the source', () => {
     scheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot('-a--b-c-');
       expectObservable(source.pipe(moveOnAt(1)), '3ms ^').toBe('3ms |');
-      expectSubscriptions(source.subscriptions).toBe('3ms (^!)');
+      expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
 

@@ -1,5 +1,6 @@
 import { Observable, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { DeadlineError } from '../errors.js';
+import { armDeadline } from '../internal/clock.js';
 import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
@@ -9,8 +10,8 @@ export type DeadlineOutcome = 'fail' | 'moveOn';
  * The one engine behind `failAfter`, `failAt`, `moveOnAfter`, `moveOnAt` and `retryBackoff`'s
  * deadline. `resolve(now)` turns the scheduler's time at subscription into the absolute deadline.
  * When the deadline comes before the source has finished, the source is unsubscribed and the
- * output errors with a `DeadlineError` (`'fail'`) or completes (`'moveOn'`). A deadline already
- * past trips on the next tick of `scheduler`, never synchronously inside `subscribe`.
+ * output errors with a `DeadlineError` (`'fail'`) or completes (`'moveOn'`). The rule is
+ * `armDeadline`'s: a deadline already past at subscription trips at once, before the source starts.
  */
 export function tripAt<T>(
   resolve: (now: number) => number,
@@ -24,16 +25,13 @@ export function tripAt<T>(
       // The source emits straight into the subscriber: its teardown joins the subscriber's, so
       // erroring or completing the subscriber at the deadline unsubscribes the source too, and a
       // synchronous source stops as soon as the subscriber closes.
-      source.subscribe(subscriber);
-      // The timer, only while the source is still running after its synchronous part.
-      if (!subscriber.closed) {
-        subscriber.add(
-          scheduler.schedule(() => {
-            if (outcome === 'fail') subscriber.error(new DeadlineError(deadline));
-            else subscriber.complete();
-          }, Math.max(0, deadline - scheduler.now())),
-        );
-      }
+      armDeadline(
+        subscriber,
+        scheduler,
+        deadline,
+        () => (outcome === 'fail' ? subscriber.error(new DeadlineError(deadline)) : subscriber.complete()),
+        () => source.subscribe(subscriber),
+      );
     });
 }
 

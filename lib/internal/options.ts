@@ -1,0 +1,104 @@
+import type { SchedulerLike } from 'rxjs';
+import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validateScheduler } from './validate.js';
+
+/**
+ * The one options reader. Every entry point that takes an options object reads it here, once,
+ * when the operator or object is created:
+ *
+ * - `undefined` is an empty object; anything that is not a plain object is a `TypeError`;
+ * - a key that no reader knows is a `TypeError` that names it and lists the known ones;
+ * - each value goes through its reader, which names it the one way messages name options:
+ *   `options.settle` (or `<name>.<key>` for another parameter name).
+ *
+ * ```ts
+ * const { ordered, settle } = readOptions('options', options, {
+ *   ordered: opt.boolean(true),
+ *   settle: opt.boolean(false),
+ * });
+ * ```
+ */
+export type Reader<T> = (path: string, value: unknown) => T;
+
+/** The values a set of readers returns, key by key. */
+export type ReadOptions<R extends Record<string, Reader<unknown>>> = { [K in keyof R]: ReturnType<R[K]> };
+
+/** Reads `options` (named `name` in messages) with one reader per known key; see {@link Reader}. */
+export function readOptions<R extends Record<string, Reader<unknown>>>(name: string, options: unknown, readers: R): ReadOptions<R> {
+  const given = checkOptionsObject(name, options, Object.keys(readers));
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(readers)) out[key] = readers[key]!(`${name}.${key}`, given?.[key]);
+  return out as ReadOptions<R>;
+}
+
+/**
+ * `options` as a record, or `undefined`: a plain object (or a class instance meant as one, such
+ * as an object literal's prototype-less copy) whose own keys are all in `known`.
+ */
+export function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const list = known.length === 0 ? 'no options' : `one of ${known.map((k) => `\`${k}\``).join(', ')}`;
+      throw new TypeError(`Unknown option \`${name}.${key}\`; expected ${list}`);
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/** The readers shared by every entry point; each returns `fallback` for an absent (`undefined`) value. */
+export const opt = {
+  /** `true` or `false`. */
+  boolean:
+    (fallback: boolean): Reader<boolean> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      validateBoolean(path, value);
+      return value as boolean;
+    },
+  /** An integer ≥ `min` (default 1), or `Infinity` unless `allowInfinity` is false. */
+  limit:
+    (fallback: number, allowInfinity = true, min = 1): Reader<number> =>
+    (path, value) =>
+      value === undefined ? fallback : validateLimit(path, value, allowInfinity, min),
+  /** A finite number ≥ 0 (a duration in ms, a factor). */
+  nonNegative:
+    <F extends number | undefined>(fallback: F): Reader<number | F> =>
+    (path, value) =>
+      value === undefined ? fallback : validateNonNegative(path, value),
+  /** A function, or `fallback` (often `undefined`: the callback is optional). */
+  fn:
+    <F extends ((...args: never[]) => unknown) | undefined>(fallback: F): Reader<F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      validateFunction(path, value);
+      return value as F;
+    },
+  /** A scheduler (see `validateScheduler`), or `fallback`. */
+  scheduler:
+    <F extends SchedulerLike | undefined>(fallback: F): Reader<SchedulerLike | F> =>
+    (path, value) =>
+      value === undefined ? fallback : validateScheduler(path, value),
+  /** One of `values` (compared with `===`). */
+  oneOf:
+    <V extends string | number | boolean>(values: readonly V[], fallback: V): Reader<V> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (!values.includes(value as V)) {
+        throw new TypeError(`Expected \`${path}\` to be one of ${values.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}, got ${describe(value)}`);
+      }
+      return value as V;
+    },
+  /** Anything, unchecked (for values checked elsewhere with more context). */
+  any:
+    <T>(): Reader<T | undefined> =>
+    (_path, value) =>
+      value as T | undefined,
+  /** `reader`'s value, or `undefined` when the value is `undefined` or `null` ("none"). */
+  optional:
+    <T>(reader: Reader<T>): Reader<T | undefined> =>
+    (path, value) =>
+      value === undefined || value === null ? undefined : reader(path, value),
+};
