@@ -3,7 +3,10 @@
 //
 // Proves that the BUILT, PACKED package works for both kinds of consumer and shares the
 // consumer's rxjs:
-//   1. `npm pack` the project into a temporary folder;
+//   1. `git clone` the committed project into a temporary folder (no dist/, no untracked files:
+//      what installing from a git URL sees), link this project's node_modules into it, and
+//      `npm pack` there, which runs the `prepare` script (the build). The tarball must hold the
+//      built entry points, and every source map must resolve to sources it carries;
 //   2. make a throwaway consumer project there: the tarball unpacked as
 //      node_modules/rxjs-concurrency, and this project's own node_modules/rxjs (plus tslib, its
 //      dependency, and yaml, the flow entry's) linked in — no network needed;
@@ -50,9 +53,18 @@ function main() {
   for (const entry of ['dist/cjs/index.js', 'dist/esm/index.js']) {
     if (!existsSync(join(root, entry))) fail(`${entry} is missing: run \`npm run build\` first`);
   }
-  // 1. Pack.
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], root));
+  // 1. Pack a clean clone of HEAD (uncommitted changes are not in it).
+  const clone = join(work, 'clone');
+  run('git', ['clone', '--quiet', root, clone], work);
+  run('git', ['checkout', '--quiet', run('git', ['rev-parse', 'HEAD'], root).trim()], clone);
+  if (existsSync(join(clone, 'dist'))) fail('the clean clone already has dist/: it must not be committed');
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], clone).replace(/^[^[]*/, ''));
   const tarball = join(work, packed[0].filename);
+  const files = packed[0].files.map((f) => f.path);
+  for (const entry of ['dist/cjs/index.js', 'dist/esm/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.d.ts']) {
+    if (!files.includes(entry)) fail(`npm pack of a clean clone lacks ${entry} (${files.length} files): is the \`prepare\` script building?`);
+  }
 
   // 2. The consumer: the tarball unpacked, and this project's rxjs, tslib and yaml linked in.
   const consumer = join(work, 'consumer');
@@ -61,6 +73,7 @@ function main() {
   mkdirSync(installed, { recursive: true });
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '0.0.0' }));
   run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], work);
+  checkSourceMaps(installed, files);
   for (const dependency of ['rxjs', 'tslib', 'yaml']) {
     const from = join(root, 'node_modules', dependency);
     if (!existsSync(from)) fail(`node_modules/${dependency} is missing: run \`npm ci\` first`);
@@ -154,7 +167,25 @@ function main() {
     lines.push(`${kind} ok (boundedMap: ${summary.boundedMap})`);
   }
   console.log(
-    `check-package: pass: ${packed[0].filename} (${packed[0].entryCount} files) works with require and import, ` +
+    `check-package: pass: ${packed[0].filename} (${packed[0].entryCount} files, packed from a clean clone) works with require and import, ` +
       `shares the consumer's rxjs — ${lines.join(', ')} — in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+}
+
+/**
+ * Every `.js.map` in the package must let a debugger or a stack-trace mapper show the source:
+ * each entry of `sources` either has its text inlined in `sourcesContent` or names a file that
+ * ships in the package.
+ */
+function checkSourceMaps(installed, files) {
+  const maps = files.filter((f) => f.endsWith('.js.map'));
+  if (maps.length === 0) fail('the package has no source maps');
+  for (const map of maps) {
+    const { sources, sourcesContent = [] } = JSON.parse(readFileSync(join(installed, map), 'utf8'));
+    sources.forEach((source, i) => {
+      if (typeof sourcesContent[i] === 'string' && sourcesContent[i].length > 0) return;
+      const target = join(installed, map, '..', source);
+      if (!existsSync(target)) fail(`${map} points at ${source}, which is not in the package and not inlined (sourcesContent)`);
+    });
+  }
 }
