@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with its own .d.ts files and a
-// package.json that tells Node (and TypeScript) which module format the folder holds.
+// package.json that tells Node (and TypeScript) which module format the folder holds. Bundlers
+// read `sideEffects` from the NEAREST package.json, so these carry `sideEffects: false` too:
+// without it an app's bundle keeps every module it reaches (the whole `yaml` parser for
+// `rxjs-concurrency/flow`), not only what it uses.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { rmSync, writeFileSync } = require('node:fs');
@@ -17,6 +20,6 @@ const builds = [
 ];
 for (const { dir, type, flags } of builds) {
   execFileSync(process.execPath, [tsc, '-p', config, '--outDir', join(root, 'dist', dir), ...flags], { stdio: 'inherit' });
-  writeFileSync(join(root, 'dist', dir, 'package.json'), JSON.stringify({ type }, null, 2) + '\n');
+  writeFileSync(join(root, 'dist', dir, 'package.json'), JSON.stringify({ type, sideEffects: false }, null, 2) + '\n');
 }
 console.log('built dist/esm and dist/cjs');

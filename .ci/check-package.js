@@ -9,9 +9,9 @@
 //      built entry points, and every source map must resolve to sources it carries;
 //   2. make a throwaway consumer project there: the tarball unpacked as
 //      node_modules/rxjs-concurrency, and this project's own node_modules/rxjs (plus tslib, its
-//      dependency, and yaml, the flow entry's) linked in — no network needed;
+//      dependency, and yaml, the optional peer of /flow/yaml) linked in — no network needed;
 //   3. in the consumer, a CommonJS script (`require`) and an ES module script (`import`) load
-//      `rxjs-concurrency`, `rxjs-concurrency/testing`, `/flow` and `/devtools`, get Observables
+//      `rxjs-concurrency`, `rxjs-concurrency/testing`, `/flow`, `/flow/yaml` and `/devtools`, get Observables
 //      out of the package and check they are `instanceof` the consumer's own `Observable`, and
 //      that `rxjs` resolves to the consumer's copy from inside the package.
 // Prints one "pass" line, or the failure and exits non-zero.
@@ -66,7 +66,7 @@ function main() {
     if (!files.includes(entry)) fail(`npm pack of a clean clone lacks ${entry} (${files.length} files): is the \`prepare\` script building?`);
   }
 
-  // 2. The consumer: the tarball unpacked, and this project's rxjs, tslib and yaml linked in.
+  // 2. The consumer: the tarball unpacked, and this project's rxjs, tslib and yaml (an optional peer) linked in.
   const consumer = join(work, 'consumer');
   const modules = join(consumer, 'node_modules');
   const installed = join(modules, pkg.name);
@@ -87,6 +87,8 @@ function main() {
     const check = (ok, what) => { if (!ok) problems.push(what); };
     check(Object.keys(core).length > 0, 'the core entry exports nothing');
     check(typeof flow.runFlow === 'function', 'rxjs-concurrency/flow does not export runFlow');
+    check(!('parseFlow' in flow), 'rxjs-concurrency/flow still exports parseFlow (it belongs to /flow/yaml)');
+    check(typeof flowYaml.parseFlow === 'function' && typeof flowYaml.stringifyFlow === 'function', 'rxjs-concurrency/flow/yaml does not export parseFlow and stringifyFlow');
     check(Object.keys(devtools).length > 0, 'rxjs-concurrency/devtools exports nothing');
 
     // The testing entry hands out the consumer's TestScheduler and Observables.
@@ -123,6 +125,7 @@ function main() {
     const core = require('rxjs-concurrency');
     const testing = require('rxjs-concurrency/testing');
     const flow = require('rxjs-concurrency/flow');
+    const flowYaml = require('rxjs-concurrency/flow/yaml');
     const devtools = require('rxjs-concurrency/devtools');
     const { createRequire } = require('node:module');
     const fromPackage = createRequire(require.resolve('rxjs-concurrency')).resolve('rxjs');
@@ -138,12 +141,15 @@ function main() {
     import * as core from 'rxjs-concurrency';
     import * as testing from 'rxjs-concurrency/testing';
     import * as flow from 'rxjs-concurrency/flow';
+    import * as flowYaml from 'rxjs-concurrency/flow/yaml';
     import * as devtools from 'rxjs-concurrency/devtools';
     import { fileURLToPath } from 'node:url';
     const resolve = (s) => fileURLToPath(import.meta.resolve(s));
     ${checks(`entry: resolve('rxjs-concurrency'), rxjs: resolve('rxjs'), rxjsFromPackage: null`)}
     `,
   );
+
+  checkTreeShaking(consumer);
 
   const realRxjs = realpathSync(join(root, 'node_modules', 'rxjs'));
   const lines = [];
@@ -188,4 +194,34 @@ function checkSourceMaps(installed, files) {
       if (!existsSync(target)) fail(`${map} points at ${source}, which is not in the package and not inlined (sourcesContent)`);
     });
   }
+}
+
+/**
+ * An app bundle pays only for what it imports: esbuild (what Angular's and Vite's builds use)
+ * bundles one-line apps against the installed package, and its metafile must show no `yaml`
+ * code for an app that only runs flows, and no flow code for one that only uses boundedMap.
+ */
+function checkTreeShaking(consumer) {
+  const { buildSync } = require('esbuild');
+  const inputs = (app) => {
+    const result = buildSync({
+      stdin: { contents: app, resolveDir: consumer },
+      bundle: true,
+      format: 'esm',
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      preserveSymlinks: true,
+    });
+    return Object.keys(Object.values(result.metafile.outputs)[0].inputs);
+  };
+  const flowOnly = inputs(`import { runFlowResult } from 'rxjs-concurrency/flow'; console.log(runFlowResult);`);
+  const yamlFiles = flowOnly.filter((f) => f.includes('node_modules/yaml/'));
+  if (yamlFiles.length > 0) fail(`a bundle importing only runFlowResult contains yaml (${yamlFiles.length} files, e.g. ${yamlFiles[0]})`);
+  const withYaml = inputs(`import { parseFlow } from 'rxjs-concurrency/flow/yaml'; console.log(parseFlow);`);
+  if (!withYaml.some((f) => f.includes('node_modules/yaml/'))) fail('a bundle importing parseFlow contains no yaml: the check above cannot see yaml');
+  const boundedOnly = inputs(`import { boundedMap } from 'rxjs-concurrency'; console.log(boundedMap);`);
+  const extra = boundedOnly.filter((f) => /rxjs-concurrency\/dist\/esm\/(flow|scope|devtools|combinators)\//.test(f));
+  if (extra.length > 0) fail(`a bundle importing only boundedMap contains ${extra.join(', ')}`);
 }

@@ -2,11 +2,10 @@ import {
   FlowCycleError,
   FlowDefinitionError,
   executionStages,
-  parseFlow,
   runFlow,
-  stringifyFlow,
   type FlowSpec,
 } from '../lib/flow';
+import { parseFlow, stringifyFlow } from '../lib/flow/yaml';
 
 const diamond: FlowSpec = {
   flow: {

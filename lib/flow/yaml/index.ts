@@ -1,8 +1,13 @@
+/**
+ * `rxjs-concurrency/flow/yaml`: flow definitions as YAML, with line numbers in their errors.
+ * Its own subpath because it needs the `yaml` package (an optional peer dependency: install it
+ * next to this library when you import this subpath); `rxjs-concurrency/flow` never loads it.
+ */
 import { LineCounter, isMap, isPair, isScalar, parseDocument, stringify, type Document } from 'yaml';
-import { describe } from '../internal/validate.js';
-import { FlowCycleError, FlowDefinitionError } from './errors.js';
-import { compileFlow } from './graph.js';
-import type { FlowSpec } from './types.js';
+import { describe } from '../../internal/validate.js';
+import { FlowCycleError, FlowDefinitionError } from '../errors.js';
+import { compileFlow } from '../graph.js';
+import type { FlowSpec } from '../types.js';
 
 /** The 1-based line of the entry at `path` (its key), or of the deepest entry found on the way. */
 function lineOf(doc: Document, lines: LineCounter, path: readonly string[]): number | undefined {
