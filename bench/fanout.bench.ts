@@ -19,6 +19,7 @@ import { Effect } from 'effect';
 import pMap from 'p-map';
 import { firstValueFrom, from, mergeMap, of, type Observable, type ObservableInput } from 'rxjs';
 import { core } from './lib.js';
+import { readResults, render } from './readme';
 import { medianMs, report, withRatios, type Row } from './support';
 
 const { boundedMap, executeConcurrently, pull } = core;
@@ -96,12 +97,6 @@ const CASES: Case[] = [
   },
 ];
 
-interface Cell {
-  ns?: number;
-  ratio?: number;
-  skipped?: string;
-}
-
 /**
  * A full garbage collection before each case, so no case pays for the garbage of the one before:
  * `--expose-gc` switched on at runtime (`npm run bench` starts plain `tsx`).
@@ -130,24 +125,14 @@ async function timeGroup(cases: readonly Case[], items: number[], kind: Kind, ru
 export default async function main(): Promise<void> {
   const started = Date.now();
   const rows: Row[] = [];
-  /** One cell of the README table per handler kind, case and N. */
-  const cells = new Map<string, Cell>();
-  const key = (kind: Kind, name: string, n: number) => `${kind}|${name}|${n}`;
 
   for (const kind of ['promise', 'sync'] as const) {
     for (const n of SIZES) {
       const items = Array.from({ length: n }, (_, i) => i);
-      const running = CASES.filter((c) => {
-        const skipped = c.skip?.(n, kind);
-        if (skipped) cells.set(key(kind, c.name, n), { skipped });
-        return !skipped;
-      });
+      const running = CASES.filter((c) => !c.skip?.(n, kind));
       const medians = await timeGroup(running, items, kind, RUNS[n]!);
       const group: Row[] = running.map((c) => ({ name: `${c.name}, ${kind}, N=${n}`, value: (medians.get(c.name)! * 1e6) / n, unit: 'ns/item' }));
-      for (const [i, row] of withRatios(group, `${POOL}, ${kind}, N=${n}`).entries()) {
-        rows.push(row);
-        cells.set(key(kind, running[i]!.name, n), { ns: row.value, ratio: row.ratio! });
-      }
+      rows.push(...withRatios(group, `${POOL}, ${kind}, N=${n}`));
     }
   }
 
@@ -162,61 +147,8 @@ export default async function main(): Promise<void> {
   );
   report('fanout', `Bounded fan-out at limit ${LIMIT} (ns per item; ratio to the hand-written pool at the same N and handler)`, rows);
 
-  // A compact table for the README, and the issue's targets.
-  const lines: string[] = [
-    `#### Fan-out (limit ${LIMIT}), ns per item and ratio to the hand-written pool — Node ${process.version}`,
-    '',
-    `| handler | case | ${SIZES.map((n) => `N = ${n.toLocaleString('en-US')}`).join(' | ')} |`,
-    `| --- | --- | ${SIZES.map(() => '---:').join(' | ')} |`,
-  ];
-  for (const kind of ['promise', 'sync'] as const) {
-    for (const c of CASES) {
-      const shown = SIZES.map((n) => {
-        const cell = cells.get(key(kind, c.name, n))!;
-        return cell.skipped ?? `${cell.ns!.toFixed(0)} (${cell.ratio!.toFixed(2)}×)`;
-      });
-      lines.push(`| ${kind === 'promise' ? '`x => Promise.resolve(x)`' : '`of(x)` / value'} | ${c.name} | ${shown.join(' | ')} |`);
-    }
-  }
-  lines.push(
-    '',
-    `| lazy case, ${HEAP_ITEMS.toLocaleString('en-US')} items from a generator, \`x => Promise.resolve(x)\` | peak heap growth | time |`,
-    '| --- | ---: | ---: |',
-    `| \`pull(gen).pipe(boundedMap(f, 8))\` | ${heap[0]!.mb.toFixed(1)} MB | ${(heap[0]!.ms / 1000).toFixed(1)} s |`,
-    `| \`from(gen).pipe(mergeMap(f, 8))\` | ${heap[1]!.mb.toFixed(1)} MB at subscribe | stopped there (draining 2M buffered items is quadratic) |`,
-    '',
-    '**Targets (issue 2)**',
-    '',
-  );
-  const ours = ['boundedMap ordered', 'boundedMap unordered', 'executeConcurrently'];
-  const cell = (kind: Kind, name: string, n: number) => cells.get(key(kind, name, n))!;
-  const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**');
-  const within3 = ours.flatMap((name) => SIZES.map((n) => cell('promise', name, n).ratio!));
-  lines.push(
-    `- Promise handlers within 3× of the hand-written pool: ${verdict(within3.every((r) => r <= 3))} ` +
-      `(worst ${Math.max(...within3).toFixed(2)}×; p-map ${SIZES.map((n) => cell('promise', 'p-map', n).ratio!.toFixed(2)).join(' / ')}×).`,
-  );
-  const vsMergeMap = ours.flatMap((name) => SIZES.map((n) => cell('sync', name, n).ns! / cell('sync', 'rxjs mergeMap', n).ns!));
-  lines.push(
-    `- \`of(x)\` inners no slower than \`mergeMap\`: ${verdict(vsMergeMap.every((r) => r <= 1))} ` +
-      `(ours / mergeMap: worst ${Math.max(...vsMergeMap).toFixed(2)}, best ${Math.min(...vsMergeMap).toFixed(2)}).`,
-  );
-  const growth = ours.flatMap((name) =>
-    (['promise', 'sync'] as const).map((kind) => cell(kind, name, 1_000_000).ns! / cell(kind, name, 10_000).ns!),
-  );
-  lines.push(
-    `- ns/item at N = 1,000,000 within 1.2× of N = 10,000: ${verdict(growth.every((g) => g <= 1.2))} ` +
-      `(1M / 10k: ${growth.map((g) => g.toFixed(2)).join(', ')} for ${ours.join(', ')} × promise, sync; ` +
-      `the hand-written pool itself: ${(['promise', 'sync'] as const).map((kind) => (cell(kind, POOL, 1_000_000).ns! / cell(kind, POOL, 10_000).ns!).toFixed(2)).join(', ')}).`,
-  );
-  lines.push(`- Lazy case peak heap growth under 20 MB: ${verdict(heap[0]!.mb < 20)} (${heap[0]!.mb.toFixed(1)} MB).`);
-  lines.push(
-    '',
-    `_Whole run: ${((Date.now() - started) / 1000).toFixed(0)} s. Peak heap growth counts garbage not yet collected too (the ` +
-      `young generation alone holds up to 16 MB), so flat memory shows as a small constant. On a busy or small machine single ` +
-      `figures move by 2× between runs: compare ratios within a column, and re-run before drawing conclusions._`,
-  );
-  console.log(lines.join('\n'));
+  // The README's compact table and the targets, as `npm run bench` writes them into README.md.
+  console.log(`\n${render(readResults().get('fanout')!)}\n\nWhole run: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 interface HeapResult {

@@ -1,10 +1,12 @@
 /**
  * `npm run bench [area …]`: runs every benchmark area (or the named ones) one after the other in
- * this process, prints Markdown tables with ratios and writes JSON into bench/results/.
+ * this process, prints Markdown tables with ratios, writes JSON into bench/results/ and rewrites
+ * the README's bench regions from those results (bench/readme.ts).
  * Each area is a file bench/<area>.bench.ts whose default export runs it.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeReadme } from './readme';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
     const mod = (await import(join(__dirname, `${area}.bench.ts`))) as { default: () => Promise<void> };
     await mod.default();
   }
+  writeReadme();
 }
 
 main().catch((error: unknown) => {

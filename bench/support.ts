@@ -4,6 +4,7 @@
  * absolute figures depend on the machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 export interface Row {
@@ -55,7 +56,11 @@ export function report(area: string, title: string, rows: Row[]): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, `${area}.json`),
-    JSON.stringify({ area, title, node: process.version, date: new Date().toISOString(), rows }, null, 2) + '\n',
+    JSON.stringify(
+      { area, title, node: process.version, date: new Date().toISOString(), machine: { cpus: cpus().length, load: loadavg()[0]! }, rows },
+      null,
+      2,
+    ) + '\n',
   );
 }
 
