@@ -385,8 +385,24 @@ describe('renderTimeline', () => {
       row.sort((a, b) => a.x - b.x);
       for (let i = 1; i < row.length; i++) expect(row[i - 1]!.x + row[i - 1]!.width).toBeLessThanOrEqual(row[i]!.x + 0.02);
     }
-    const height = Number(/<svg xmlns="[^"]+" width="\d+" height="(\d+)"/.exec(page)![1]);
+    const height = Number(/<svg xmlns="[^"]+" viewBox="0 0 \d+ (\d+)"/.exec(page)![1]);
     expect(height).toBeLessThan(1000);
+  });
+
+  it('fits the window, says what a lane is, writes every number one way and ticks the axis at round times', () => {
+    // 2,000 tasks, 16 at a time, over 1,673.5 ms.
+    const many = made(Array.from({ length: 2_000 }, (_, i) => [Math.floor(i / 16) * 13.3, Math.floor(i / 16) * 13.3 + 11.3, 'completed', i % 16] as [number, number, 'completed', number]));
+    const page = renderTimeline(many, { title: 'the first 2,000 requests' });
+    expect(page).toMatch(/<svg xmlns="[^"]+" viewBox="0 0 1200 \d+"/);
+    expect(page).not.toMatch(/<svg[^>]* width=/); // no fixed size: CSS makes it as wide as the window
+    expect(page).toContain('svg{display:block;width:100%;height:auto}');
+    expect(page).toContain('Each row is a lane: a slot that runs one task at a time');
+    expect(page).toContain('(here 16)');
+    expect(page).toContain('<h1>the first 2,000 requests</h1>');
+    expect(page).toContain('<p>2,000 tasks, at most 16 at once: 2,000 completed, 0 errored, 0 cancelled</p>');
+    expect(page).toContain('2,000 completed');
+    const ticks = [...page.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle">([\d,.]+)<\/text>/g)].map((m) => m[1]!);
+    expect(ticks).toEqual(['0', '200', '400', '600', '800', '1,000', '1,200', '1,400', '1,600']);
   });
 
   it('scales rows down as lanes multiply, and uses seconds for long spans', () => {
@@ -447,6 +463,14 @@ describe('renderTimelineText', () => {
   it('gives every task at least one column, the later one winning a shared column', () => {
     const text = renderTimelineText(made([[0, 0, 'errored', 0], [0, 10, 'completed', 0], [10, 100, 'cancelled', 1]]), { width: 10 });
     expect(text.split('\n').slice(1, 3)).toEqual(['lane 0 |=         |', 'lane 1 | [--------|']);
+  });
+
+  it('labels the middle of the axis with a round time, at its column', () => {
+    const text = renderTimelineText(made([[0, 120.63], [10, 2_000.5]]), { width: 40 });
+    const [frame, labels] = text.split('\n').slice(-4, -2);
+    expect(labels).toMatch(/^ +0 +1,000 +2,000\.5 ms$/);
+    // the label starts under the middle tick
+    expect(labels!.indexOf('1,000')).toBe(frame!.indexOf('+', frame!.indexOf('+') + 1));
   });
 
   it('uses seconds for long spans and dense rows for sparse lanes', () => {

@@ -128,14 +128,26 @@ export function optionsObject<T extends object>(options: T | undefined): Partial
   return options;
 }
 
-/** A time in the timeline's unit, without the unit, rounded to at most two decimals: `1.5`, `250`. */
-export function formatTime(ms: number, unit: 'ms' | 's'): string {
-  return String(Number((unit === 's' ? ms / 1000 : ms).toFixed(2)));
+/** A number as the pages write every number: grouped the en-US way, at most two decimals (`2,000`, `1.5`). */
+export function formatNumber(n: number): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 }
 
-/** A counted summary: `10 tasks, at most 3 at once: 8 completed, 1 errored, 1 cancelled`. */
+/** A time in the timeline's unit, without the unit, rounded to at most two decimals: `1.5`, `250`, `2,000`. */
+export function formatTime(ms: number, unit: 'ms' | 's'): string {
+  return formatNumber(unit === 's' ? ms / 1000 : ms);
+}
+
+/** 1, 2 or 5 times a power of ten, the smallest such at or above `raw`: the step of round axis ticks. */
+export function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+/** A counted summary: `2,000 tasks, at most 3 at once: 1,998 completed, 1 errored, 1 cancelled`. */
 export function summary(timeline: Timeline): string {
   const n = timeline.records.length;
-  const outcomes = OUTCOMES.map((o) => `${timeline.counts[o]} ${o}`).join(', ');
-  return `${n} task${n === 1 ? '' : 's'}, at most ${timeline.maxConcurrent} at once: ${outcomes}`;
+  const outcomes = OUTCOMES.map((o) => `${formatNumber(timeline.counts[o])} ${o}`).join(', ');
+  return `${formatNumber(n)} task${n === 1 ? '' : 's'}, at most ${formatNumber(timeline.maxConcurrent)} at once: ${outcomes}`;
 }

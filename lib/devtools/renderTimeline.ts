@@ -1,12 +1,15 @@
 import type { TaskRecord } from './recorder.js';
-import { OUTCOMES, formatTime, integerOption, layOut, optionsObject, summary, type Timeline } from './layout.js';
+import { OUTCOMES, formatNumber, formatTime, integerOption, layOut, niceStep, optionsObject, summary, type Timeline } from './layout.js';
 import { describe } from '../internal/validate.js';
 
 /** Options of {@link renderTimeline}. */
 export interface TimelineOptions {
   /** The page's title and heading. Default `Task timeline`. */
   readonly title?: string;
-  /** The SVG's width in pixels. Default 1200 (400 to 20,000). */
+  /**
+   * The drawing's width in SVG units, which sets how much room bars and labels get relative to
+   * each other; the page scales the drawing to the window's width. Default 1200 (400 to 20,000).
+   */
   readonly width?: number;
 }
 
@@ -31,7 +34,7 @@ p{margin:0 0 8px}
 .key.cancelled{background:#a8b0b8}.bar.cancelled{fill:#a8b0b8}
 .bar{stroke:#fff;stroke-width:.5}
 .bar:hover{stroke:#1f2328;stroke-width:1}
-svg{display:block}
+svg{display:block;width:100%;height:auto}
 svg text{font-size:11px;fill:#57606a}
 .grid{stroke:#eaeef2}
 .frame{stroke:#8c959f;fill:none}
@@ -39,7 +42,8 @@ svg text{font-size:11px;fill:#57606a}
 `.trim();
 
 /**
- * Draws task records as a self-contained HTML page with an inline SVG timeline: one row per lane,
+ * Draws task records as a self-contained HTML page with an inline SVG timeline, as wide as the
+ * window: one row per lane (a slot that runs one task at a time; the page says so),
  * one bar per task from its start to its end, coloured by outcome (CSS classes `bar completed`,
  * `bar errored`, `bar cancelled`), a hover title per bar, a time axis in milliseconds (seconds
  * from 10 s up) since the earliest start, and above the lanes a line of how many tasks ran at once.
@@ -52,7 +56,7 @@ svg text{font-size:11px;fill:#57606a}
  * one pixel wide, so instant tasks stay visible. All text is escaped.
  *
  * @param records Usually `recorder.records`.
- * @param options `title` (default `Task timeline`), `width` in pixels (default 1200).
+ * @param options `title` (default `Task timeline`), `width` of the drawing in SVG units (default 1200; the page scales it to the window).
  * @throws {TypeError} `records` is not an array of task records, or `title` is not a string.
  * @throws {RangeError} `width` is not an integer from 400 to 20,000, or a record ends before it starts.
  *
@@ -70,7 +74,11 @@ export function renderTimeline(records: readonly TaskRecord[], options?: Timelin
     throw new TypeError(`Expected \`options.title\` to be a string, got ${describe(title)}`);
   }
   const timeline = layOut(records);
-  const keys = OUTCOMES.map((o) => `<span class="key ${o}"></span>${timeline.counts[o]} ${o}`);
+  const keys = OUTCOMES.map((o) => `<span class="key ${o}"></span>${formatNumber(timeline.counts[o])} ${o}`);
+  const lanes = timeline.lanes.length;
+  const lanesNote =
+    `Each row is a lane: a slot that runs one task at a time, so bars in a row never overlap. A task takes the lowest ` +
+    `free lane when it starts, so there are as many lanes as tasks ever ran at once (here ${formatNumber(lanes)}).`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -80,6 +88,7 @@ export function renderTimeline(records: readonly TaskRecord[], options?: Timelin
     `<h1>${escape(title)}</h1>`,
     `<p>${escape(summary(timeline))}</p>`,
     `<p>${keys.join('')}</p>`,
+    timeline.records.length === 0 ? '' : `<p class="lanes">${lanesNote}</p>`,
     timeline.records.length === 0 ? '<p>No tasks recorded.</p>' : svg(timeline, width),
     '</body></html>',
     '',
@@ -96,7 +105,7 @@ function svg(timeline: Timeline, width: number): string {
   const lanesBottom = lanesTop + row * lanes.length;
   const height = lanesBottom + AXIS;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="task timeline">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet" role="img" aria-label="task timeline">`,
   ];
 
   // Time axis: grid lines through both panels, ticks labelled under the lanes.
@@ -120,8 +129,8 @@ function svg(timeline: Timeline, width: number): string {
     previous = count;
   }
   out.push(`<rect class="frame" x="${LEFT}" y="${TOP}" width="${plot}" height="${PANEL}"/>`);
-  out.push(`<polyline class="concurrency" points="${points.join(' ')}"><title>tasks running at once (at most ${timeline.maxConcurrent})</title></polyline>`);
-  out.push(`<text x="${LEFT - 6}" y="${TOP + 10}" text-anchor="end">${timeline.maxConcurrent}</text>`);
+  out.push(`<polyline class="concurrency" points="${points.join(' ')}"><title>tasks running at once (at most ${formatNumber(timeline.maxConcurrent)})</title></polyline>`);
+  out.push(`<text x="${LEFT - 6}" y="${TOP + 10}" text-anchor="end">${formatNumber(timeline.maxConcurrent)}</text>`);
   out.push(`<text x="${LEFT - 6}" y="${TOP + PANEL}" text-anchor="end">0</text>`);
   out.push(`<text x="${LEFT - 6}" y="${TOP + PANEL / 2 + 4}" text-anchor="end">at once</text>`);
 
@@ -146,7 +155,7 @@ function svg(timeline: Timeline, width: number): string {
 
 function tooltip(r: TaskRecord, origin: number, unit: 'ms' | 's'): string {
   const t = (time: number): string => `${formatTime(time, unit)} ${unit}`;
-  const values = `${r.values} value${r.values === 1 ? '' : 's'}`;
+  const values = `${formatNumber(r.values)} value${r.values === 1 ? '' : 's'}`;
   const lines = [
     r.label,
     `${r.outcome} after ${t(r.end - r.start)}: ${t(r.start - origin)} → ${t(r.end - origin)}`,
@@ -154,13 +163,6 @@ function tooltip(r: TaskRecord, origin: number, unit: 'ms' | 's'): string {
   ];
   if (r.error !== undefined) lines.push(r.error);
   return lines.join('\n');
-}
-
-/** 1, 2 or 5 times a power of ten, the smallest such at or above `raw`. */
-function niceStep(raw: number): number {
-  const power = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 5]) if (m * power >= raw) return m * power;
-  return 10 * power;
 }
 
 function round(n: number): number {

@@ -1,5 +1,5 @@
 import type { TaskOutcome, TaskRecord } from './recorder.js';
-import { formatTime, integerOption, layOut, optionsObject, summary } from './layout.js';
+import { formatTime, integerOption, layOut, niceStep, optionsObject, summary } from './layout.js';
 
 /** Options of {@link renderTimelineText}. */
 export interface TimelineTextOptions {
@@ -57,12 +57,15 @@ export function renderTimelineText(records: readonly TaskRecord[], options?: Tim
   const indent = Math.max(...names.map((n) => n.length)) + 1;
   const lines = [summary(timeline)];
   rows.forEach((row, i) => lines.push(`${names[i]!.padEnd(indent)}|${row.join('')}|`));
-  const mid = Math.floor(width / 2);
-  // The outer ticks sit under the frame (time 0 and the end), the middle one over column `mid`.
+  // The outer ticks sit under the frame (time 0 and the end), the middle one at a round time
+  // near the middle (1, 2 or 5 times a power of ten, or a multiple of it), over column `mid`.
+  const step = niceStep(span / 10);
+  const midTime = Math.max(step, Math.round(span / 2 / step) * step);
+  const mid = Math.min(width - 2, Math.max(1, Math.round((midTime * width) / span)));
   lines.push(`${' '.repeat(indent)}+${'-'.repeat(mid)}+${'-'.repeat(width - mid - 1)}+`);
   const labels = [
     [0, '0'],
-    [mid + 1, formatTime((mid * span) / width, unit)],
+    [mid + 1, formatTime(midTime, unit)],
     [width + 1, `${formatTime(span, unit)} ${unit}`],
   ] as const;
   let axis = '';
