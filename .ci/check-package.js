@@ -202,6 +202,11 @@ function checkSourceMaps(installed, files) {
  * code for an app that only runs flows, and no flow code for one that only uses boundedMap.
  */
 function checkTreeShaking(consumer) {
+  // Bundlers read `sideEffects` from the nearest package.json, which for the built files is dist/*/package.json.
+  for (const dir of ['esm', 'cjs']) {
+    const nearest = JSON.parse(readFileSync(join(consumer, 'node_modules', pkg.name, 'dist', dir, 'package.json'), 'utf8'));
+    if (nearest.sideEffects !== false) fail(`dist/${dir}/package.json does not say "sideEffects": false, so bundlers keep every module an app reaches`);
+  }
   const { buildSync } = require('esbuild');
   const inputs = (app) => {
     const result = buildSync({
