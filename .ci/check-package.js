@@ -207,20 +207,8 @@ function checkTreeShaking(consumer) {
     const nearest = JSON.parse(readFileSync(join(consumer, 'node_modules', pkg.name, 'dist', dir, 'package.json'), 'utf8'));
     if (nearest.sideEffects !== false) fail(`dist/${dir}/package.json does not say "sideEffects": false, so bundlers keep every module an app reaches`);
   }
-  const { buildSync } = require('esbuild');
-  const inputs = (app) => {
-    const result = buildSync({
-      stdin: { contents: app, resolveDir: consumer },
-      bundle: true,
-      format: 'esm',
-      minify: true,
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      preserveSymlinks: true,
-    });
-    return Object.keys(Object.values(result.metafile.outputs)[0].inputs);
-  };
+  const { bundleInputs } = require('./bundle-inputs.js');
+  const inputs = (app) => bundleInputs(app, { resolveDir: consumer });
   const flowOnly = inputs(`import { runFlowResult } from 'rxjs-concurrency/flow'; console.log(runFlowResult);`);
   const yamlFiles = flowOnly.filter((f) => f.includes('node_modules/yaml/'));
   if (yamlFiles.length > 0) fail(`a bundle importing only runFlowResult contains yaml (${yamlFiles.length} files, e.g. ${yamlFiles[0]})`);
