@@ -56,6 +56,11 @@ describe('the README block reader', () => {
     expect(checkOf(found[1]!)).toEqual({ kind: 'skip', reason: 'needs Angular' });
   });
 
+  it('reads fences indented in list items, without their indentation', () => {
+    const found = readBlocks('- item\n\n  ```ts\n  const a = 1;\n    const b = 2;\n  ```\n');
+    expect(found.map((b) => [b.line, b.lang, b.code])).toEqual([[4, 'ts', 'const a = 1;\n  const b = 2;\n']]);
+  });
+
   it('reports a type error at the README line of the offending code', () => {
     const [block] = readBlocks('intro\n\n```ts\nimport { boundedMap } from "rxjs-concurrency";\nconst n: number = boundedMap;\n```\n');
     expect(typecheckBlocks(root, [block!]).get(block!)).toEqual([

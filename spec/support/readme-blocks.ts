@@ -31,13 +31,16 @@ export function readBlocks(markdown: string): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*(.*)$/.exec(lines[i]!);
+    // A fence may be indented (inside a list item); its code lines lose that indentation.
+    const open = /^( *)```(\S*)\s*(.*)$/.exec(lines[i]!);
     if (!open) continue;
+    const indent = open[1]!.length;
     const start = i + 1;
     let end = start;
-    while (end < lines.length && lines[end] !== '```') end++;
+    while (end < lines.length && !/^ *```\s*$/.test(lines[end]!)) end++;
     if (end === lines.length) throw new Error(`README.md:${i + 1}: the code block opened here is never closed`);
-    blocks.push({ line: start + 1, lang: open[1]!, attrs: open[2]!.trim(), code: lines.slice(start, end).join('\n') + '\n' });
+    const code = lines.slice(start, end).map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)));
+    blocks.push({ line: start + 1, lang: open[2]!, attrs: open[3]!.trim(), code: code.join('\n') + '\n' });
     i = end;
   }
   return blocks;
