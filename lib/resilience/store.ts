@@ -12,7 +12,8 @@
  * - **Attempts.** For each waiter at the head of its queue the limiter calls `acquire(...)`. The
  *   answer may be synchronous (a value) or asynchronous (a `PromiseLike`, one round trip). A
  *   capacity limiter may have several attempts in flight (at most one per waiter, and at most
- *   `total - borrowed`); a rate limiter has at most one.
+ *   `total - borrowed`); a rate limiter has at most one. (A store built on Observables returns
+ *   `firstValueFrom(reply$)`: one answer per attempt.)
  * - **Grants are fungible inside the process.** A granted token goes to the oldest waiter when it
  *   arrives, not necessarily to the one it was asked for, which keeps the process FIFO. When
  *   nobody waits any more (the waiter unsubscribed while the round trip was in flight), the
