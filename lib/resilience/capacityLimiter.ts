@@ -28,7 +28,7 @@ export interface CapacityLimiterOptions {
    * in memory. `redisCapacity(client, { key })` from `rxjs-concurrency/redis` shares them between
    * processes.
    */
-  readonly store?: CapacityStore<any>;
+  readonly store?: CapacityStore<unknown>;
   /**
    * At most this many requests wait (an integer ≥ 0 or `Infinity`, the default): a request that
    * would have to wait behind `maxWaiting` others fails at once with a
