@@ -3,7 +3,7 @@ import { NEVER, Observable, lastValueFrom, merge, timer, map, type Subscription 
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { CapacityExceededError, LeaseLostError, StoreUnavailableError } from '../lib/resilience/errors';
-import { LocalCapacityStore } from '../lib/resilience/store';
+import { LocalCapacityStore, type CapacityStore, type StoreListener } from '../lib/resilience/store';
 import { PromiseCapacityStore, until } from './support/promise-store';
 
 /** A task that records when it starts and ends, running `ms` of real time. */
@@ -321,5 +321,38 @@ describe('CapacityLimiter with an asynchronous store: property', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('the CapacityStore JSDoc example (a synchronous shared store that wakes the others)', () => {
+  it('two limiters on it hold at most total together, and a release in one lets the other in', () => {
+    const held = new Map<string, number>();
+    const listeners = new Set<StoreListener<number>>();
+    const shared = (key: string): CapacityStore<number> => {
+      let next = 0;
+      return {
+        key,
+        attach: (listener) => void listeners.add(listener),
+        acquire(total) {
+          const used = held.get(key) ?? 0;
+          if (used >= total) return null;
+          held.set(key, used + 1);
+          return ++next;
+        },
+        release() {
+          held.set(key, (held.get(key) ?? 1) - 1);
+          for (const listener of listeners) listener.wake();
+        },
+      };
+    };
+    const a = new CapacityLimiter(2, { store: shared('api') });
+    const b = new CapacityLimiter(2, { store: shared('api') });
+    const subs = [a, a, b, b].map((l) => NEVER.pipe(withCapacity(l)).subscribe());
+    expect([a.borrowed, b.borrowed, b.waiting]).toEqual([2, 0, 2]);
+    subs[0]!.unsubscribe(); // a releases; the store wakes b synchronously from inside release
+    expect([a.borrowed, b.borrowed, b.waiting]).toEqual([1, 1, 1]);
+    subs.forEach((s) => s.unsubscribe());
+    expect(held.get('api')).toBe(0);
+    expect([a.borrowed, b.borrowed, a.waiting, b.waiting]).toEqual([0, 0, 0, 0]);
   });
 });

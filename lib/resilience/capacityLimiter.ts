@@ -370,16 +370,18 @@ export class CapacityLimiter {
 
   /** Called by `Lease.release()`. */
   private releaseLease(lease: Lease): void {
-    if (lease.state === 'released') return;
-    if (lease.state === 'waiting') this.queue.remove(lease);
+    const state = lease.state;
+    if (state === 'released') return;
+    // Released before the store hears of it: a store may wake us synchronously from `release`.
+    lease.state = 'released';
+    if (state === 'waiting') this.queue.remove(lease);
     else {
       this.held--;
       this.holders?.delete(lease.token);
-      this.store.release(lease.token);
       this.epoch++;
       this.blocked = false;
+      this.store.release(lease.token);
     }
-    lease.state = 'released';
     this.update();
   }
 
