@@ -1,3 +1,4 @@
+import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { BrokenCircuitError } from '../lib/errors';
 import { CircuitBreaker, type CircuitBreakerOptions } from '../lib/resilience/breaker';
@@ -96,6 +97,18 @@ describe('CircuitBreaker (marbles): closed → open → half-open → closed', (
       expectObservable(ok.pipe(circuitBreaker(b)), '10ms ^').toBe('11ms a|');
       expectSubscriptions(slow.subscriptions).toBe('6ms ^--!');
       expectSubscriptions(ok.subscriptions).toBe('10ms ^-!');
+    });
+  });
+
+  it('a trial unsubscribed after a value (take(1) on a one-shot call) is a success: the circuit closes', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const b = breaker({ threshold: 1, halfOpenAfter: 5 });
+      const fail = cold('-#', undefined, boom);
+      const answer = cold('-a-----|');
+      expectObservable(b.state$).toBe('co----hc', states);
+      expectObservable(fail.pipe(circuitBreaker(b))).toBe('-#', undefined, boom);
+      expectObservable(answer.pipe(circuitBreaker(b), take(1)), '6ms ^').toBe('7ms (a|)');
+      expectSubscriptions(answer.subscriptions).toBe('6ms ^!');
     });
   });
 

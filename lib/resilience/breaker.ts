@@ -109,8 +109,9 @@ const readHalfOpenAfter: Reader<(n: number) => number> = (path, value) => {
  * the circuit **opens**: subscriptions error at once with a {@link BrokenCircuitError} and the
  * source is never subscribed. After `halfOpenAfter` it is **half-open**: up to `halfOpenMax`
  * trial subscriptions go through (more are turned away); the first trial to end decides —
- * success closes the circuit, failure opens it again (with the next backoff delay). A trial
- * that is unsubscribed frees its slot and counts as neither. An outcome counts only in the state
+ * success closes the circuit, failure opens it again (with the next backoff delay). A
+ * subscription unsubscribed after a value is a success (`take(1)`, `firstValueFrom`); before
+ * any value it counts as neither, and a trial frees its slot. An outcome counts only in the state
  * it started in: a call begun while closed that ends after the circuit opened changes nothing.
  *
  * ```text

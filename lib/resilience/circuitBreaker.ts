@@ -23,9 +23,9 @@ export interface BreakerInternals<P = unknown> {
  *
  * cockatiel's `circuitBreaker(...).execute(fn)` as an operator. Completion is a success; an
  * error is a failure if the breaker's `isFailure` says so (otherwise a success) and passes
- * through unchanged; unsubscribing before the end counts as neither (and frees a half-open trial
- * slot). Values pass through untouched and do not count: put the operator around each call, not
- * around a stream that never ends. The breaker hears the outcome before the downstream does, so
+ * through unchanged; unsubscribing before the end is a success if a value came (`take(1)`,
+ * `firstValueFrom`), and otherwise counts as neither (and frees a half-open trial slot). Values
+ * pass through untouched: put the operator around each call, not around a stream that never ends. The breaker hears the outcome before the downstream does, so
  * a retry that resubscribes at once already meets the new state. Every pipeline using the same
  * breaker shares its state.
  *
@@ -65,16 +65,20 @@ export function circuitBreaker<T>(breaker: CircuitBreaker): MonoTypeOperatorFunc
       }
       // The forwarder is on the consumer's subscriber before the source starts, so a consumer
       // that closes while a synchronous source still emits stops that source at once. Tearing
-      // down before the source ended is a cancellation (a no-op once the outcome is in).
+      // down before the source ended is a success if a value came (`take(1)`, `firstValueFrom`
+      // of a one-shot call), else a cancellation; a no-op once the outcome is in.
       const forwarder = new OutcomeSubscriber<T>(subscriber, internals, permit);
       subscriber.add(forwarder);
-      subscriber.add(() => internals.settle(permit, 'cancel'));
+      subscriber.add(() => internals.settle(permit, forwarder.emitted ? 'success' : 'cancel'));
       source.subscribe(forwarder);
     });
 }
 
 /** Forwards the source's notifications, telling the breaker the outcome before the consumer. */
 class OutcomeSubscriber<T> extends Subscriber<T> {
+  /** The source has sent a value: the service answered. */
+  emitted = false;
+
   constructor(
     private readonly out: Subscriber<T>,
     private readonly breaker: BreakerInternals,
@@ -84,6 +88,7 @@ class OutcomeSubscriber<T> extends Subscriber<T> {
   }
 
   protected override _next(value: T): void {
+    this.emitted = true;
     this.out.next(value);
   }
 
