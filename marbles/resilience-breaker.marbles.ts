@@ -223,3 +223,21 @@ describe('CircuitBreaker with retryBackoff: the order decides what a failure is'
     });
   });
 });
+
+// The diagrams of the JSDoc and the README, frame for frame: if one of these fails, fix the docs too.
+describe('documented diagrams', () => {
+  it('circuitBreaker JSDoc: threshold 1, halfOpenAfter 5', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const b = breaker({ threshold: 1, halfOpenAfter: 5 });
+      const a = cold('-#', undefined, boom);
+      const bSource = cold('-a|');
+      expectObservable(b.state$).toBe('co----h-c', states);
+      expectObservable(a.pipe(circuitBreaker(b))).toBe('-#', undefined, boom);
+      expectObservable(bSource.pipe(circuitBreaker(b)), '---^').toBe('---#', undefined, open(6, 3));
+      expectObservable(bSource.pipe(circuitBreaker(b)), '------^').toBe('-------a|');
+      expectSubscriptions(bSource.subscriptions).toBe('------^-!');
+    });
+  });
+  // The CircuitBreaker JSDoc and the README's diagram are the first test above
+  // ('threshold 2: two failures open it; …'), frame for frame.
+});

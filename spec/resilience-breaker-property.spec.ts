@@ -61,7 +61,7 @@ const calls: fc.Arbitrary<Call[]> = fc
  */
 function model(cfg: Config, cs: readonly Call[]): Trace {
   type Permit = { epoch: number; trial: boolean } | null;
-  let state: CircuitState = 'closed';
+  let state = 'closed' as CircuitState;
   let epoch = 0;
   let inRow = 0;
   let ended: { t: number; failed: boolean }[] = [];

@@ -115,12 +115,14 @@ const readHalfOpenAfter: Reader<(n: number) => number> = (path, value) => {
  * it started in: a call begun while closed that ends after the circuit opened changes nothing.
  *
  * ```text
- * breaker = new CircuitBreaker({ threshold: 2, halfOpenAfter: 10 }); each call is -#, then -a|
- * calls:    ^-#                     (failure 1)
- *              ^-#                  (failure 2: opens at 4, trial allowed from 14)
- *                  ^#               (at 6: BrokenCircuitError, source not subscribed)
- *                          ^-a|     (at 14: the trial succeeds, the circuit closes)
- * state$:   c---o---------h-c
+ * breaker = new CircuitBreaker({ threshold: 2, halfOpenAfter: 10 })
+ * fail = cold('-#'), ok = cold('-a|'), each piped through circuitBreaker(breaker)
+ * fail at 0:   -#                  (failure 1)
+ * fail at 2:   ---#                (failure 2: the circuit opens at 3, trials from 13)
+ * ok at 5:     -----#              (BrokenCircuitError at once; ok is not subscribed)
+ * ok at 13:    --------------a|    (the trial: its success closes the circuit at 15)
+ * state$:      c--o---------h-c
+ * ok subs:     -------------^-!
  * ```
  *
  * @example

@@ -31,11 +31,11 @@ export interface BreakerInternals<P = unknown> {
  *
  * ```text
  * breaker = new CircuitBreaker({ threshold: 1, halfOpenAfter: 5 })
- * a$ = cold('-#').pipe(circuitBreaker(breaker))     subscribed at 0
- * b$ = cold('-a|').pipe(circuitBreaker(breaker))    subscribed at 3, then at 6
- * a$:        -#                 (failure: opens at 1, trials from 6)
- * b$ at 3:      #               (BrokenCircuitError; b's source is not subscribed)
- * b$ at 6:         -a|          (the trial: closes the circuit at 8)
+ * a$ = cold('-#').pipe(circuitBreaker(breaker)), b$ = cold('-a|').pipe(circuitBreaker(breaker))
+ * a$ at 0:   -#          (failure: the circuit opens at 1, trials from 6)
+ * b$ at 3:   ---#        (BrokenCircuitError; b's source is not subscribed)
+ * b$ at 6:   -------a|   (the trial: its success closes the circuit at 8)
+ * state$:    co----h-c
  * ```
  *
  * @param breaker The shared {@link CircuitBreaker}.
