@@ -1,4 +1,4 @@
-import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, firstValueFrom, of, take, throwError, toArray } from 'rxjs';
+import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, firstValueFrom, of, queueScheduler, take, throwError, toArray } from 'rxjs';
 import { BrokenCircuitError } from '../lib/errors';
 import { CircuitBreaker, type CircuitState } from '../lib/resilience/breaker';
 import { circuitBreaker } from '../lib/resilience/circuitBreaker';
@@ -152,6 +152,15 @@ describe('CircuitBreaker: what marbles cannot see', () => {
     outcome(failing.pipe(circuitBreaker(b)));
     scheduler.flush();
     expect(late).toEqual(['open', 'halfOpen']);
+  });
+
+  it('a synchronous scheduler (queueScheduler, halfOpenAfter 0): state$ still sends open before halfOpen', () => {
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 0, scheduler: queueScheduler });
+    const seen: CircuitState[] = [];
+    b.state$.subscribe((s) => seen.push(s));
+    outcome(failing.pipe(circuitBreaker(b)));
+    expect(seen).toEqual(['closed', 'open', 'halfOpen']);
+    expect(b.state).toBe('halfOpen');
   });
 
   it('a synchronous source stops as soon as the consumer is satisfied, and that cancellation counts as neither', () => {

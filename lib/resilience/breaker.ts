@@ -341,9 +341,11 @@ export class CircuitBreaker {
     if (state === 'open') {
       this.openings++;
       this.until = this.scheduler.now() + this.delayFor(this.openings);
-      this.arm();
     }
+    // Queued before the timer is armed: a synchronous scheduler's timer (queueScheduler, delay
+    // 0) moves on to half-open at once, and that must be sent after this transition.
     this.pending.push({ state, epoch: this.epoch });
+    this.arm();
     this.send();
   }
 
