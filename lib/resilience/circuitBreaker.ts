@@ -25,9 +25,9 @@ export interface BreakerInternals<P = unknown> {
  * error is a failure if the breaker's `isFailure` says so (otherwise a success) and passes
  * through unchanged; unsubscribing before the end is a success if a value came (`take(1)`,
  * `firstValueFrom`), and otherwise counts as neither (and frees a half-open trial slot). Values
- * pass through untouched: put the operator around each call, not around a stream that never ends. The breaker hears the outcome before the downstream does, so
- * a retry that resubscribes at once already meets the new state. Every pipeline using the same
- * breaker shares its state.
+ * pass through untouched: put the operator around each call, not around a stream that never
+ * ends. The breaker hears the outcome before the downstream does, so a retry that resubscribes
+ * at once already meets the new state. Every pipeline using the same breaker shares its state.
  *
  * ```text
  * breaker = new CircuitBreaker({ threshold: 1, halfOpenAfter: 5 })
