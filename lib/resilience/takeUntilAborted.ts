@@ -61,8 +61,9 @@ export function takeUntilAborted<T>(signal: AbortSignal, options?: TakeUntilAbor
         return;
       }
       // The listener is in place before the source starts, so a source that aborts the signal
-      // while it subscribes is cut off too; it leaves with the subscription, however that ends.
-      signal.addEventListener('abort', end, { once: true });
+      // while it subscribes is cut off too; it leaves with the subscription, however that ends
+      // (an abort ends it too, so no `once` is needed).
+      signal.addEventListener('abort', end);
       subscriber.add(() => signal.removeEventListener('abort', end));
       source.subscribe(subscriber);
     });
