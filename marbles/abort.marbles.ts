@@ -6,13 +6,12 @@ const reason = new Error('user left');
 
 describe('takeUntilAborted (marbles)', () => {
   it('errors with the signal\'s reason when it aborts, and unsubscribes the source then', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const controller = new AbortController();
       const source = cold('--a--b--c--');
       cold('------x|').subscribe(() => controller.abort(reason));
       expectObservable(source.pipe(takeUntilAborted(controller.signal))).toBe('--a--b#', undefined, reason);
       expectSubscriptions(source.subscriptions).toBe('^-----!');
-      flush();
     });
   });
 
