@@ -245,6 +245,18 @@ describe('CircuitBreaker: what marbles cannot see', () => {
     expect(starts).toBe(2);
   });
 
+  it('ratio rule: the log keeps what is in the window (plus a bounded slack), however many calls ended', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ ratio: 0.5, window: 10, scheduler });
+    for (let t = 1; t <= 20_000; t++) {
+      scheduler.schedule(() => outcome(of(t).pipe(circuitBreaker(b))), t);
+    }
+    scheduler.flush();
+    const internals = b as unknown as { log: unknown[]; head: number };
+    expect(internals.log.length - internals.head).toBe(10); // the calls that ended in (now - 10, now]
+    expect(internals.log.length).toBeLessThan(2 * 1024 + 10);
+  });
+
   it('is exported from the package entry', () => {
     expect(lib.CircuitBreaker).toBe(CircuitBreaker);
     expect(lib.circuitBreaker).toBe(circuitBreaker);
