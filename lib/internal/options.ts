@@ -68,7 +68,7 @@ export const opt = {
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateNonNegative(path, value),
-  /** A finite number > 0 (an interval in ms). */
+  /** A finite number > 0 (an interval, a window, a period: zero would mean nothing). */
   positive:
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
@@ -108,16 +108,6 @@ export const opt = {
     <T>(): Reader<T | undefined> =>
     (_path, value) =>
       value as T | undefined,
-  /** A finite number > 0 (a window, a period: zero would mean nothing). */
-  positive:
-    <F extends number | undefined>(fallback: F): Reader<number | F> =>
-    (path, value) => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-        throw new RangeError(`Expected \`${path}\` to be a finite number above 0, got ${describe(value)}`);
-      }
-      return value;
-    },
   /** A fraction in (0, 1]: above 0, at most 1 (a failure ratio). */
   fraction:
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
