@@ -14,8 +14,7 @@ import {
   type BusTransport,
   type TransportPeer,
 } from '../lib/index';
-import { TYPES } from './support/bus-events';
-import { startWorkerPeer, type Peer } from './support/bus-peers';
+import { fullRound, reportsOnce, startWorkerPeer, type Peer } from './support/bus-peers';
 
 class Saved {
   constructor(readonly id: string) {}
@@ -296,25 +295,11 @@ describe('EventBus across two worker threads (BroadcastChannel)', () => {
   });
 
   it(`exchange ${N.toLocaleString('en-US')} events each of 3 types: none lost, none duplicated, FIFO per sender and type`, async () => {
-    await Promise.all([a.ask({ cmd: 'blast', n: N }, 'blasted'), b.ask({ cmd: 'blast', n: N }, 'blasted')]);
-    // Poll until everything arrived (or stop growing), then give duplicates time to show up.
-    const expected = (sender: string) =>
-      Object.fromEntries(TYPES.map((T, t) => [`${sender}/${T.name}`, Array.from({ length: Math.ceil((N - t) / 3) }, (_, i) => i)]));
-    const total = async (peer: Peer) => {
-      const report = (await peer.ask({ cmd: 'report' }, 'report')).got as Record<string, number[]>;
-      return { report, count: Object.values(report).reduce((s, seqs) => s + seqs.length, 0) };
-    };
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const [ra, rb] = await Promise.all([total(a), total(b)]);
-      if ((ra.count >= 2 * N && rb.count >= 2 * N) || Date.now() > deadline) break;
-      await settle(100);
-    }
-    await settle(200);
-    const [ra, rb] = await Promise.all([total(a), total(b)]);
+    await Promise.all([a.ask({ cmd: 'blast', n: N, round: 1 }, 'blasted'), b.ask({ cmd: 'blast', n: N, round: 1 }, 'blasted')]);
+    const [ra, rb] = await reportsOnce([a, b], 1, 2 * N);
     // Each got the other's events once, in order, and its own once (locally: no echo).
-    expect(rb.report).toEqual({ ...expected('a'), ...expected('b') });
-    expect(ra.report).toEqual({ ...expected('a'), ...expected('b') });
+    expect(ra).toEqual({ ...fullRound('a', 1, N), ...fullRound('b', 1, N) });
+    expect(rb).toEqual({ ...fullRound('a', 1, N), ...fullRound('b', 1, N) });
     expect(a.busErrors()).toEqual([]);
     expect(b.busErrors()).toEqual([]);
   }, 120_000);

@@ -53,22 +53,31 @@ export interface RedisTransportOptions {
 /** How many links of this process listen on each pattern of a subscriber connection. */
 const listening = new WeakMap<RedisSubscriber, Map<string, number>>();
 
-/** An event as it goes over Redis: the codec's `type` and `data`, and the sending link's id. */
+/** An event as it goes over Redis: the codec's `type` and `data`, the sending link's id and count. */
 interface Envelope extends EncodedEvent {
   /** The id of the link that published it, so that link skips its own message (no echo). */
   readonly from: string;
+  /**
+   * 1, 2, 3, … per sending link: a receiver drops what is not newer than the last it got from
+   * that link. ioredis resends commands whose reply it had not read when a connection dropped
+   * (`autoResendUnfulfilledCommands`), so without it an outage could deliver events twice.
+   */
+  readonly seq: number;
 }
 
 /**
  * A bus transport over Redis pub/sub, with two ioredis connections: events sent on one bus reach
  * the buses of every process (and thread) joined with the same `prefix` on the same Redis. Each
- * event is JSON (`{ from, type, data }`) published on `<prefix><codec key>`; each bus listens on
- * `<prefix>*` and skips its own messages. Several buses may share the two connections.
+ * event is JSON (`{ from, seq, type, data }`) published on `<prefix><codec key>`; each bus listens
+ * on `<prefix>*`, skips its own messages and any message not newer than the last one from the
+ * same sender (ioredis resends unanswered commands after a reconnect: those would be
+ * duplicates). Several buses may share the two connections.
  *
  * Redis pub/sub delivers at most once: a bus whose subscriber connection is down misses what is
- * published meanwhile. Connection errors go to `bus.errors$` (once per outage and connection, as
- * a {@link BusTransportError}); ioredis reconnects and re-subscribes by itself, and remote delivery
- * resumes. With ioredis' default offline queue, events sent while the publisher is disconnected
+ * published meanwhile, and Redis itself disconnects a subscriber that falls too far behind
+ * (`client-output-buffer-limit pubsub`, 32 MB by default). Connection errors and closes go to
+ * `bus.errors$` (once per outage and connection, as a {@link BusTransportError}); ioredis
+ * reconnects and re-subscribes by itself, and remote delivery resumes. With ioredis' default offline queue, events sent while the publisher is disconnected
  * are published once it is back (or fail after `maxRetriesPerRequest`, reported); give the
  * publisher `enableOfflineQueue: false` to have them fail at once instead.
  *
@@ -104,6 +113,10 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
   return {
     join(peer: TransportPeer) {
       const from = linkId();
+      /** Messages this link published so far. */
+      let published = 0;
+      /** The last `seq` received from each other link. */
+      const lastSeq = new Map<string, number>();
       const onMessage = (matched: string, _channel: string, message: string): void => {
         if (matched !== pattern) return;
         let envelope: Partial<Envelope>;
@@ -113,7 +126,13 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
           peer.receive(message); // the codec reports it as undecodable
           return;
         }
-        if (envelope !== null && typeof envelope === 'object' && envelope.from === from) return;
+        if (envelope !== null && typeof envelope === 'object' && typeof envelope.from === 'string') {
+          if (envelope.from === from) return;
+          if (typeof envelope.seq === 'number') {
+            if (envelope.seq <= (lastSeq.get(envelope.from) ?? 0)) return; // a resent duplicate
+            lastSeq.set(envelope.from, envelope.seq);
+          }
+        }
         peer.receive(envelope);
       };
       const watch = (conn: RedisPublisher | RedisSubscriber, role: string): (() => void) => {
@@ -126,10 +145,14 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
         const onReady = (): void => {
           down = false;
         };
+        // Redis also closes a subscriber that falls too far behind (`client-output-buffer-limit pubsub`).
+        const onClose = (): void => onError(new Error('connection closed'));
         conn.on('error', onError);
+        conn.on('close', onClose);
         conn.on('ready', onReady);
         return () => {
           conn.off('error', onError);
+          conn.off('close', onClose);
           conn.off('ready', onReady);
         };
       };
@@ -147,11 +170,12 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
         post(message) {
           let json: string;
           try {
-            json = JSON.stringify({ from, type: message.type, data: message.data });
+            json = JSON.stringify({ from, seq: published + 1, type: message.type, data: message.data });
           } catch (error) {
             peer.fail(new BusTransportError(`Could not serialize a \`${message.type}\` event as JSON`, error));
             return;
           }
+          published++;
           pub.publish(prefix + message.type, json).catch((error: unknown) => {
             if (!left) peer.fail(new BusTransportError(`Could not publish a \`${message.type}\` event to Redis`, error));
           });

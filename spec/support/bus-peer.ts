@@ -4,8 +4,8 @@
  * a child process), answers `Ping` requests with `Pong`, records every remote event it receives,
  * and obeys commands:
  *
- * - `{ cmd: 'blast', n }`: sends `n` events, round-robin over three types, each with a sequence
- *   number per type; replies `{ kind: 'blasted' }`;
+ * - `{ cmd: 'blast', n, round }`: sends `n` events, round-robin over three types, each with a
+ *   sequence number per type, from sender `<name>:<round>`; replies `{ kind: 'blasted' }`;
  * - `{ cmd: 'report' }`: replies `{ kind: 'report', got }`, the sequence numbers received, by
  *   `sender/type`, in arrival order;
  * - `{ cmd: 'request', id, timeout }`: `bus.request(new Ping(id, me), Pong, …)`; replies
@@ -14,14 +14,17 @@
  *   subscriber got, synchronously (local delivery goes on whatever the transport does);
  * - `{ cmd: 'close' }`: closes the bus (and the Redis connections) and replies `{ kind: 'closed' }`.
  *
- * Every `bus.errors$` error is forwarded as `{ kind: 'bus-error', name, message }`.
+ * The first 50 `bus.errors$` errors are forwarded as `{ kind: 'bus-error', name, message }`;
+ * `report` also tells how many there were.
  */
+import Redis from 'ioredis';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventBus, broadcastChannelTransport, type BusTransport } from '../../lib/index';
+import { redisTransport } from '../../lib/redis/index';
 import { codec, LocalTick, Ping, Pong, TYPES, type CartChanged, type OrderCreated, type PeerConfig, type UserSeen } from './bus-events';
 
 type Command =
-  | { cmd: 'blast'; n: number }
+  | { cmd: 'blast'; n: number; round: number }
   | { cmd: 'report' }
   | { cmd: 'request'; id: number; timeout: number }
   | { cmd: 'local'; n: number }
@@ -42,16 +45,18 @@ async function main(): Promise<void> {
   let connections: { quit(): Promise<unknown> }[] = [];
   if (config.transport === 'broadcast') transport = broadcastChannelTransport(config.channel);
   else {
-    const { default: Redis } = await import('ioredis');
-    const { redisTransport } = await import('../../lib/redis/index');
-    const pub = new Redis(config.redisUrl!, { retryStrategy: () => 100 });
+    // Reconnect every 100 ms; commands issued while disconnected wait in ioredis' offline queue.
+    const pub = new Redis(config.redisUrl!, { retryStrategy: () => 100, maxRetriesPerRequest: null });
     const sub = new Redis(config.redisUrl!, { retryStrategy: () => 100 });
     await Promise.all([pub.ping(), sub.ping()]);
     connections = [pub, sub];
     transport = redisTransport({ pub, sub, prefix: config.channel });
   }
   const bus = new EventBus({ transport, codec });
-  bus.errors$.subscribe((error) => reply({ kind: 'bus-error', name: error.name, message: error.message }));
+  let errorCount = 0;
+  bus.errors$.subscribe((error) => {
+    if (errorCount++ < 50) reply({ kind: 'bus-error', name: error.name, message: error.message });
+  });
 
   const got: Record<string, number[]> = {};
   for (const Type of TYPES) {
@@ -70,13 +75,13 @@ async function main(): Promise<void> {
         const seq = [0, 0, 0];
         for (let i = 0; i < command.n; i++) {
           const t = i % 3;
-          bus.send(new TYPES[t]!(config.name, seq[t]!++));
+          bus.send(new TYPES[t]!(`${config.name}:${command.round}`, seq[t]!++));
         }
         reply({ kind: 'blasted' });
         break;
       }
       case 'report':
-        reply({ kind: 'report', got });
+        reply({ kind: 'report', got, errorCount });
         break;
       case 'request':
         bus.request(new Ping(command.id, config.name), Pong, (p) => p.id === command.id && p.from !== config.name, { timeout: command.timeout }).subscribe({

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PeerConfig } from './bus-events';
+import { TYPES, type PeerConfig } from './bus-events';
 
 const PEER = join(__dirname, 'bus-peer.ts');
 /** A plain-JS entry that registers tsx and requires the peer. */
@@ -100,4 +100,34 @@ export async function startProcessPeer(config: PeerConfig): Promise<Peer> {
   child.on('exit', (code, signal) => peer.onExit(new Error(`${config.name} exited with ${signal ?? code}`)));
   await peer.next('ready', 30_000);
   return peer;
+}
+
+/** What a peer's report holds, by `sender:round/Type`: the sequence numbers in arrival order. */
+export type Received = Record<string, number[]>;
+
+/** The report of a full round of `n` events from `sender:round`: 0, 1, 2, … per type. */
+export function fullRound(sender: string, round: number, n: number): Received {
+  return Object.fromEntries(TYPES.map((T, t) => [`${sender}:${round}/${T.name}`, Array.from({ length: Math.ceil((n - t) / 3) }, (_, i) => i)]));
+}
+
+/** The entries of `report` for one round. */
+export function roundOf(report: Received, round: number): Received {
+  return Object.fromEntries(Object.entries(report).filter(([key]) => key.split('/')[0]!.endsWith(`:${round}`)));
+}
+
+/**
+ * Asks each peer for its report until each holds at least `count` events of `round` (or
+ * `timeoutMs` passed), then waits a little more so that duplicates would show, and returns them.
+ */
+export async function reportsOnce(peers: readonly Peer[], round: number, count: number, timeoutMs = 60_000): Promise<Received[]> {
+  const ask = async (peer: Peer) => roundOf((await peer.ask({ cmd: 'report' }, 'report')).got as Received, round);
+  const size = (r: Received) => Object.values(r).reduce((s, seqs) => s + seqs.length, 0);
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const reports = await Promise.all(peers.map(ask));
+    if (reports.every((r) => size(r) >= count)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return Promise.all(peers.map(ask));
 }
