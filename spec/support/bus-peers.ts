@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { TYPES, type PeerConfig } from './bus-events';
+import { TYPES } from './bus-events';
 
 const PEER = join(__dirname, 'bus-peer.ts');
 /** A plain-JS entry that registers tsx and requires the peer. */
@@ -77,9 +77,9 @@ export class Peer {
   }
 }
 
-/** A peer in a worker thread of this process. */
-export async function startWorkerPeer(config: PeerConfig): Promise<Peer> {
-  const worker = new Worker(RUN_TS, { argv: [PEER], workerData: config });
+/** A peer in a worker thread of this process (`entry`: another peer script, e.g. the benchmark's). */
+export async function startWorkerPeer<C extends { readonly name: string }>(config: C, entry = PEER): Promise<Peer> {
+  const worker = new Worker(RUN_TS, { argv: [entry], workerData: config });
   const peer = new Peer(config.name, (m) => worker.postMessage(m), () => void worker.terminate());
   worker.on('message', (m: Reply) => peer.onReply(m));
   worker.on('error', (e) => peer.onExit(e));
@@ -88,9 +88,9 @@ export async function startWorkerPeer(config: PeerConfig): Promise<Peer> {
   return peer;
 }
 
-/** A peer in a child process of its own. */
-export async function startProcessPeer(config: PeerConfig): Promise<Peer> {
-  const child: ChildProcess = fork(RUN_TS, [PEER], {
+/** A peer in a child process of its own (`entry`: another peer script, e.g. the benchmark's). */
+export async function startProcessPeer<C extends { readonly name: string }>(config: C, entry = PEER): Promise<Peer> {
+  const child: ChildProcess = fork(RUN_TS, [entry], {
     env: { ...process.env, BUS_PEER: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
