@@ -4,7 +4,7 @@
  */
 import Redis from 'ioredis';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BusTransportError, EventBus, eventCodec, type BusError } from '../lib/index';
+import { BusDecodeError, BusTransportError, EventBus, eventCodec, type BusError } from '../lib/index';
 import { redisTransport } from '../lib/redis/index';
 import { startRedisServer, type RedisServer } from './support/redis-server';
 import { fullRound, reportsOnce, roundOf, startProcessPeer, type Peer, type Received } from './support/bus-peers';
@@ -56,12 +56,31 @@ describe('redisTransport in one process', () => {
     expect(onA).toEqual(['from a', 'from b']);
     expect(onB).toEqual(['from b', 'from a']);
     expect(seen).toHaveLength(2);
-    expect(seen[0]).toMatch(/^one-process:Saved \{"from":"[^"]+","seq":1,"type":"Saved","data":\{"id":"from a"\}\}$/);
+    expect(seen[0]).toMatch(/^one-process:Saved \["[0-9a-z]{16}",1,"Saved",\{"id":"from a"\}\]$/);
     a.close();
     b.send(new Saved('after a left'));
     await settle(200);
     expect(onA).toEqual(['from a', 'from b']); // a left: nothing more in
     b.close();
+  });
+
+  it('a message on the prefix that is not an encoded event of a known key goes to errors$ as a BusDecodeError', async () => {
+    const [pub, sub, other] = await Promise.all([connect(), connect(), connect()]);
+    const bus = new EventBus({ transport: redisTransport({ pub, sub, prefix: 'decode:' }), codec });
+    await settle(100);
+    const errors = firstValueFrom(bus.errors$.pipe(take(3), toArray()));
+    const got: string[] = [];
+    bus.on(Saved).subscribe((e) => got.push(e.id));
+    await other.publish('decode:Saved', 'not json');
+    await other.publish('decode:Nope', JSON.stringify(['someone', 1, 'Nope', {}]));
+    await other.publish('decode:Saved', '42');
+    await other.publish('decode:Saved', JSON.stringify(['someone', 2, 'Saved', { id: 'fine' }]));
+    const reported = await errors;
+    expect(reported.map((e) => e.constructor)).toEqual([BusDecodeError, BusDecodeError, BusDecodeError]);
+    expect(reported[1]!.message).toMatch(/unknown type key `Nope` \(known: Saved\)/);
+    await settle(100);
+    expect(got).toEqual(['fine']);
+    bus.close();
   });
 
   it('refuses what is not a pair of connections, and a bad prefix', async () => {

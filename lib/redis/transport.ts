@@ -53,22 +53,21 @@ export interface RedisTransportOptions {
 /** How many links of this process listen on each pattern of a subscriber connection. */
 const listening = new WeakMap<RedisSubscriber, Map<string, number>>();
 
-/** An event as it goes over Redis: the codec's `type` and `data`, the sending link's id and count. */
-interface Envelope extends EncodedEvent {
-  /** The id of the link that published it, so that link skips its own message (no echo). */
-  readonly from: string;
-  /**
-   * 1, 2, 3, … per sending link: a receiver drops what is not newer than the last it got from
-   * that link. ioredis resends commands whose reply it had not read when a connection dropped
-   * (`autoResendUnfulfilledCommands`), so without it an outage could deliver events twice.
-   */
-  readonly seq: number;
-}
+/**
+ * An event as it goes over Redis, as JSON: `[from, seq, type, data]` (an array: shorter to
+ * write and faster to parse than named fields).
+ * - `from`: the id of the link that published it, so that link skips its own message (no echo);
+ * - `seq`: 1, 2, 3, … per sending link: a receiver drops what is not newer than the last it got
+ *   from that link. ioredis resends commands whose reply it had not read when a connection
+ *   dropped (`autoResendUnfulfilledCommands`), so without it an outage could deliver events twice;
+ * - `type` and `data`: the codec's {@link EncodedEvent}.
+ */
+type Envelope = [from: string, seq: number, type: string, data: object];
 
 /**
  * A bus transport over Redis pub/sub, with two ioredis connections: events sent on one bus reach
  * the buses of every process (and thread) joined with the same `prefix` on the same Redis. Each
- * event is JSON (`{ from, seq, type, data }`) published on `<prefix><codec key>`; each bus listens
+ * event is JSON (`[from, seq, type, data]`) published on `<prefix><codec key>`; each bus listens
  * on `<prefix>*`, skips its own messages and any message not newer than the last one from the
  * same sender (ioredis resends unanswered commands after a reconnect: those would be
  * duplicates). Several buses may share the two connections.
@@ -119,21 +118,22 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
       const lastSeq = new Map<string, number>();
       const onMessage = (matched: string, _channel: string, message: string): void => {
         if (matched !== pattern) return;
-        let envelope: Partial<Envelope>;
+        let envelope: unknown;
         try {
-          envelope = JSON.parse(message) as Partial<Envelope>;
+          envelope = JSON.parse(message);
         } catch {
           peer.receive(message); // the codec reports it as undecodable
           return;
         }
-        if (envelope !== null && typeof envelope === 'object' && typeof envelope.from === 'string') {
-          if (envelope.from === from) return;
-          if (typeof envelope.seq === 'number') {
-            if (envelope.seq <= (lastSeq.get(envelope.from) ?? 0)) return; // a resent duplicate
-            lastSeq.set(envelope.from, envelope.seq);
-          }
+        if (!Array.isArray(envelope) || envelope.length !== 4 || typeof envelope[0] !== 'string' || typeof envelope[1] !== 'number') {
+          peer.receive(envelope); // not ours: the codec reports it
+          return;
         }
-        peer.receive(envelope);
+        const [sender, seq, type, data] = envelope as Envelope;
+        if (sender === from) return;
+        if (seq <= (lastSeq.get(sender) ?? 0)) return; // a resent duplicate
+        lastSeq.set(sender, seq);
+        peer.receive({ type, data });
       };
       const watch = (conn: RedisPublisher | RedisSubscriber, role: string): (() => void) => {
         let down = false;
@@ -170,7 +170,7 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
         post(message) {
           let json: string;
           try {
-            json = JSON.stringify({ from, seq: published + 1, type: message.type, data: message.data });
+            json = JSON.stringify([from, published + 1, message.type, message.data] satisfies Envelope);
           } catch (error) {
             peer.fail(new BusTransportError(`Could not serialize a \`${message.type}\` event as JSON`, error));
             return;
@@ -207,9 +207,9 @@ function connection(path: string, value: unknown, methods: readonly string[], ro
   return value;
 }
 
-/** A random id for one link (the sender id that stops echoes), unique across processes. */
+/** A random id for one link (the sender id that stops echoes): 80 random bits, unique across processes. */
 function linkId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (typeof c?.randomUUID === 'function') return c.randomUUID();
-  return `${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  let id = '';
+  for (let i = 0; i < 4; i++) id += Math.floor(Math.random() * 0x100000).toString(36).padStart(4, '0');
+  return id;
 }

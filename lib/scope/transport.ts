@@ -75,13 +75,18 @@ export function broadcastChannelTransport(name: string): BusTransport {
   return {
     join(peer) {
       const channel = new BroadcastChannel(name);
-      channel.onmessage = (event: MessageEvent) => peer.receive(event.data);
+      // On the wire an event is `[type, data]`: structured clone copies an array of two faster
+      // than an object with two named fields.
+      channel.onmessage = (event: MessageEvent) => {
+        const data: unknown = event.data;
+        peer.receive(Array.isArray(data) && data.length === 2 ? { type: data[0], data: data[1] } : data);
+      };
       channel.onmessageerror = () =>
         peer.fail(new BusTransportError(`BroadcastChannel "${name}" received a message it could not deserialize`, 'messageerror'));
       return {
         post(message) {
           try {
-            channel.postMessage(message);
+            channel.postMessage([message.type, message.data]);
           } catch (error) {
             peer.fail(new BusTransportError(`BroadcastChannel "${name}" could not post a \`${message.type}\` event`, error));
           }
