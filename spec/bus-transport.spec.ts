@@ -2,7 +2,8 @@
  * The event bus across a transport: in this thread (two buses on one BroadcastChannel name, and a
  * transport written in the test), then between two worker threads.
  */
-import { firstValueFrom, take, toArray } from 'rxjs';
+import * as fc from 'fast-check';
+import { firstValueFrom, take, toArray, type Subscription } from 'rxjs';
 import {
   BusDecodeError,
   BusTransportError,
@@ -333,5 +334,84 @@ describe('a root scope with a bus of its own choosing', () => {
     expect(mine.isClosed).toBe(true);
     expect(transport.peers.size).toBe(1);
     other.close();
+  });
+});
+
+describe('EventBus over a transport: property', () => {
+  // Three buses joined by a synchronous in-memory transport (each post reaches the others at
+  // once, structured-cloned), so that remote deliveries land inside sends and re-entrant sends.
+  // A program of top-level steps: subscribe (a subscriber may echo on its own bus from inside
+  // its delivery), unsubscribe, send.
+  type Op =
+    | { kind: 'subscribe'; bus: number; type: number; echo: number | null }
+    | { kind: 'unsubscribe'; which: number }
+    | { kind: 'send'; bus: number; type: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('subscribe' as const), bus: fc.nat(2), type: fc.nat(2), echo: fc.option(fc.nat(2)) }),
+    fc.record({ kind: fc.constant('unsubscribe' as const), which: fc.nat(20) }),
+    fc.record({ kind: fc.constant('send' as const), bus: fc.nat(2), type: fc.nat(2) }),
+  );
+
+  it('each subscriber gets every event of its type sent on any bus while it was subscribed, once, in order per sending bus', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 50 }), (program) => {
+        class A {
+          constructor(
+            readonly id: number,
+            readonly depth: number,
+            readonly from: number,
+          ) {}
+        }
+        class B extends A {}
+        class C extends A {}
+        const types = [A, B, C];
+        const transport = memoryTransport();
+        const buses = [0, 1, 2].map(() => new EventBus({ transport, codec: eventCodec({ A, B, C }) }));
+        const sent: { id: number; type: number; from: number }[] = [];
+        let nextId = 0;
+        const send = (bus: number, type: number, depth: number): void => {
+          const id = nextId++;
+          sent.push({ id, type, from: bus });
+          buses[bus]!.send(new types[type]!(id, depth, bus));
+        };
+        interface Sub {
+          type: number;
+          from: number;
+          to: number;
+          got: { id: number; from: number }[];
+          subscription: Subscription;
+        }
+        const subs: Sub[] = [];
+        for (const step of program) {
+          if (step.kind === 'send') send(step.bus, step.type, 0);
+          else if (step.kind === 'subscribe') {
+            const record: Sub = { type: step.type, from: nextId, to: Infinity, got: [], subscription: undefined as never };
+            record.subscription = buses[step.bus]!.on(types[step.type]!).subscribe((event) => {
+              expect(event).toBeInstanceOf(types[step.type]!);
+              record.got.push({ id: event.id, from: event.from });
+              if (step.echo !== null && event.depth < 2) send(step.bus, step.echo, event.depth + 1);
+            });
+            subs.push(record);
+          } else {
+            const target = subs[step.which];
+            if (target !== undefined && target.to === Infinity) {
+              target.to = nextId;
+              target.subscription.unsubscribe();
+            }
+          }
+        }
+        for (const sub of subs) {
+          const expected = sent.filter((s) => s.type === sub.type && s.id >= sub.from && s.id < sub.to);
+          expect([...sub.got].sort((x, y) => x.id - y.id)).toEqual(expected.map(({ id, from }) => ({ id, from })));
+          for (const bus of [0, 1, 2]) {
+            const fromBus = sub.got.filter((g) => g.from === bus).map((g) => g.id);
+            expect(fromBus).toEqual([...fromBus].sort((x, y) => x - y));
+          }
+        }
+        for (const bus of buses) bus.close();
+        expect(transport.peers.size).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

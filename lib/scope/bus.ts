@@ -115,6 +115,12 @@ export class EventBus {
   private readonly link: TransportLink | undefined;
   /** The codec events are encoded and decoded with (set with `link`). */
   private readonly codec: EventCodec | undefined;
+  /** How many `send`s on this (linked) bus are in progress, nested: incoming messages wait while any is. */
+  private sending = 0;
+  /** Whether the inbox is being delivered. */
+  private draining = false;
+  /** Messages from the transport not delivered yet (see `sendLinked`); empty when idle. */
+  private readonly inbox: unknown[] = [];
   /** Where transport failures and undecodable messages go, created when `errors$` is first read. */
   private errorSubject: Subject<BusError> | undefined = undefined;
 
@@ -204,7 +210,10 @@ export class EventBus {
   send(event: object): void {
     if (this.closed) throw new BusClosedError();
     if (typeof event !== 'object' || event === null) validateObject('event', event);
-    if (this.link !== undefined) this.post(event);
+    if (this.link !== undefined) {
+      this.sendLinked(event);
+      return;
+    }
     const channel = this.channels.get(event.constructor);
     if (channel === undefined) {
       validateEventClass('event', event);
@@ -213,29 +222,58 @@ export class EventBus {
     this.deliver(event, channel);
   }
 
-  /** Encodes `event` (throwing for a class the codec lacks) and posts it; post failures are reported. */
-  private post(event: object): void {
+  /**
+   * `send` on a bus with a transport: encodes `event` (throwing for a class the codec lacks),
+   * posts it (in call order, so re-entrant sends reach the other buses in the order they were
+   * made; post failures are reported), then delivers it here. Events that arrive from the
+   * transport meanwhile (a synchronous transport delivers inside `post`) wait in the inbox until
+   * the outermost send is done, so they never cut into a delivery in progress.
+   */
+  private sendLinked(event: object): void {
     validateEventClass('event', event);
     const message = this.codec!.encode(event);
+    this.sending++;
     try {
-      this.link!.post(message);
-    } catch (error) {
-      this.report(new BusTransportError(`The event bus transport could not post a \`${message.type}\` event`, error));
+      try {
+        this.link!.post(message);
+      } catch (error) {
+        this.report(new BusTransportError(`The event bus transport could not post a \`${message.type}\` event`, error));
+      }
+      const channel = this.channels.get(event.constructor);
+      if (channel !== undefined) this.deliver(event, channel);
+    } finally {
+      this.sending--;
     }
+    if (this.sending === 0 && !this.draining && this.inbox.length !== 0) this.drainInbox();
   }
 
-  /** An event from another bus: decoded and delivered here only (never posted back). */
+  /** A message from another bus: into the inbox, delivered at once unless a send or drain is in progress. */
   private receive(message: unknown): void {
     if (this.closed) return;
-    let event: object;
+    this.inbox.push(message);
+    if (this.sending === 0 && !this.draining) this.drainInbox();
+  }
+
+  /** Decodes and delivers the inbox's messages in arrival order (never posting them back). */
+  private drainInbox(): void {
+    this.draining = true;
     try {
-      event = this.codec!.decode(message);
-    } catch (error) {
-      this.report(error instanceof BusDecodeError ? error : new BusDecodeError(`Cannot decode an incoming message: ${String(error)}`, message));
-      return;
+      for (let i = 0; i < this.inbox.length && !this.closed; i++) {
+        const message = this.inbox[i];
+        let event: object;
+        try {
+          event = this.codec!.decode(message);
+        } catch (error) {
+          this.report(error instanceof BusDecodeError ? error : new BusDecodeError(`Cannot decode an incoming message: ${String(error)}`, message));
+          continue;
+        }
+        const channel = this.channels.get(event.constructor);
+        if (channel !== undefined) this.deliver(event, channel);
+      }
+    } finally {
+      this.draining = false;
+      this.inbox.length = 0;
     }
-    const channel = this.channels.get(event.constructor);
-    if (channel !== undefined) this.deliver(event, channel);
   }
 
   /** Delivers `event` to a type's subscribers, or queues it behind the delivery in progress. */
