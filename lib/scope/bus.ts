@@ -247,33 +247,44 @@ export class EventBus {
     if (this.sending === 0 && !this.draining && this.inbox.length !== 0) this.drainInbox();
   }
 
-  /** A message from another bus: into the inbox, delivered at once unless a send or drain is in progress. */
+  /** A message from another bus: delivered at once, or into the inbox while a send or delivery is in progress. */
   private receive(message: unknown): void {
     if (this.closed) return;
-    this.inbox.push(message);
-    if (this.sending === 0 && !this.draining) this.drainInbox();
+    if (this.sending !== 0 || this.draining) {
+      this.inbox.push(message);
+      return;
+    }
+    this.draining = true;
+    try {
+      this.deliverRemote(message);
+    } finally {
+      this.draining = false;
+    }
+    if (this.inbox.length !== 0) this.drainInbox();
   }
 
-  /** Decodes and delivers the inbox's messages in arrival order (never posting them back). */
+  /** Delivers the inbox's messages in arrival order (also those that arrive meanwhile). */
   private drainInbox(): void {
     this.draining = true;
     try {
-      for (let i = 0; i < this.inbox.length && !this.closed; i++) {
-        const message = this.inbox[i];
-        let event: object;
-        try {
-          event = this.codec!.decode(message);
-        } catch (error) {
-          this.report(error instanceof BusDecodeError ? error : new BusDecodeError(`Cannot decode an incoming message: ${String(error)}`, message));
-          continue;
-        }
-        const channel = this.channels.get(event.constructor);
-        if (channel !== undefined) this.deliver(event, channel);
-      }
+      for (let i = 0; i < this.inbox.length && !this.closed; i++) this.deliverRemote(this.inbox[i]);
     } finally {
       this.draining = false;
       this.inbox.length = 0;
     }
+  }
+
+  /** Decodes a message and delivers it here (never posting it back); what cannot be decoded is reported. */
+  private deliverRemote(message: unknown): void {
+    let event: object;
+    try {
+      event = this.codec!.decode(message);
+    } catch (error) {
+      this.report(error instanceof BusDecodeError ? error : new BusDecodeError(`Cannot decode an incoming message: ${String(error)}`, message));
+      return;
+    }
+    const channel = this.channels.get(event.constructor);
+    if (channel !== undefined) this.deliver(event, channel);
   }
 
   /** Delivers `event` to a type's subscribers, or queues it behind the delivery in progress. */
