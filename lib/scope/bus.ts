@@ -475,8 +475,10 @@ export class EventBus {
    * ```
    */
   listenerCount(Type?: ClassOf<object>): number {
-    if (Type !== undefined) validateClass('Type', Type);
-    if (Type !== undefined) return this.channels.get(Type)?.subscribers.length ?? 0;
+    if (Type !== undefined) {
+      validateClass('Type', Type);
+      return this.channels.get(Type)?.subscribers.length ?? 0;
+    }
     let count = 0;
     for (const channel of this.channels.values()) count += channel.subscribers.length;
     return count;
@@ -512,7 +514,6 @@ export function validateClass(name: string, value: unknown): void {
     throw new TypeError(`Expected \`${name}\` to be a class (a constructor function), got ${describe(value)}`);
   }
 }
-
 
 /** An event class for `on`/`request`: a class, and not `Object` or `Array` (events of those are refused by `send`). */
 function validateEventType(name: string, Type: unknown): void {
