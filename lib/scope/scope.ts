@@ -48,7 +48,8 @@ export interface ScopeOptions {
   /**
    * Root scopes only: the bus the scope uses instead of a new one, e.g. one joined to other
    * threads, tabs or processes (`new EventBus({ transport, codec })`). The scope owns it from
-   * then on and closes it when the body ends, as it does its own bus.
+   * then on and closes it when the body ends, as it does its own bus, so it serves one run: a
+   * second subscription of the same scope finds it closed.
    */
   readonly bus?: EventBus;
 }
