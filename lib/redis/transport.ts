@@ -50,6 +50,13 @@ export interface RedisTransportOptions {
   readonly prefix?: string;
 }
 
+/**
+ * How many senders a link remembers the last sequence number of; past that the longest known is
+ * forgotten (senders come and go as processes restart; a forgotten one is simply not
+ * deduplicated against its past).
+ */
+const MAX_SENDERS = 4096;
+
 /** How many links of this process listen on each pattern of a subscriber connection. */
 const listening = new WeakMap<RedisSubscriber, Map<string, number>>();
 
@@ -78,7 +85,9 @@ type Envelope = [from: string, seq: number, type: string, data: object];
  * `bus.errors$` (once per outage and connection, as a {@link BusTransportError}); ioredis
  * reconnects and re-subscribes by itself, and remote delivery resumes. With ioredis' default offline queue, events sent while the publisher is disconnected
  * are published once it is back (or fail after `maxRetriesPerRequest`, reported); give the
- * publisher `enableOfflineQueue: false` to have them fail at once instead.
+ * publisher `enableOfflineQueue: false` to have them fail at once instead. `bus.close()` leaves
+ * (stops listening, `PUNSUBSCRIBE` once the last bus on the connection has left) but does not
+ * close the connections: they are yours to `quit()`.
  *
  * @example
  * ```ts
@@ -131,7 +140,9 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
         }
         const [sender, seq, type, data] = envelope as Envelope;
         if (sender === from) return;
-        if (seq <= (lastSeq.get(sender) ?? 0)) return; // a resent duplicate
+        const last = lastSeq.get(sender);
+        if (last !== undefined && seq <= last) return; // a resent duplicate
+        if (last === undefined && lastSeq.size >= MAX_SENDERS) lastSeq.delete(lastSeq.keys().next().value!);
         lastSeq.set(sender, seq);
         peer.receive({ type, data });
       };
