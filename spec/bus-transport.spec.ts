@@ -335,6 +335,21 @@ describe('a root scope with a bus of its own choosing', () => {
     expect(transport.peers.size).toBe(1);
     other.close();
   });
+
+  it('refuses a bus that is not an EventBus, and a bus for a nested scope', async () => {
+    const { scope } = await import('../lib/index');
+    expect(() => scope('app', () => [1], { bus: {} as never })).toThrow(/Expected `options.bus` to be an EventBus, got `\{\}` \(object\)/);
+    const errors: unknown[] = [];
+    scope('app', (s) => {
+      try {
+        s.scope('child', () => [1], { bus: new EventBus() });
+      } catch (error) {
+        errors.push(error);
+      }
+      return [1];
+    }).subscribe();
+    expect(String(errors[0])).toMatch(/`options.bus` is for root scopes/);
+  });
 });
 
 describe('EventBus over a transport: property', () => {
