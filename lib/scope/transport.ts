@@ -82,7 +82,7 @@ export function broadcastChannelTransport(name: string): BusTransport {
         peer.receive(Array.isArray(data) && data.length === 2 ? { type: data[0], data: data[1] } : data);
       };
       channel.onmessageerror = () =>
-        peer.fail(new BusTransportError(`BroadcastChannel "${name}" received a message it could not deserialize`, 'messageerror'));
+        peer.fail(new BusTransportError(`BroadcastChannel "${name}" received a message`, new Error('it could not be deserialized (messageerror)')));
       return {
         post(message) {
           try {
