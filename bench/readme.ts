@@ -17,6 +17,8 @@ export interface Result {
   /** Logical CPUs and the 1-minute load average when the area finished (newer results only). */
   machine?: { cpus: number; load: number };
   rows: Row[];
+  /** The area's own Markdown for its README region, made by the bench from these rows (else a generic table). */
+  readme?: string;
 }
 
 const root = join(__dirname, '..');
@@ -108,6 +110,7 @@ function fanout(result: Result): string[] {
 
 /** The Markdown of one area's region. */
 export function render(result: Result): string {
+  if (result.readme !== undefined) return result.readme;
   const body = result.area === 'fanout' ? fanout(result) : table(result);
   return [`#### ${result.title}`, '', ...body, '', measured(result)].join('\n');
 }

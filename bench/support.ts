@@ -39,8 +39,12 @@ export function withRatios(rows: Row[], baseline: string): Row[] {
   return rows.map((r) => ({ ...r, ratio: r.value / base.value, baseline }));
 }
 
-/** Prints rows as a Markdown table (paste-able into the README) and writes them as JSON. */
-export function report(area: string, title: string, rows: Row[]): void {
+/**
+ * Prints rows as a Markdown table and writes them as JSON, which bench/readme.ts renders into the
+ * README's `<!-- bench:AREA -->` region. `readme`: the area's own Markdown for that region (made
+ * from these rows in this run), when the generic table does not suit it.
+ */
+export function report(area: string, title: string, rows: Row[], readme?: string): void {
   const lines = [
     `### ${title}`,
     '',
@@ -57,7 +61,15 @@ export function report(area: string, title: string, rows: Row[]): void {
   writeFileSync(
     join(dir, `${area}.json`),
     JSON.stringify(
-      { area, title, node: process.version, date: new Date().toISOString(), machine: { cpus: cpus().length, load: loadavg()[0]! }, rows },
+      {
+        area,
+        title,
+        node: process.version,
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, load: loadavg()[0]! },
+        rows,
+        ...(readme === undefined ? {} : { readme }),
+      },
       null,
       2,
     ) + '\n',

@@ -63,6 +63,10 @@ export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
 export { scope, shutdownBackground } from './scope/scope.js';
 export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
 export { EventBus } from './scope/bus.js';
-export type { ClassOf, RequestOptions } from './scope/bus.js';
-export { BusClosedError, StateMissingError, ScopeEndedError } from './scope/errors.js';
+export type { BusError, ClassOf, EventBusOptions, RequestOptions } from './scope/bus.js';
+export { eventCodec } from './scope/codec.js';
+export type { EncodedEvent, EventCodec, EventCodecPart } from './scope/codec.js';
+export { broadcastChannelTransport } from './scope/transport.js';
+export type { BusTransport, TransportLink, TransportPeer } from './scope/transport.js';
+export { BusClosedError, BusDecodeError, BusTransportError, StateMissingError, ScopeEndedError } from './scope/errors.js';
 // endregion:scopes
