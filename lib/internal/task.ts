@@ -1,7 +1,9 @@
-import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
+import { Observable, type ObservableInput, type Subscriber } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
-import { LazyContext } from './context.js';
+import { isObservableInput, TaskRun } from './lifecycle.js';
 import { describe } from './validate.js';
+
+export { isObservableInput };
 
 /** Calls a task factory with its context, or returns the task itself when it is not a factory. */
 export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T> {
@@ -12,80 +14,41 @@ export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T
  * A {@link Task} as a cold Observable: each subscription calls the factory afresh with its own
  * lazily created `AbortSignal`, which aborts when that subscription is torn down before the task
  * finished (never after a normal completion or error). A factory that throws, or returns
- * something RxJS cannot subscribe to, errors the Observable.
+ * something RxJS cannot subscribe to, errors the Observable. One {@link TaskRun} per subscription.
  */
 export function taskToObservable<T>(task: Task<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
-    const ctx = new LazyContext();
-    // The forwarder is on the consumer's subscriber before anything runs, so a consumer that
-    // closes while a synchronous source is still emitting (`take(1)`) stops that source at once.
-    const forwarder = new TaskSubscriber(subscriber, ctx);
-    subscriber.add(forwarder);
-    let source: Observable<T>;
-    try {
-      source = from(startTask(task, ctx));
-    } catch (error) {
-      // It finished (badly); it was not cancelled, so its signal stays as it is.
-      forwarder.finished = true;
-      subscriber.error(error);
-      return;
-    }
-    source.subscribe(forwarder);
+    const run = new ForwardingRun(task, subscriber);
+    // On the consumer's subscriber before anything runs, so a consumer that closes while a
+    // synchronous source is still emitting (`take(1)`) stops that source at once.
+    subscriber.add(() => run.cancel());
+    run.start();
   });
 }
 
-/** Forwards a task's notifications; aborts its signal when unsubscribed before it finished. */
-class TaskSubscriber<T> extends Subscriber<T> {
-  /** The task completed or errored on its own. */
-  finished = false;
-
+/** A task run that forwards every notification to one subscriber. */
+class ForwardingRun<T> extends TaskRun {
   constructor(
+    private readonly task: Task<T>,
     private readonly out: Subscriber<T>,
-    private readonly ctx: LazyContext,
   ) {
     super();
   }
-
-  protected override _next(value: T): void {
-    this.out.next(value);
+  protected call(): unknown {
+    return startTask(this.task, this);
   }
-
-  protected override _error(error: unknown): void {
-    this.finished = true;
-    this.unsubscribe();
-    this.out.error(error);
+  protected override onValue(value: unknown): void {
+    this.out.next(value as T);
   }
-
-  protected override _complete(): void {
-    this.finished = true;
-    this.unsubscribe();
+  protected onComplete(): void {
     this.out.complete();
   }
-
-  override unsubscribe(): void {
-    if (!this.closed && !this.finished) this.ctx.abort();
-    super.unsubscribe();
+  protected onError(error: unknown): void {
+    this.out.error(error);
   }
 }
 
 const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
-
-/** Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`. */
-export function isObservableInput(value: unknown): value is ObservableInput<unknown> {
-  if (value === null || value === undefined) return false;
-  if (typeof value === 'string') return true;
-  if (typeof value !== 'object' && typeof value !== 'function') return false;
-  const v = value as Record<PropertyKey, unknown>;
-  return (
-    isObservable(value) ||
-    typeof v[observable as PropertyKey] === 'function' ||
-    (typeof v['length'] === 'number' && typeof value !== 'function') ||
-    typeof v['then'] === 'function' ||
-    typeof v[Symbol.asyncIterator] === 'function' ||
-    typeof v[Symbol.iterator] === 'function' ||
-    typeof v['getReader'] === 'function'
-  );
-}
 
 /** A {@link Task}: an `ObservableInput` or a factory function. */
 export function isTask(value: unknown): value is Task<unknown> {
