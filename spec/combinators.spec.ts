@@ -418,3 +418,55 @@ describe('nothing left scheduled', () => {
     expect(live(ts)).toBe(0);
   });
 });
+
+describe('the deciding task is finalized before the consumer hears the outcome, whatever its form', () => {
+  /** A task that emits `value` (or fails with it, for an Error) and completes when `gate` fires, and logs its teardown. */
+  function gated(name: string, value: unknown, gate: Subject<void>, log: string[]): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
+      const sub = gate.subscribe(() => {
+        if (value instanceof Error) subscriber.error(value);
+        else {
+          subscriber.next(value);
+          subscriber.complete();
+        }
+      });
+      return () => {
+        sub.unsubscribe();
+        log.push(`${name} finalized`);
+      };
+    });
+  }
+  const forms = {
+    'a plain Observable': (o: Observable<unknown>) => o,
+    'a factory': (o: Observable<unknown>) => () => o,
+  };
+  for (const [form, as] of Object.entries(forms)) {
+    it(`${form}: gather, firstToFinish, firstSuccess, streamConcurrently`, () => {
+      const log: string[] = [];
+      const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => {
+        const gate = new Subject<void>();
+        make(gate).subscribe({
+          next: () => log.push(`${label} value`),
+          error: () => log.push(`${label} error`),
+          complete: () => log.push(`${label} complete`),
+        });
+        gate.next();
+      };
+      const t = (name: string, value: unknown, gate: Subject<void>) => as(gated(name, value, gate, log));
+      run('gather', (gate) => gather(t('g', 1, gate)));
+      run('gather failing', (gate) => gather(t('gf', new Error('x'), gate)));
+      run('gather settle', (gate) => gather(t('gs', 1, gate), { settle: true }));
+      run('firstToFinish', (gate) => firstToFinish(t('f', 1, gate)));
+      run('firstSuccess', (gate) => firstSuccess(t('s', 1, gate)));
+      run('streamConcurrently', (gate) => streamConcurrently(t('m', 1, gate)));
+      expect(log).toEqual([
+        'g finalized', 'gather value', 'gather complete',
+        'gf finalized', 'gather failing error',
+        'gs finalized', 'gather settle value', 'gather settle complete',
+        'f finalized', 'firstToFinish value', 'firstToFinish complete',
+        's finalized', 'firstSuccess value', 'firstSuccess complete',
+        'streamConcurrently value', 'm finalized', 'streamConcurrently complete',
+      ]);
+    });
+  }
+});

@@ -438,6 +438,61 @@ describe('the function forms', () => {
     await expect(result).resolves.toEqual(['a', 'b', 'c']);
   });
 
+  it('every fan-out function pulls async iterables of tasks or items, lazily, one per free slot', async () => {
+    const read: number[] = [];
+    async function* tasks(): AsyncGenerator<() => Promise<number>> {
+      for (let i = 0; i < 4; i++) {
+        read.push(i);
+        yield () => Promise.resolve(i * 10);
+      }
+    }
+    async function* items(): AsyncGenerator<number> {
+      for (let i = 0; i < 4; i++) yield i;
+    }
+    await expect(lastValueFrom(concurrently(tasks(), { concurrentTasks: 2 }))).resolves.toEqual([0, 10, 20, 30]);
+    expect(read).toEqual([0, 1, 2, 3]);
+    await expect(lastValueFrom(concurrently(tasks(), { settle: true }))).resolves.toEqual([0, 10, 20, 30].map((value) => ({ status: 'fulfilled', value })));
+    await expect(lastValueFrom(completionStream(tasks()).pipe(map((c) => c.value), toArray()))).resolves.toEqual([0, 10, 20, 30]);
+    await expect(lastValueFrom(executeConcurrently((x: number) => Promise.resolve(x + 1), items()))).resolves.toEqual([1, 2, 3, 4]);
+    const seen: number[] = [];
+    await lastValueFrom(processConcurrently(items(), (x: number) => Promise.resolve(seen.push(x))), { defaultValue: undefined });
+    expect(seen).toEqual([0, 1, 2, 3]);
+    await expect(lastValueFrom(from(items()).pipe(boundedMap((x: number) => of(x * 2), 2), toArray()))).resolves.toEqual([0, 2, 4, 6]);
+  });
+
+  it('every fan-out function finalizes the task that decides its outcome before the consumer hears of it', () => {
+    const log: string[] = [];
+    const task = (name: string, value: unknown, gate: Subject<void>) =>
+      new Observable<unknown>((subscriber) => {
+        const sub = gate.subscribe(() => {
+          if (value instanceof Error) subscriber.error(value);
+          else {
+            subscriber.next(value);
+            subscriber.complete();
+          }
+        });
+        return () => {
+          sub.unsubscribe();
+          log.push(`${name} finalized`);
+        };
+      });
+    const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>) => {
+      const gate = new Subject<void>();
+      make(gate).subscribe({ next: () => log.push(`${label} value`), error: () => log.push(`${label} error`), complete: () => log.push(`${label} complete`) });
+      gate.next();
+    };
+    run('concurrently', (gate) => concurrently([task('a', 1, gate)]));
+    run('failing', (gate) => concurrently([task('b', new Error('x'), gate)]));
+    run('completionStream', (gate) => completionStream([task('c', 1, gate)]));
+    run('executeConcurrently', (gate) => executeConcurrently(() => task('d', 1, gate), [0]));
+    expect(log).toEqual([
+      'a finalized', 'concurrently value', 'concurrently complete',
+      'b finalized', 'failing error',
+      'c finalized', 'completionStream value', 'completionStream complete',
+      'd finalized', 'executeConcurrently value', 'executeConcurrently complete',
+    ]);
+  });
+
   it('concurrently: a task completing empty errors naming its index', async () => {
     await expect(lastValueFrom(concurrently([of(1), EMPTY]))).rejects.toEqual(new EmptyTaskError(1));
     await expect(lastValueFrom(concurrently([of(1), EMPTY]))).rejects.toThrow('Expected task 1 to emit a value');

@@ -10,6 +10,11 @@ export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T
   return typeof task === 'function' ? task(ctx) : task;
 }
 
+/** The pool's project that runs a task (the item is the task): calls its factory with the item's context. */
+export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext): ObservableInput<R> {
+  return startTask(task, ctx);
+}
+
 /**
  * A {@link Task} as a cold Observable: each subscription calls the factory afresh with its own
  * lazily created `AbortSignal`, which aborts when that subscription is torn down before the task
