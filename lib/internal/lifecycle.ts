@@ -55,6 +55,8 @@ export abstract class TaskRun extends LazyContext {
     let input: unknown;
     try {
       input = this.call();
+      // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
+      if (!this.running) return;
       if (!(input instanceof Observable)) {
         if (typeof (input as PromiseLike<unknown> | null | undefined)?.then === 'function') {
           followPromise(this, input as PromiseLike<unknown>);
