@@ -110,6 +110,41 @@ export abstract class TaskRun extends LazyContext {
   }
 }
 
+/** What a {@link FollowRun} reports: each value (when asked), then how the task ended. */
+export interface RunObserver {
+  next?(value: unknown): void;
+  /** The task completed; `run.last` and `run.hasValue` say what it gave. */
+  complete(run: TaskRun): void;
+  error(error: unknown): void;
+}
+
+/**
+ * A task run for one-off work: calls `work(ctx)` (the run is the context) and reports to
+ * `observer`. Serves `taskToObservable` (the observer is the subscriber), a scope's body and flow steps.
+ */
+export class FollowRun extends TaskRun {
+  constructor(
+    private readonly work: (ctx: FollowRun) => unknown,
+    private readonly observer: RunObserver,
+  ) {
+    super();
+  }
+  protected call(): unknown {
+    return this.work(this);
+  }
+  protected override onValue(value: unknown): void {
+    this.last = value;
+    this.hasValue = true;
+    this.observer.next?.(value);
+  }
+  protected onComplete(): void {
+    this.observer.complete(this);
+  }
+  protected onError(error: unknown): void {
+    this.observer.error(error);
+  }
+}
+
 /** Follows a promise: its value, then completion; or its rejection. */
 function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
   promise.then(

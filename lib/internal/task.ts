@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput, type Subscriber } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
-import { isObservableInput, TaskRun } from './lifecycle.js';
+import { FollowRun, isObservableInput } from './lifecycle.js';
 import { describe } from './validate.js';
 
 export { isObservableInput };
@@ -23,34 +23,12 @@ export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext): Obs
  */
 export function taskToObservable<T>(task: Task<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
-    const run = new ForwardingRun(task, subscriber);
+    const run = new FollowRun((ctx) => startTask(task, ctx), subscriber as Subscriber<unknown>);
     // On the consumer's subscriber before anything runs, so a consumer that closes while a
     // synchronous source is still emitting (`take(1)`) stops that source at once.
     subscriber.add(() => run.cancel());
     run.start();
   });
-}
-
-/** A task run that forwards every notification to one subscriber. */
-class ForwardingRun<T> extends TaskRun {
-  constructor(
-    private readonly task: Task<T>,
-    private readonly out: Subscriber<T>,
-  ) {
-    super();
-  }
-  protected call(): unknown {
-    return startTask(this.task, this);
-  }
-  protected override onValue(value: unknown): void {
-    this.out.next(value as T);
-  }
-  protected onComplete(): void {
-    this.out.complete();
-  }
-  protected onError(error: unknown): void {
-    this.out.error(error);
-  }
 }
 
 const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';

@@ -1,7 +1,7 @@
 import { AsyncSubject, Observable, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
 import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
-import { TaskRun } from '../internal/lifecycle.js';
+import { FollowRun, TaskRun } from '../internal/lifecycle.js';
 import { opt, readOptions } from '../internal/options.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
@@ -311,8 +311,8 @@ class ScopeRun<R> implements Scope {
   private readonly deadlineLabel: DeadlineLabel | undefined;
   /** The nearest isolated scope (this one when isolated): the task group spawned tasks belong to. */
   private readonly group: ScopeRun<unknown>;
-  /** The body, run by the task lifecycle; its context is the scope's signal. */
-  private readonly body: BodyRun<R>;
+  /** The body, run by the task lifecycle; its context's signal is the scope's. */
+  private readonly body: FollowRun;
   /** State objects created lazily by `state(Type)` in this scope. */
   private created: Map<unknown, object> | undefined = undefined;
   /** Spawned tasks still running that this scope waits for. */
@@ -343,7 +343,10 @@ class ScopeRun<R> implements Scope {
     this.deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
     this.deadlineLabel =
       this.deadline === undefined ? undefined : this.deadline === own ? { origin: `scope "${this.path}"`, ...config.deadlineBudget } : parent!.deadlineLabel;
-    this.body = new BodyRun(this, config.body);
+    this.body = new FollowRun(() => config.body(this), {
+      complete: () => this.bodyCompleted(),
+      error: (error) => this.end({ how: 'failed', error }),
+    });
   }
 
   get signal(): AbortSignal {
@@ -364,16 +367,11 @@ class ScopeRun<R> implements Scope {
     );
   }
 
-  /** @internal The body completed with `last` (if `hasValue`): the bus closes, the scope waits for its tasks. */
-  bodyCompleted(): void {
+  /** The body completed with `last` (if `hasValue`): the bus closes, the scope waits for its tasks. */
+  private bodyCompleted(): void {
     this.bodyDone = true;
     if (this.isolated) this.bus.close();
     this.completeIfDone();
-  }
-
-  /** @internal The body failed (threw, errored, or returned no ObservableInput). */
-  bodyFailed(error: unknown): void {
-    this.end({ how: 'failed', error });
   }
 
   /** Completes the scope once the body is done and no spawned task is running. */
@@ -495,24 +493,5 @@ class ScopeRun<R> implements Scope {
     const withScheduler =
       typeof options === 'object' && options !== null ? { ...options, scheduler: options.scheduler ?? this.scheduler } : options;
     return this.bus.request(request, ResponseType, match, withScheduler);
-  }
-}
-
-/** A scope's body, run by the task lifecycle: `body(scope)`, followed to its last value. */
-class BodyRun<R> extends TaskRun {
-  constructor(
-    private readonly scope: ScopeRun<R>,
-    private readonly body: ScopeBody<R>,
-  ) {
-    super();
-  }
-  protected call(): unknown {
-    return this.body(this.scope);
-  }
-  protected onComplete(): void {
-    this.scope.bodyCompleted();
-  }
-  protected onError(error: unknown): void {
-    this.scope.bodyFailed(error);
   }
 }
