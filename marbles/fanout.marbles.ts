@@ -188,6 +188,39 @@ describe('boundedMap (marbles)', () => {
     });
   });
 
+  it('the window option relieves the stall: with { window: 8 } the fifth item starts as soon as a slot is free', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  abcde|');
+      const slow = cold('   ---------S|');
+      const fast = cold('    f|');
+      const last = cold('    -----g|');
+      const inners: Record<string, Observable<string>> = { a: slow, b: fast, c: fast, d: fast, e: last };
+      // Same run as above: e no longer waits for a; its value waits in the buffer instead, and
+      // the whole run ends at 10 instead of 16.
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2, { window: 8 }))).toBe('---------S(fffg|)');
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+      expectSubscriptions(slow.subscriptions).toBe('^---------!');
+      expectSubscriptions(fast.subscriptions).toBe(['-^!', '--^!', '---^!']);
+      expectSubscriptions(last.subscriptions).toBe('----^-----!');
+    });
+  });
+
+  it('window: limit makes ordered mode start nothing past the slots (a window of 2 with limit 2)', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  abc|');
+      const slow = cold('   -----S|');
+      const fast = cold('    f|');
+      const third = cold('   --g|');
+      const inners: Record<string, Observable<string>> = { a: slow, b: fast, c: third };
+      // b finishes at 2, but c may start only once a (the head) is out at 6.
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2, { window: 2 }))).toBe('-----Sf-g|');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+      expectSubscriptions(slow.subscriptions).toBe('^-----!');
+      expectSubscriptions(fast.subscriptions).toBe('-^!');
+      expectSubscriptions(third.subscriptions).toBe('------^--!');
+    });
+  });
+
   it('never and empty sources', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const never = cold('-');

@@ -570,6 +570,14 @@ describe('bad input is rejected when the operator is created', () => {
     expect(() => concurrently(5 as never)).toThrow(/Expected `tasks` to be an Iterable/);
   });
 
+  it('boundedMap window: an integer from limit and up, or Infinity', () => {
+    expect(() => boundedMap((x) => of(x), 4, { window: 3 })).toThrow(new RangeError('Expected `options.window` to be an integer from 4 and up or `Infinity`, got `3` (number)'));
+    expect(() => boundedMap((x) => of(x), 4, { window: 4.5 })).toThrow(RangeError);
+    expect(() => boundedMap((x) => of(x), 4, { window: '8' as never })).toThrow(/`options.window`/);
+    expect(() => boundedMap((x) => of(x), 4, { window: 4 })).not.toThrow();
+    expect(() => boundedMap((x) => of(x), 4, { window: Infinity, ordered: true })).not.toThrow();
+  });
+
   it('Infinity is allowed as a limit', () => {
     expect(() => boundedMap((x) => of(x), Infinity)).not.toThrow();
   });
