@@ -9,6 +9,7 @@ import { streamConcurrently } from '../lib/combinators/streamConcurrently';
 import { streamConcurrentlyWith } from '../lib/combinators/streamConcurrentlyWith';
 import type { TaskContext } from '../lib/types';
 import { countAbortControllers } from './support/abort';
+import { gated, runGated } from './support/gated';
 
 /** Collects what an Observable does synchronously on subscribe. */
 function runSync<T>(source: Observable<T>): { values: T[]; error?: unknown; completed: boolean } {
@@ -420,22 +421,6 @@ describe('nothing left scheduled', () => {
 });
 
 describe('the deciding task is finalized before the consumer hears the outcome, whatever its form', () => {
-  /** A task that emits `value` (or fails with it, for an Error) and completes when `gate` fires, and logs its teardown. */
-  function gated(name: string, value: unknown, gate: Subject<void>, log: string[]): Observable<unknown> {
-    return new Observable<unknown>((subscriber) => {
-      const sub = gate.subscribe(() => {
-        if (value instanceof Error) subscriber.error(value);
-        else {
-          subscriber.next(value);
-          subscriber.complete();
-        }
-      });
-      return () => {
-        sub.unsubscribe();
-        log.push(`${name} finalized`);
-      };
-    });
-  }
   const forms = {
     'a plain Observable': (o: Observable<unknown>) => o,
     'a factory': (o: Observable<unknown>) => () => o,
@@ -443,15 +428,7 @@ describe('the deciding task is finalized before the consumer hears the outcome, 
   for (const [form, as] of Object.entries(forms)) {
     it(`${form}: gather, firstToFinish, firstSuccess, streamConcurrently`, () => {
       const log: string[] = [];
-      const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => {
-        const gate = new Subject<void>();
-        make(gate).subscribe({
-          next: () => log.push(`${label} value`),
-          error: () => log.push(`${label} error`),
-          complete: () => log.push(`${label} complete`),
-        });
-        gate.next();
-      };
+      const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => runGated(log, label, make);
       const t = (name: string, value: unknown, gate: Subject<void>) => as(gated(name, value, gate, log));
       run('gather', (gate) => gather(t('g', 1, gate)));
       run('gather failing', (gate) => gather(t('gf', new Error('x'), gate)));

@@ -28,6 +28,7 @@ import {
   type TaskContext,
 } from '../lib/index.js';
 import { countAbortControllers } from './support/abort.js';
+import { gated, runGated } from './support/gated.js';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -462,25 +463,8 @@ describe('the function forms', () => {
 
   it('every fan-out function finalizes the task that decides its outcome before the consumer hears of it', () => {
     const log: string[] = [];
-    const task = (name: string, value: unknown, gate: Subject<void>) =>
-      new Observable<unknown>((subscriber) => {
-        const sub = gate.subscribe(() => {
-          if (value instanceof Error) subscriber.error(value);
-          else {
-            subscriber.next(value);
-            subscriber.complete();
-          }
-        });
-        return () => {
-          sub.unsubscribe();
-          log.push(`${name} finalized`);
-        };
-      });
-    const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>) => {
-      const gate = new Subject<void>();
-      make(gate).subscribe({ next: () => log.push(`${label} value`), error: () => log.push(`${label} error`), complete: () => log.push(`${label} complete`) });
-      gate.next();
-    };
+    const task = (name: string, value: unknown, gate: Subject<void>) => gated(name, value, gate, log);
+    const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => runGated(log, label, make);
     run('concurrently', (gate) => concurrently([task('a', 1, gate)]));
     run('failing', (gate) => concurrently([task('b', new Error('x'), gate)]));
     run('completionStream', (gate) => completionStream([task('c', 1, gate)]));

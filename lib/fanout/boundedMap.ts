@@ -110,12 +110,6 @@ export function boundedMap<T, R>(
     settle,
     window,
   };
-  return (source) =>
-    new Observable<unknown>((subscriber) =>
-      runPool(subscriber, openFeed(source), config, {
-        next: (value) => subscriber.next(value),
-        error: (error) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  // The subscriber is the sink: the pool's reports go straight to it (no forwarding call per value).
+  return (source) => new Observable<unknown>((subscriber) => runPool(subscriber, openFeed(source), config, subscriber));
 }

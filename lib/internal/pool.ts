@@ -78,8 +78,8 @@ export function orderedWindow(limit: number): number {
 }
 
 /**
- * One item: a {@link TaskRun} (the run is the `ctx` handed to `project`), its place in the list
- * and what it reports.
+ * One item: a {@link TaskRun} (the run is the `ctx` handed to `project`; once finished, its
+ * `last` is what the item reports) and its place in the list.
  */
 class Slot<T> extends TaskRun {
   /** Neighbours in the pool's list of live items (index order). */
@@ -87,8 +87,6 @@ class Slot<T> extends TaskRun {
   next: Slot<T> | undefined = undefined;
   /** Values that arrived while this item was not at the head (ordered `'each'` mode). */
   buffer: unknown[] | undefined = undefined;
-  /** Once finished: what the item reports (its last value, or a `Settled`). */
-  result: unknown = undefined;
 
   constructor(
     private readonly pool: Pool<T>,
@@ -251,7 +249,8 @@ export class Pool<T> implements ReaderSink<T> {
       // An empty task has no result, and here every item owes one.
       return this.settleFailed(slot, new EmptyTaskError(this.config.key?.(slot.index) ?? slot.index));
     }
-    slot.result = this.config.settle ? ({ status: 'fulfilled', value: slot.last } satisfies Settled<unknown>) : slot.last;
+    // Once finished, `last` holds what the item reports: its last value, or a `Settled`.
+    if (this.config.settle) slot.last = { status: 'fulfilled', value: slot.last } satisfies Settled<unknown>;
     this.finish(slot);
   }
 
@@ -264,7 +263,7 @@ export class Pool<T> implements ReaderSink<T> {
 
   private settleFailed(slot: Slot<T>, error: unknown): void {
     if (!this.config.settle) return this.fail(error);
-    slot.result = { status: 'rejected', reason: error } satisfies Settled<unknown>;
+    slot.last = { status: 'rejected', reason: error } satisfies Settled<unknown>;
     this.finish(slot);
   }
 
@@ -300,7 +299,7 @@ export class Pool<T> implements ReaderSink<T> {
   private finish(slot: Slot<T>): void {
     if (!this.config.ordered) {
       this.unlink(slot);
-      if (this.reports) this.sink.next(slot.result, slot.index, slot.item);
+      if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
       else this.sink.done?.(slot.index);
     } else if (slot === this.head) {
       this.flushHead();
@@ -321,7 +320,7 @@ export class Pool<T> implements ReaderSink<T> {
       }
       if (slot.running || this.closed) break;
       this.unlink(slot);
-      if (this.reports) this.sink.next(slot.result, slot.index, slot.item);
+      if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
       else this.sink.done?.(slot.index);
     }
     this.flushing = false;

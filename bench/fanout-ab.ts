@@ -1,0 +1,67 @@
+/**
+ * `npx tsx bench/fanout-ab.ts BASE_DIST [N …]`: A/B of the fan-out engine in one process — this
+ * tree's build (dist/cjs, `npm run build` first) against another build (`BASE_DIST`, say a copy
+ * of main's dist/cjs) — with the hand-written pool of 8 workers as the baseline of each ratio and
+ * rxjs `mergeMap` for the `of(x)` inners. Cases alternate round by round, so a busy machine
+ * slows both sides alike (every other round runs them in reverse order); a full gc precedes each
+ * run, and each run is timed in the main thread's CPU time (see `cpuNs`), not wall time.
+ * Printed: the median and the fastest run of each case, in ns per item, and each one's ratio to
+ * the baseline's (the fastest is the figure least disturbed by other processes).
+ */
+import { resolve } from 'node:path';
+import { from, mergeMap, of } from 'rxjs';
+import type * as Core from '../lib/index.js';
+import { collectGarbage, cpuNs, drain, handWrittenPool } from './support';
+
+const [baseDir, ...sizes] = process.argv.slice(2);
+if (!baseDir) throw new Error('usage: tsx bench/fanout-ab.ts BASE_DIST_CJS [N …]');
+const A = require(resolve(__dirname, '../dist/cjs/index.js')) as typeof Core;
+const B = require(resolve(baseDir, 'index.js')) as typeof Core;
+const LIMIT = 8;
+const ROUNDS = Number(process.env['ROUNDS'] ?? 7);
+const p = (x: number) => Promise.resolve(x);
+const s = (x: number) => of(x);
+type Case = [string, (items: number[]) => Promise<unknown>];
+const cases: Case[] = [
+  ['pool (promise)', (items) => handWrittenPool(items, p, LIMIT)],
+  ['new ordered (promise)', (items) => drain(A.pull(items).pipe(A.boundedMap(p, LIMIT)))],
+  ['base ordered (promise)', (items) => drain(B.pull(items).pipe(B.boundedMap(p, LIMIT)))],
+  ['new unordered (promise)', (items) => drain(A.pull(items).pipe(A.boundedMap(p, LIMIT, { ordered: false })))],
+  ['base unordered (promise)', (items) => drain(B.pull(items).pipe(B.boundedMap(p, LIMIT, { ordered: false })))],
+  ['mergeMap (of)', (items) => drain(from(items).pipe(mergeMap(s, LIMIT)))],
+  ['new ordered (of)', (items) => drain(A.pull(items).pipe(A.boundedMap(s, LIMIT)))],
+  ['base ordered (of)', (items) => drain(B.pull(items).pipe(B.boundedMap(s, LIMIT)))],
+  ['new unordered (of)', (items) => drain(A.pull(items).pipe(A.boundedMap(s, LIMIT, { ordered: false })))],
+  ['base unordered (of)', (items) => drain(B.pull(items).pipe(B.boundedMap(s, LIMIT, { ordered: false })))],
+];
+
+async function main(): Promise<void> {
+  for (const n of (sizes.length ? sizes : ['100000']).map(Number)) {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+    for (let round = 0; round <= ROUNDS; round++) {
+      // Every other round in reverse order, so no case always runs right after the same other one.
+      for (const [name, run] of round % 2 === 0 ? cases : [...cases].reverse()) {
+        collectGarbage();
+        const t = cpuNs();
+        await run(items);
+        if (round > 0) times.get(name)!.push((cpuNs() - t) / 1e6);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const min = (xs: number[]) => Math.min(...xs);
+    console.log(`N=${n}, main-thread CPU time: median and fastest of ${ROUNDS} rounds`);
+    for (const [name] of cases) {
+      const base = times.get(name.includes('(of)') ? 'mergeMap (of)' : 'pool (promise)')!;
+      const own = times.get(name)!;
+      const ns = (ms: number) => ((ms * 1e6) / n).toFixed(0).padStart(6);
+      console.log(
+        `  ${name.padEnd(26)} ${ns(median(own))} ns/item  ${(median(own) / median(base)).toFixed(2)}×   fastest ${ns(min(own))} ns/item  ${(min(own) / min(base)).toFixed(2)}× ${name.includes('(of)') ? 'mergeMap' : 'pool'}`,
+      );
+    }
+  }
+}
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
