@@ -37,6 +37,11 @@ export abstract class TaskRun extends LazyContext {
   /** The Observable inner's subscriber while it runs (promises and plain values need none). */
   private inner: RunSubscriber | undefined = undefined;
 
+  // Written out: the implicit constructor would be `super(...arguments)`, once per task.
+  constructor() {
+    super();
+  }
+
   /** Calls the work with this run as its context and returns what it returned. */
   protected abstract call(): unknown;
   /** The task completed (its subscription already torn down); `last`/`hasValue` say what it gave. */
@@ -86,6 +91,22 @@ export abstract class TaskRun extends LazyContext {
     inner?.unsubscribe();
     this.abort();
     return true;
+  }
+
+  /** @internal A promise fulfilled: its one value, then completion, in one step. */
+  resolve(value: unknown): void {
+    if (this.running) this.onResolve(value);
+  }
+
+  /**
+   * The task gave its one value and completed (a promise): by default {@link onValue}, then,
+   * unless that cancelled it, {@link onComplete}. The pool's slots take both in one step.
+   */
+  protected onResolve(value: unknown): void {
+    this.onValue(value);
+    if (!this.running) return;
+    this.running = false;
+    this.onComplete();
   }
 
   /** @internal A value from the task. */
@@ -159,10 +180,7 @@ function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
     return;
   }
   promise.then(
-    (value) => {
-      run.value(value);
-      run.complete();
-    },
+    (value) => run.resolve(value),
     (error: unknown) => run.error(error),
   );
 }
@@ -175,11 +193,7 @@ const MAX_FREE_LANES = 1024;
 class PromiseLane {
   /** The run whose promise is pending. */
   run: TaskRun | undefined = undefined;
-  readonly fulfilled = (value: unknown): void => {
-    const run = this.release();
-    run.value(value);
-    run.complete();
-  };
+  readonly fulfilled = (value: unknown): void => this.release().resolve(value);
   readonly rejected = (error: unknown): void => this.release().error(error);
 
   /** Frees the lane first, so that the work its run's end starts may borrow it again. */

@@ -101,6 +101,9 @@ class Slot<T> extends TaskRun {
   protected override onValue(value: unknown): void {
     this.pool.innerValue(this, value);
   }
+  protected override onResolve(value: unknown): void {
+    this.pool.innerResolved(this, value);
+  }
   protected onComplete(): void {
     this.pool.innerComplete(this);
   }
@@ -151,6 +154,10 @@ export class Pool<T> implements ReaderSink<T> {
   private readonly window: number;
   /** Whether a finished item reports something (a result or a `Settled`). */
   private readonly reports: boolean;
+  /** The config's flags, read on every item (copied here: one load instead of two). */
+  private readonly ordered: boolean;
+  private readonly values: PoolValues;
+  private readonly settle: boolean;
 
   constructor(
     private readonly feed: Feed<T>,
@@ -159,6 +166,9 @@ export class Pool<T> implements ReaderSink<T> {
   ) {
     this.window = config.ordered ? (config.window ?? orderedWindow(config.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
+    this.ordered = config.ordered;
+    this.values = config.values;
+    this.settle = config.settle;
   }
 
   /**
@@ -231,9 +241,9 @@ export class Pool<T> implements ReaderSink<T> {
   /** @internal A value of a running inner. */
   innerValue(slot: Slot<T>, value: unknown): void {
     if (this.closed) return;
-    const mode = this.config.values;
+    const mode = this.values;
     if (mode === 'each') {
-      if (!this.config.ordered || (slot === this.head && !this.flushing)) this.sink.next(value, slot.index, slot.item);
+      if (!this.ordered || (slot === this.head && !this.flushing)) this.sink.next(value, slot.index, slot.item);
       else (slot.buffer ??= []).push(value);
     } else if (mode === 'last') {
       slot.last = value;
@@ -241,16 +251,24 @@ export class Pool<T> implements ReaderSink<T> {
     }
   }
 
+  /** @internal A promise inner fulfilled: its value, then its completion. */
+  innerResolved(slot: Slot<T>, value: unknown): void {
+    this.innerValue(slot, value);
+    if (!slot.running || this.closed) return;
+    slot.running = false;
+    this.innerComplete(slot);
+  }
+
   /** @internal An inner completed (its subscription already torn down). */
   innerComplete(slot: Slot<T>): void {
     if (this.closed) return;
     this.active--;
-    if (this.config.values === 'last' && !slot.hasValue) {
+    if (this.values === 'last' && !slot.hasValue) {
       // An empty task has no result, and here every item owes one.
       return this.settleFailed(slot, new EmptyTaskError(this.config.key?.(slot.index) ?? slot.index));
     }
     // Once finished, `last` holds what the item reports: its last value, or a `Settled`.
-    if (this.config.settle) slot.last = { status: 'fulfilled', value: slot.last } satisfies Settled<unknown>;
+    if (this.settle) slot.last = { status: 'fulfilled', value: slot.last } satisfies Settled<unknown>;
     this.finish(slot);
   }
 
@@ -262,7 +280,7 @@ export class Pool<T> implements ReaderSink<T> {
   }
 
   private settleFailed(slot: Slot<T>, error: unknown): void {
-    if (!this.config.settle) return this.fail(error);
+    if (!this.settle) return this.fail(error);
     slot.last = { status: 'rejected', reason: error } satisfies Settled<unknown>;
     this.finish(slot);
   }
@@ -273,7 +291,7 @@ export class Pool<T> implements ReaderSink<T> {
     this.draining = true;
     const { limit } = this.config;
     const queue = this.queue;
-    while (!this.closed && this.active < limit && this.started - (this.head?.index ?? this.started) < this.window) {
+    while (!this.closed && this.active < limit && (!this.ordered || this.started - (this.head?.index ?? this.started) < this.window)) {
       if (queue.length > 0) this.start(queue.shift());
       else if (this.reader !== undefined && !this.reader.pending) this.reader.read();
       else break;
@@ -297,7 +315,7 @@ export class Pool<T> implements ReaderSink<T> {
 
   /** A slot finished without failing the pool: report it (in order, when ordered) and refill. */
   private finish(slot: Slot<T>): void {
-    if (!this.config.ordered) {
+    if (!this.ordered) {
       this.unlink(slot);
       if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
       else this.sink.done?.(slot.index);
