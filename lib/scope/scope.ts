@@ -32,7 +32,9 @@ export interface ScopeOptions {
   readonly state?: readonly object[];
   /**
    * When the scope fails with a `DeadlineError`: milliseconds after subscription, or a `Date`
-   * (compared with `scheduler.now()`). Children inherit the nearest (earliest) deadline.
+   * (compared with `scheduler.now()`). Children inherit the nearest (earliest) deadline. The
+   * message names the scope that set it and its budget (`scope "import": not finished within
+   * 30000 ms`); a deadline already past at subscription fails the scope before the body runs.
    */
   readonly deadline?: number | Date;
   /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
