@@ -10,7 +10,7 @@ import { LazyContext } from './context.js';
  *    itself as its {@link TaskContext}; the `AbortSignal` is created only if the work reads it. A
  *    throw is the task failing.
  * 2. **Follow.** A promise (a thenable that is not an Observable) is followed with two callbacks and
- *    no Subscriber; anything else RxJS takes goes through `from()` into one {@link RunSubscriber},
+ *    no Subscriber; anything else RxJS takes goes through `from()` into one {@link EndFirstSubscriber},
  *    made before `subscribe` is called, so a synchronous inner (`of(x)`) that completes inside
  *    `subscribe` finds it in place. In `plain` mode (flow handlers and hooks), a returned value that
  *    is not an object RxJS can subscribe to is the result at once.
@@ -28,14 +28,14 @@ import { LazyContext } from './context.js';
  * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
  *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
  */
-export abstract class TaskRun extends LazyContext {
+export abstract class TaskRun extends LazyContext implements EndFirstTarget<unknown> {
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
   last: unknown = undefined;
   hasValue = false;
   /** The Observable inner's subscriber while it runs (promises and plain values need none). */
-  private inner: RunSubscriber | undefined = undefined;
+  private inner: EndFirstSubscriber<unknown> | undefined = undefined;
 
   // Written out: the implicit constructor would be `super(...arguments)`, once per task.
   constructor() {
@@ -73,7 +73,7 @@ export abstract class TaskRun extends LazyContext {
           return;
         }
       }
-      const subscriber = new RunSubscriber(this);
+      const subscriber = new EndFirstSubscriber<unknown>(this);
       this.inner = subscriber;
       (input instanceof Observable ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
     } catch (error) {
@@ -210,21 +210,33 @@ function isFollowable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && isObservableInput(value, false);
 }
 
-/** Routes an Observable task's notifications to its run, unsubscribing itself before reporting the end. */
-class RunSubscriber extends Subscriber<unknown> {
-  constructor(private readonly run: TaskRun) {
+/** Where an {@link EndFirstSubscriber} routes what it receives. */
+export interface EndFirstTarget<T> {
+  value(value: T): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * The subscriber of the lifecycle: routes an Observable's notifications to a target (a task's run,
+ * the pool for its pushed source) and, on error or completion, unsubscribes itself — running the
+ * source's finalizers — *before* the target hears of the end. It exists before `subscribe` is
+ * called, so a synchronous source that ends inside `subscribe` finds it in place.
+ */
+export class EndFirstSubscriber<T> extends Subscriber<T> {
+  constructor(private readonly target: EndFirstTarget<T>) {
     super();
   }
-  protected override _next(value: unknown): void {
-    this.run.value(value);
+  protected override _next(value: T): void {
+    this.target.value(value);
   }
   protected override _error(error: unknown): void {
     this.unsubscribe();
-    this.run.error(error);
+    this.target.error(error);
   }
   protected override _complete(): void {
     this.unsubscribe();
-    this.run.complete();
+    this.target.complete();
   }
 }
 

@@ -1,8 +1,8 @@
-import { Subscriber, type ObservableInput, type Subscription } from 'rxjs';
+import type { ObservableInput, Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
 import type { Settled, TaskContext } from '../types.js';
 import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
-import { TaskRun } from './lifecycle.js';
+import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
 import { Queue } from './queue.js';
 
 /**
@@ -112,24 +112,6 @@ class Slot<T> extends TaskRun {
   }
 }
 
-/** Routes a pushed source's notifications to its pool; it exists before `subscribe` is called. */
-class SourceSubscriber<T> extends Subscriber<T> {
-  constructor(private readonly pool: Pool<T>) {
-    super();
-  }
-  protected override _next(value: T): void {
-    this.pool.push(value);
-  }
-  protected override _error(error: unknown): void {
-    this.unsubscribe();
-    this.pool.fail(error);
-  }
-  protected override _complete(): void {
-    this.unsubscribe();
-    this.pool.sourceComplete();
-  }
-}
-
 export class Pool<T> implements ReaderSink<T> {
   /** Inners subscribed (or promises pending) right now. */
   private active = 0;
@@ -141,7 +123,7 @@ export class Pool<T> implements ReaderSink<T> {
   /** Pushed items waiting for a slot. */
   private readonly queue = new Queue<T>();
   /** The pushed source's subscriber, or the reader of the pulled source. */
-  private source: SourceSubscriber<T> | undefined = undefined;
+  private source: EndFirstSubscriber<T> | undefined = undefined;
   private reader: IteratorReader<T> | undefined = undefined;
   /** The source has no more items. */
   private sourceDone = false;
@@ -180,7 +162,11 @@ export class Pool<T> implements ReaderSink<T> {
     subscriber.add(() => this.close());
     const feed = this.feed;
     if (feed.kind === 'push') {
-      const sourceSubscriber = new SourceSubscriber(this);
+      const sourceSubscriber = new EndFirstSubscriber<T>({
+        value: (item) => this.push(item),
+        error: (error) => this.fail(error),
+        complete: () => this.sourceComplete(),
+      });
       this.source = sourceSubscriber;
       feed.source.subscribe(sourceSubscriber);
     } else {
