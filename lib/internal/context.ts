@@ -1,28 +1,45 @@
 import type { TaskContext } from '../types.js';
 
+/** The state behind a lazily created signal: {@link LazyContext}'s, and every `TaskRun`'s. */
+export interface LazySignalState {
+  /** The controller, once somebody asked for the signal. */
+  controller: AbortController | undefined;
+  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
+  abortedEarly: boolean;
+}
+
+/** The signal of `state`, creating its controller on the first read (aborted if it was cancelled already). */
+export function lazySignal(state: LazySignalState): AbortSignal {
+  if (state.controller === undefined) {
+    state.controller = new AbortController();
+    if (state.abortedEarly) state.controller.abort(cancelReason());
+  }
+  return state.controller.signal;
+}
+
+/** Aborts the signal of `state` (cancellation). Cheap when the signal was never read. */
+export function lazyAbort(state: LazySignalState): void {
+  if (state.controller === undefined) state.abortedEarly = true;
+  else if (!state.controller.signal.aborted) state.controller.abort(cancelReason());
+}
+
 /**
  * A {@link TaskContext} whose `AbortController` is created on the first read of `signal`.
  * Creating a controller costs microseconds, far more than a fast pool spends on an item, so work
- * that never reads the signal must not pay for one.
+ * that never reads the signal must not pay for one. (`TaskRun` keeps the same state itself, with
+ * the same two functions, rather than extending this class: one constructor less per task.)
  */
-export class LazyContext implements TaskContext {
-  /** The controller, once somebody asked for the signal. */
-  private controller: AbortController | undefined = undefined;
-  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
-  private abortedEarly = false;
+export class LazyContext implements TaskContext, LazySignalState {
+  controller: AbortController | undefined = undefined;
+  abortedEarly = false;
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortedEarly) this.controller.abort(cancelReason());
-    }
-    return this.controller.signal;
+    return lazySignal(this);
   }
 
   /** Aborts the signal (cancellation). Cheap when the signal was never read. */
   abort(): void {
-    if (this.controller === undefined) this.abortedEarly = true;
-    else if (!this.controller.signal.aborted) this.controller.abort(cancelReason());
+    lazyAbort(this);
   }
 }
 

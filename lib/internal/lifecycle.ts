@@ -1,5 +1,6 @@
 import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
-import { LazyContext } from './context.js';
+import type { TaskContext } from '../types.js';
+import { lazyAbort, lazySignal, type LazySignalState } from './context.js';
 
 /**
  * THE task lifecycle: how every primitive runs one piece of work and follows it to its end — a
@@ -28,7 +29,10 @@ import { LazyContext } from './context.js';
  * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
  *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
  */
-export abstract class TaskRun extends LazyContext implements EndFirstTarget<unknown> {
+export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstTarget<unknown> {
+  /** The signal's state (see {@link lazySignal}): a run is its work's context. */
+  controller: AbortController | undefined = undefined;
+  abortedEarly = false;
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
@@ -37,9 +41,14 @@ export abstract class TaskRun extends LazyContext implements EndFirstTarget<unkn
   /** The Observable inner's subscriber while it runs (promises and plain values need none). */
   private inner: EndFirstSubscriber<unknown> | undefined = undefined;
 
-  // Written out: the implicit constructor would be `super(...arguments)`, once per task.
-  constructor() {
-    super();
+  /** Aborts when the run is cancelled; created on first read. */
+  get signal(): AbortSignal {
+    return lazySignal(this);
+  }
+
+  /** Aborts the signal (cancellation). Cheap when the signal was never read. */
+  abort(): void {
+    lazyAbort(this);
   }
 
   /** Calls the work with this run as its context and returns what it returned. */
