@@ -7,13 +7,22 @@
  * run, and each run is timed in the main thread's CPU time (see `cpuNs`), not wall time.
  * Printed: the median and the fastest run of each case, in ns per item, and each one's ratio to
  * the baseline's (the fastest is the figure least disturbed by other processes).
+ *
+ * `npx tsx bench/fanout-ab.ts BASE_DIST --alloc`: bytes allocated per item instead, which no
+ * other process disturbs: each case runs once at 200,000 and once at 600,000 items, each in a
+ * child process started with `--trace-gc-nvp --max-semi-space-size=1`; the figure is the
+ * difference of the bytes the scavenges report (the median of three runs at each size), divided
+ * by 400,000.
  */
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { from, mergeMap, of } from 'rxjs';
 import type * as Core from '../lib/index.js';
 import { collectGarbage, cpuNs, drain, handWrittenPool } from './support';
 
-const [baseDir, ...sizes] = process.argv.slice(2);
+const [baseDir, ...rest] = process.argv.slice(2);
+const alloc = rest.includes('--alloc');
+const sizes = rest.filter((arg) => arg !== '--alloc');
 if (!baseDir) throw new Error('usage: tsx bench/fanout-ab.ts BASE_DIST_CJS [N …]');
 const A = require(resolve(__dirname, '../dist/cjs/index.js')) as typeof Core;
 const B = require(resolve(baseDir, 'index.js')) as typeof Core;
@@ -35,7 +44,34 @@ const cases: Case[] = [
   ['base unordered (of)', (items) => drain(B.pull(items).pipe(B.boundedMap(s, LIMIT, { ordered: false })))],
 ];
 
+/** Bytes the scavenges of one child process running `name` once at `n` items report allocated. */
+function allocatedBytes(name: string, n: number): number {
+  const out = execFileSync(process.execPath, ['--trace-gc-nvp', '--max-semi-space-size=1', '--import', 'tsx', __filename, baseDir!], {
+    cwd: join(__dirname, '..'),
+    env: { ...process.env, AB_CASE: name, AB_N: String(n) },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return [...out.matchAll(/ allocated=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 async function main(): Promise<void> {
+  const only = process.env['AB_CASE'];
+  if (only !== undefined) {
+    const items = Array.from({ length: Number(process.env['AB_N']) }, (_, i) => i);
+    await cases.find(([name]) => name === only)![1](items);
+    return;
+  }
+  if (alloc) {
+    console.log('bytes allocated per item (600,000 items minus 200,000, / 400,000)');
+    for (const [name] of cases) {
+      // The median of three runs at each size: a run now and then reports a scavenge more or less.
+      const median = (n: number) => [0, 1, 2].map(() => allocatedBytes(name, n)).sort((a, b) => a - b)[1]!;
+      const perItem = (median(600_000) - median(200_000)) / 400_000;
+      console.log(`  ${name.padEnd(26)} ${perItem.toFixed(0).padStart(6)} B/item`);
+    }
+    return;
+  }
   for (const n of (sizes.length ? sizes : ['100000']).map(Number)) {
     const items = Array.from({ length: n }, (_, i) => i);
     const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
