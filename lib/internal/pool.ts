@@ -136,6 +136,8 @@ export class Pool<T> implements ReaderSink<T> {
   private readonly window: number;
   /** Whether a finished item reports something (a result or a `Settled`). */
   private readonly reports: boolean;
+  /** Whether the sink wants to hear of items that finished and report nothing (looked up once, not per item). */
+  private readonly hearsDone: boolean;
   /** The config's flags, read on every item (copied here: one load instead of two). */
   private readonly ordered: boolean;
   private readonly values: PoolValues;
@@ -148,6 +150,7 @@ export class Pool<T> implements ReaderSink<T> {
   ) {
     this.window = config.ordered ? (config.window ?? orderedWindow(config.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
+    this.hearsDone = sink.done !== undefined;
     this.ordered = config.ordered;
     this.values = config.values;
     this.settle = config.settle;
@@ -304,7 +307,7 @@ export class Pool<T> implements ReaderSink<T> {
     if (!this.ordered) {
       this.unlink(slot);
       if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
-      else this.sink.done?.(slot.index);
+      else if (this.hearsDone) this.sink.done!(slot.index);
     } else if (slot === this.head) {
       this.flushHead();
     }
@@ -325,7 +328,7 @@ export class Pool<T> implements ReaderSink<T> {
       if (slot.running || this.closed) break;
       this.unlink(slot);
       if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
-      else this.sink.done?.(slot.index);
+      else if (this.hearsDone) this.sink.done!(slot.index);
     }
     this.flushing = false;
   }
