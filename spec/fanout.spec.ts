@@ -461,6 +461,23 @@ describe('the function forms', () => {
     await expect(lastValueFrom(from(items()).pipe(boundedMap((x: number) => of(x * 2), 2), toArray()))).resolves.toEqual([0, 2, 4, 6]);
   });
 
+  it('a thenable that calls back twice, and Promise subclasses, cannot disturb other items (native promises share reusable callbacks)', async () => {
+    const twice = (x: number): PromiseLike<number> => ({
+      then(onFulfilled) {
+        setTimeout(() => {
+          onFulfilled?.(x);
+          onFulfilled?.(-1);
+        });
+        return undefined as never;
+      },
+    });
+    class Eager<T> extends Promise<T> {}
+    const project = (x: number) => (x % 3 === 0 ? twice(x) : x % 3 === 1 ? Eager.resolve(x) : Promise.resolve(x));
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    await expect(lastValueFrom(pull(items).pipe(boundedMap(project, 4), toArray()))).resolves.toEqual(items);
+    await expect(lastValueFrom(pull(items).pipe(boundedMap(project, 4, { ordered: false }), toArray()))).resolves.toHaveLength(30);
+  });
+
   it('every fan-out function finalizes the task that decides its outcome before the consumer hears of it', () => {
     const log: string[] = [];
     const task = (name: string, value: unknown, gate: Subject<void>) => gated(name, value, gate, log);
