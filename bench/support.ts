@@ -109,3 +109,19 @@ export function cpuNs(): number {
     return Number(process.hrtime.bigint());
   }
 }
+
+/**
+ * Replaces the text between `<!-- bench:<name> -->` and `<!-- /bench:<name> -->` in README.md
+ * with `markdown`, so the README shows the figures of the last run. Missing markers: an error.
+ */
+export function writeReadmeSection(name: string, markdown: string): void {
+  const path = join(__dirname, '..', 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const from = text.indexOf(open);
+  const to = text.indexOf(close);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${open} … ${close} markers`);
+  writeFileSync(path, `${text.slice(0, from + open.length)}\n${markdown}\n${text.slice(to)}`);
+  console.log(`README.md: ${open} updated`);
+}

@@ -6,7 +6,7 @@
 
 // ── Shared types and errors ─────────────────────────────────────────────────────────────────
 export type { TaskContext, Task, Settled, TaskResult } from './types.js';
-export { EmptyTaskError, DeadlineError } from './errors.js';
+export { EmptyTaskError, DeadlineError, BrokenCircuitError } from './errors.js';
 
 // ── Bounded fan-out (issue 2) ───────────────────────────────────────────────────────────────
 // region:fan-out
@@ -39,12 +39,23 @@ export { firstSuccess } from './combinators/firstSuccess.js';
 export { retryBackoff } from './resilience/retryBackoff.js';
 export type { RetryBackoffOptions, ErrorClass } from './resilience/retryBackoff.js';
 export { CapacityLimiter } from './resilience/capacityLimiter.js';
-export type { CapacityState, CapacityLease } from './resilience/capacityLimiter.js';
+export type { CapacityState, CapacityLease, CapacityLimiterOptions } from './resilience/capacityLimiter.js';
+export { LocalCapacityStore, LocalRateStore } from './resilience/store.js';
+export type { CapacityStore, RateStore, RateRequest, RatePeek, StoreListener } from './resilience/store.js';
+export { CapacityExceededError, RateLimitExceededError, StoreUnavailableError, LeaseLostError } from './resilience/errors.js';
 export { withCapacity } from './resilience/withCapacity.js';
+export { RateLimiter } from './resilience/rateLimiter.js';
+export type { RateLimiterOptions, RateState, RateTicket, RateAcquireOptions } from './resilience/rateLimiter.js';
+export { withRate } from './resilience/withRate.js';
 export { failAfter } from './resilience/failAfter.js';
 export { failAt } from './resilience/failAt.js';
 export { moveOnAfter } from './resilience/moveOnAfter.js';
 export { moveOnAt } from './resilience/moveOnAt.js';
+export { CircuitBreaker } from './resilience/breaker.js';
+export type { CircuitBreakerOptions, CircuitState, HalfOpenBackoff } from './resilience/breaker.js';
+export { circuitBreaker } from './resilience/circuitBreaker.js';
+export { takeUntilAborted } from './resilience/takeUntilAborted.js';
+export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
 // endregion:resilience
 
 // ── Scopes and the event bus (issue 6) ──────────────────────────────────────────────────────
@@ -52,6 +63,10 @@ export { moveOnAt } from './resilience/moveOnAt.js';
 export { scope, shutdownBackground } from './scope/scope.js';
 export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
 export { EventBus } from './scope/bus.js';
-export type { ClassOf, RequestOptions } from './scope/bus.js';
-export { BusClosedError, StateMissingError, ScopeEndedError } from './scope/errors.js';
+export type { BusError, ClassOf, EventBusOptions, RequestOptions } from './scope/bus.js';
+export { eventCodec } from './scope/codec.js';
+export type { EncodedEvent, EventCodec, EventCodecPart } from './scope/codec.js';
+export { broadcastChannelTransport } from './scope/transport.js';
+export type { BusTransport, TransportLink, TransportPeer } from './scope/transport.js';
+export { BusClosedError, BusDecodeError, BusTransportError, StateMissingError, ScopeEndedError } from './scope/errors.js';
 // endregion:scopes

@@ -415,7 +415,7 @@ describe('scope: deadlines on the one clock, and the one task lifecycle', () => 
 
   it('rejects misspelt options, naming the known ones', () => {
     expect(() => scope('x', () => of(1), { deadlin: 5 } as never)).toThrow(
-      /Unknown option `options.deadlin`; expected one of `isolated`, `state`, `deadline`, `scheduler`/,
+      /Unknown option `options.deadlin`; expected one of `isolated`, `state`, `deadline`, `scheduler`, `bus`/,
     );
     expect(() => scope('x', () => of(1), { Isolated: true } as never)).toThrow(TypeError);
     expect(() => scope('x', () => of(1), [] as never)).toThrow(/`options` to be an object/);

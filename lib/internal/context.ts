@@ -6,21 +6,28 @@ export interface LazySignalState {
   controller: AbortController | undefined;
   /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
   abortedEarly: boolean;
+  /** The reason given to that early `abort()`, if any (else the signal gets {@link cancelReason}). */
+  earlyReason: unknown;
 }
 
 /** The signal of `state`, creating its controller on the first read (aborted if it was cancelled already). */
 export function lazySignal(state: LazySignalState): AbortSignal {
   if (state.controller === undefined) {
     state.controller = new AbortController();
-    if (state.abortedEarly) state.controller.abort(cancelReason());
+    if (state.abortedEarly) state.controller.abort(state.earlyReason ?? cancelReason());
   }
   return state.controller.signal;
 }
 
-/** Aborts the signal of `state` (cancellation). Cheap when the signal was never read. */
-export function lazyAbort(state: LazySignalState): void {
-  if (state.controller === undefined) state.abortedEarly = true;
-  else if (!state.controller.signal.aborted) state.controller.abort(cancelReason());
+/**
+ * Aborts the signal of `state` (cancellation), with `reason` or else an `AbortError`. Cheap when
+ * the signal was never read.
+ */
+export function lazyAbort(state: LazySignalState, reason?: unknown): void {
+  if (state.controller === undefined) {
+    state.abortedEarly = true;
+    state.earlyReason ??= reason;
+  } else if (!state.controller.signal.aborted) state.controller.abort(reason ?? cancelReason());
 }
 
 /**
@@ -32,14 +39,18 @@ export function lazyAbort(state: LazySignalState): void {
 export class LazyContext implements TaskContext, LazySignalState {
   controller: AbortController | undefined = undefined;
   abortedEarly = false;
+  earlyReason: unknown = undefined;
 
   get signal(): AbortSignal {
     return lazySignal(this);
   }
 
-  /** Aborts the signal (cancellation). Cheap when the signal was never read. */
-  abort(): void {
-    lazyAbort(this);
+  /**
+   * Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the
+   * signal was never read.
+   */
+  abort(reason?: unknown): void {
+    lazyAbort(this, reason);
   }
 }
 

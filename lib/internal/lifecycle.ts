@@ -33,6 +33,7 @@ export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstT
   /** The signal's state (see {@link lazySignal}): a run is its work's context. */
   controller: AbortController | undefined = undefined;
   abortedEarly = false;
+  earlyReason: unknown = undefined;
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
@@ -46,9 +47,9 @@ export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstT
     return lazySignal(this);
   }
 
-  /** Aborts the signal (cancellation). Cheap when the signal was never read. */
-  abort(): void {
-    lazyAbort(this);
+  /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
+  abort(reason?: unknown): void {
+    lazyAbort(this, reason);
   }
 
   /** Calls the work with this run as its context and returns what it returned. */
@@ -91,14 +92,17 @@ export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstT
     }
   }
 
-  /** Cancels the task if it is running: unsubscribes it, then aborts its signal. Returns whether it was running. */
-  cancel(): boolean {
+  /**
+   * Cancels the task if it is running: unsubscribes it, then aborts its signal (with `reason`,
+   * else an `AbortError`). Returns whether it was running.
+   */
+  cancel(reason?: unknown): boolean {
     if (!this.running) return false;
     this.running = false;
     const inner = this.inner;
     this.inner = undefined;
     inner?.unsubscribe();
-    this.abort();
+    this.abort(reason);
     return true;
   }
 

@@ -20,13 +20,18 @@ export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext): Obs
  * lazily created `AbortSignal`, which aborts when that subscription is torn down before the task
  * finished (never after a normal completion or error). A factory that throws, or returns
  * something RxJS cannot subscribe to, errors the Observable. One {@link TaskRun} per subscription.
+ *
+ * `abortReason`, when given, is asked at that moment for the signal's reason (`undefined`: the
+ * usual `AbortError`); a limiter that lost a task's lease aborts it with the `LeaseLostError`.
  */
-export function taskToObservable<T>(task: Task<T>): Observable<T> {
+export function taskToObservable<T>(task: Task<T>, abortReason?: () => unknown): Observable<T> {
   return new Observable<T>((subscriber) => {
     const run = new FollowRun((ctx) => startTask(task, ctx), subscriber as Subscriber<unknown>);
     // On the consumer's subscriber before anything runs, so a consumer that closes while a
     // synchronous source is still emitting (`take(1)`) stops that source at once.
-    subscriber.add(() => run.cancel());
+    subscriber.add(() => {
+      if (run.running) run.cancel(abortReason?.());
+    });
     run.start();
   });
 }
