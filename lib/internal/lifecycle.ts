@@ -1,6 +1,6 @@
 import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
 import type { TaskContext } from '../types.js';
-import { lazyAbort, lazySignal, type LazySignalState } from './context.js';
+import { cancelReason } from './context.js';
 
 /**
  * THE task lifecycle: how every primitive runs one piece of work and follows it to its end — a
@@ -29,11 +29,17 @@ import { lazyAbort, lazySignal, type LazySignalState } from './context.js';
  * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
  *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
  */
-export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstTarget<unknown> {
-  /** The signal's state (see {@link lazySignal}): a run is its work's context. */
-  controller: AbortController | undefined = undefined;
-  abortedEarly = false;
-  earlyReason: unknown = undefined;
+export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
+  /**
+   * The signal's controller, created on the first read of `signal`: creating one costs
+   * microseconds, far more than a fast pool spends on an item, so work that never reads the
+   * signal must not pay for one. (A run is its work's context.)
+   */
+  private controller: AbortController | undefined = undefined;
+  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
+  private abortedEarly = false;
+  /** The reason given to that early `abort()`, if any (else the signal gets an `AbortError`). */
+  private earlyReason: unknown = undefined;
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
@@ -44,12 +50,19 @@ export abstract class TaskRun implements TaskContext, LazySignalState, EndFirstT
 
   /** Aborts when the run is cancelled; created on first read. */
   get signal(): AbortSignal {
-    return lazySignal(this);
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedEarly) this.controller.abort(this.earlyReason ?? cancelReason());
+    }
+    return this.controller.signal;
   }
 
   /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
   abort(reason?: unknown): void {
-    lazyAbort(this, reason);
+    if (this.controller === undefined) {
+      this.abortedEarly = true;
+      this.earlyReason ??= reason;
+    } else if (!this.controller.signal.aborted) this.controller.abort(reason ?? cancelReason());
   }
 
   /** Calls the work with this run as its context and returns what it returned. */
