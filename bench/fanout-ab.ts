@@ -8,6 +8,11 @@
  * Printed: the median and the fastest run of each case, in ns per item, and each one's ratio to
  * the baseline's (the fastest is the figure least disturbed by other processes).
  *
+ * `npx tsx bench/fanout-ab.ts BASE_DIST --paired [N …]`: paired ratios instead, for the three
+ * cases whose speed the engine sets (promise ordered and unordered, `of(x)` ordered): each round
+ * runs this build and the other one (in alternating order: the position in a round biases a run
+ * by a few %), then the hand-written pool; printed are the medians of the per-round ratios.
+ *
  * `npx tsx bench/fanout-ab.ts BASE_DIST --alloc`: bytes allocated per item instead, which no
  * other process disturbs: each case runs once at 200,000 and once at 600,000 items, each in a
  * child process started with `--trace-gc-nvp --max-semi-space-size=1`; the figure is the
@@ -22,7 +27,8 @@ import { collectGarbage, cpuNs, drain, handWrittenPool } from './support';
 
 const [baseDir, ...rest] = process.argv.slice(2);
 const alloc = rest.includes('--alloc');
-const sizes = rest.filter((arg) => arg !== '--alloc');
+const paired = rest.includes('--paired');
+const sizes = rest.filter((arg) => !arg.startsWith('--'));
 if (!baseDir) throw new Error('usage: tsx bench/fanout-ab.ts BASE_DIST_CJS [N …]');
 const A = require(resolve(__dirname, '../dist/cjs/index.js')) as typeof Core;
 const B = require(resolve(baseDir, 'index.js')) as typeof Core;
@@ -60,6 +66,41 @@ async function main(): Promise<void> {
   if (only !== undefined) {
     const items = Array.from({ length: Number(process.env['AB_N']) }, (_, i) => i);
     await cases.find(([name]) => name === only)![1](items);
+    return;
+  }
+  if (paired) {
+    for (const n of (sizes.length ? sizes : ['100000']).map(Number)) {
+      const items = Array.from({ length: n }, (_, i) => i);
+      const pairs = n >= 1_000_000 ? 9 : 21;
+      const pool = cases.find(([name]) => name === 'pool (promise)')![1];
+      console.log(`N=${n}, main-thread CPU time, medians of ${pairs} paired rounds`);
+      for (const kind of ['ordered (promise)', 'unordered (promise)', 'ordered (of)']) {
+        const mine = cases.find(([name]) => name === `new ${kind}`)![1];
+        const theirs = cases.find(([name]) => name === `base ${kind}`)![1];
+        const time = async (run: (items: number[]) => Promise<unknown>): Promise<number> => {
+          collectGarbage();
+          const t = cpuNs();
+          await run(items);
+          return cpuNs() - t;
+        };
+        await mine(items);
+        await theirs(items);
+        const ratio: number[] = [];
+        const mineToPool: number[] = [];
+        const theirsToPool: number[] = [];
+        for (let i = 0; i < pairs; i++) {
+          const a = i % 2 === 0 ? await time(mine) : 0;
+          const b = await time(theirs);
+          const a2 = i % 2 === 0 ? a : await time(mine);
+          const p = await time(pool);
+          ratio.push(a2 / b);
+          mineToPool.push(a2 / p);
+          theirsToPool.push(b / p);
+        }
+        const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!.toFixed(2);
+        console.log(`  ${kind.padEnd(20)} this / other ${median(ratio)}   this / pool ${median(mineToPool)}   other / pool ${median(theirsToPool)}`);
+      }
+    }
     return;
   }
   if (alloc) {
