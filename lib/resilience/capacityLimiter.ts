@@ -1,9 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Task } from '../types.js';
-import { validateTask } from '../internal/task.js';
-import { taskToObservable } from '../internal/task.js';
+import { taskToObservable, validateTask } from '../internal/task.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
-import { withCapacity } from './withCapacity.js';
 
 /** A snapshot of a {@link CapacityLimiter}, as `state$` emits it. */
 export interface CapacityState {
@@ -78,15 +76,15 @@ interface LimiterInternals {
  * ```
  */
 export class CapacityLimiter {
-  /** How many tokens exist. */
-  private limit: number;
-  /** How many tokens are held. */
-  private held = 0;
+  /** How many tokens exist (`total`). */
+  #total: number;
+  /** How many tokens are held (`borrowed`). */
+  #borrowed = 0;
   /** The FIFO queue of waiting leases: a doubly linked list, oldest first. */
   private head: Lease | null = null;
   private tail: Lease | null = null;
-  /** How many leases wait in the queue. */
-  private queued = 0;
+  /** How many leases wait in the queue (`waiting`). */
+  #waiting = 0;
   /** Subscribers of `state$`, each with the last state it was sent (to send each distinct state once). */
   private readonly listeners = new Map<Subscriber<CapacityState>, CapacityState>();
   /** Set while `update()` runs: a nested call (from a grant or a listener) only asks for another round. */
@@ -110,7 +108,7 @@ export class CapacityLimiter {
    * @throws RangeError when `total` is not an integer ≥ 1 or `Infinity`.
    */
   constructor(total: number) {
-    this.limit = validateLimit('total', total);
+    this.#total = validateLimit('total', total);
     this.state$ = new Observable<CapacityState>((subscriber) => {
       const state = this.snapshot();
       this.listeners.set(subscriber, state);
@@ -126,27 +124,27 @@ export class CapacityLimiter {
    * otherwise); growing lets waiters in at once, shrinking lets current holders finish.
    */
   get total(): number {
-    return this.limit;
+    return this.#total;
   }
 
   set total(value: number) {
-    this.limit = validateLimit('total', value);
+    this.#total = validateLimit('total', value);
     this.update();
   }
 
   /** How many tokens are held right now. */
   get borrowed(): number {
-    return this.held;
+    return this.#borrowed;
   }
 
   /** How many tokens are free right now: `max(0, total - borrowed)`. */
   get available(): number {
-    return Math.max(0, this.limit - this.held);
+    return Math.max(0, this.#total - this.#borrowed);
   }
 
   /** How many requests wait in the queue. */
   get waiting(): number {
-    return this.queued;
+    return this.#waiting;
   }
 
   /**
@@ -204,19 +202,19 @@ export class CapacityLimiter {
    */
   run<T>(task: Task<T>): Observable<T> {
     validateTask('task', task);
-    return taskToObservable(task).pipe(withCapacity<T>(this));
+    return underCapacity(this, taskToObservable(task));
   }
 
   /** The current state. */
   snapshot(): CapacityState {
-    return { total: this.limit, borrowed: this.held, waiting: this.queued };
+    return { total: this.#total, borrowed: this.#borrowed, waiting: this.#waiting };
   }
 
   /** Called by `Lease.release()`. */
   private releaseLease(lease: Lease): void {
     if (lease.state === 'released') return;
     if (lease.state === 'waiting') this.unlink(lease);
-    else this.held--;
+    else this.#borrowed--;
     lease.state = 'released';
     this.update();
   }
@@ -226,7 +224,7 @@ export class CapacityLimiter {
     if (this.tail === null) this.head = lease;
     else this.tail.next = lease;
     this.tail = lease;
-    this.queued++;
+    this.#waiting++;
   }
 
   private unlink(lease: Lease): void {
@@ -235,7 +233,7 @@ export class CapacityLimiter {
     if (lease.next === null) this.tail = lease.prev;
     else lease.next.prev = lease.prev;
     lease.prev = lease.next = null;
-    this.queued--;
+    this.#waiting--;
   }
 
   /**
@@ -252,11 +250,11 @@ export class CapacityLimiter {
     try {
       do {
         this.again = false;
-        while (this.head !== null && this.held < this.limit) {
+        while (this.head !== null && this.#borrowed < this.#total) {
           const lease = this.head;
           this.unlink(lease);
           lease.state = 'held';
-          this.held++;
+          this.#borrowed++;
           try {
             lease.onGranted(lease);
           } catch (error) {
@@ -278,11 +276,33 @@ export class CapacityLimiter {
   private notify(): void {
     let state: CapacityState | null = null;
     for (const [listener, last] of [...this.listeners]) {
-      if (last.total === this.limit && last.borrowed === this.held && last.waiting === this.queued) continue;
+      if (last.total === this.#total && last.borrowed === this.#borrowed && last.waiting === this.#waiting) continue;
       if (!this.listeners.has(listener)) continue; // unsubscribed by an earlier listener
       state ??= this.snapshot();
       this.listeners.set(listener, state);
       listener.next(state);
     }
   }
+}
+
+/**
+ * `source` run under a token of `limiter` on each subscription: the body of {@link withCapacity}
+ * and {@link CapacityLimiter.run} (kept here so the operator's module depends on this one, not both
+ * ways round).
+ */
+export function underCapacity<T>(limiter: CapacityLimiter, source: Observable<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    // Our request: a place in the queue, then the token. When it is granted the source emits
+    // straight into the subscriber, so the source's teardown joins the subscriber's and a
+    // synchronous source stops as soon as the subscriber closes. The token is freed by a
+    // finalizer added after the source's, so the source is gone before a waiter gets it.
+    const lease = limiter.acquire((granted) => {
+      source.subscribe(subscriber);
+      subscriber.add(() => granted.release());
+    });
+    // Unsubscribed before its turn: leave the queue (a held token is the finalizer's job).
+    return () => {
+      if (lease.state === 'waiting') lease.release();
+    };
+  });
 }

@@ -1,6 +1,6 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import type { CapacityLimiter } from './capacityLimiter.js';
+import { CapacityLimiter, underCapacity } from './capacityLimiter.js';
 
 /**
  * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO),
@@ -22,7 +22,8 @@ import type { CapacityLimiter } from './capacityLimiter.js';
  * ```
  *
  * @param limiter The shared {@link CapacityLimiter}.
- * @throws TypeError when `limiter` is not a CapacityLimiter (at creation).
+ * @throws TypeError when `limiter` is not a {@link CapacityLimiter} instance (at creation; a look-alike
+ *   object with an `acquire` method is refused too).
  *
  * @example
  * ```ts
@@ -31,22 +32,8 @@ import type { CapacityLimiter } from './capacityLimiter.js';
  * ```
  */
 export function withCapacity<T>(limiter: CapacityLimiter): MonoTypeOperatorFunction<T> {
-  if (limiter === null || typeof limiter !== 'object' || typeof (limiter as { acquire?: unknown }).acquire !== 'function') {
+  if (!(limiter instanceof CapacityLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      // Our request: a place in the queue, then the token. When it is granted the source emits
-      // straight into the subscriber, so the source's teardown joins the subscriber's and a
-      // synchronous source stops as soon as the subscriber closes. The token is freed by a
-      // finalizer added after the source's, so the source is gone before a waiter gets it.
-      const lease = limiter.acquire((granted) => {
-        source.subscribe(subscriber);
-        subscriber.add(() => granted.release());
-      });
-      // Unsubscribed before its turn: leave the queue (a held token is the finalizer's job).
-      return () => {
-        if (lease.state === 'waiting') lease.release();
-      };
-    });
+  return (source) => underCapacity(limiter, source);
 }
