@@ -222,7 +222,7 @@ export class Pool<T> {
       this.innerError(slot, new EmptyTaskError(slot.index));
       return;
     }
-    this.settleSlot(slot);
+    this.markStopped(slot);
     if (this.config.settle) slot.result = { status: 'fulfilled', value: slot.result } satisfies Settled<unknown>;
     this.finish(slot);
   }
@@ -230,7 +230,7 @@ export class Pool<T> {
   innerError(slot: Slot<T>, error: unknown): void {
     if (!slot.running || this.closed) return;
     // The failed item is finished, not cancelled: its signal must not abort with the others'.
-    this.settleSlot(slot);
+    this.markStopped(slot);
     if (!this.config.settle) {
       this.fail(error);
       return;
@@ -344,7 +344,7 @@ export class Pool<T> {
   }
 
   /** Marks a slot as no longer running. */
-  private settleSlot(slot: Slot<T>): void {
+  private markStopped(slot: Slot<T>): void {
     slot.running = false;
     slot.inner = undefined;
     this.active--;
