@@ -1,7 +1,8 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { runPool } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
 export interface BoundedMapOptions {
@@ -88,14 +89,11 @@ export function boundedMap<T, R>(
 ): OperatorFunction<T, unknown> {
   validateFunction('project', project);
   validateLimit('limit', limit);
-  validateOptions('options', options, ['ordered', 'settle']);
-  validateBoolean('options.ordered', options.ordered);
-  validateBoolean('options.settle', options.settle);
-  const settle = options.settle ?? false;
+  const { ordered, settle } = readOptions('options', options, { ordered: opt.boolean(true), settle: opt.boolean(false) });
   const config = {
     project,
     limit,
-    ordered: options.ordered ?? true,
+    ordered,
     values: settle ? ('last' as const) : ('each' as const),
     settle,
   };

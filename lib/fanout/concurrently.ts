@@ -1,6 +1,7 @@
-import type { Observable } from 'rxjs';
-import { startTask } from '../internal/task.js';
-import { describe, validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
+import type { Observable, ObservableInput } from 'rxjs';
+import { opt, readOptions } from '../internal/options.js';
+import { isObservableInput, startTask, validateTask } from '../internal/task.js';
+import { describe } from '../internal/validate.js';
 import type { Settled, Task, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
 
@@ -38,7 +39,9 @@ export interface ConcurrentlyOptions {
  *   .subscribe(([user, orders, prefs]) => render(user, orders, prefs));
  * ```
  *
- * @throws {TypeError} `tasks` is not iterable, or an option has the wrong type.
+ * @throws {TypeError} `tasks` is not iterable, an element of an array of tasks is not a task, or an
+ *   option is unknown or has the wrong type. (The tasks of a lazy iterable are checked as they are
+ *   read: a bad one errors the output, naming `tasks[i]`.)
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
 export function concurrently<R>(
@@ -50,13 +53,26 @@ export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyO
   if (tasks == null || typeof (tasks as Iterable<Task<R>>)[Symbol.iterator] !== 'function') {
     throw new TypeError(`Expected \`tasks\` to be an Iterable of tasks, got ${describe(tasks)}`);
   }
-  validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
-  validateBoolean('settle', options.settle);
-  return collectInOrder(tasks, runTask, limit, options.settle ?? false);
+  validateTaskArray(tasks);
+  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
+  return collectInOrder(tasks, runTask, concurrentTasks, settle);
 }
 
-/** The handler that runs a task: calls its factory with the item's context. */
-export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext) {
-  return startTask(task, ctx);
+/** Checks each task of an array at call time (a lazy iterable's tasks are checked by {@link runTask} as they are read). */
+export function validateTaskArray(tasks: unknown): void {
+  if (Array.isArray(tasks)) tasks.forEach((task, i) => validateTask(`tasks[${i}]`, task));
+}
+
+/**
+ * The handler that runs a task: calls its factory with the item's context. A task that is not
+ * one, or a factory that returns something RxJS cannot subscribe to, errors naming `tasks[i]`
+ * (instead of RxJS's "You provided … where a stream was expected").
+ */
+export function runTask<R>(task: Task<R>, index: number, ctx: TaskContext): ObservableInput<R> {
+  validateTask(`tasks[${index}]`, task);
+  const input = startTask(task, ctx);
+  if (typeof task === 'function' && !isObservableInput(input)) {
+    throw new TypeError(`Expected \`tasks[${index}]\` to return an Observable, Promise, array, iterable or async iterable, got ${describe(input)}`);
+  }
+  return input;
 }

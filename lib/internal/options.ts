@@ -68,6 +68,34 @@ export const opt = {
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateNonNegative(path, value),
+  /** An integer from `min` to `max` (both included). */
+  integer:
+    (fallback: number, min: number, max: number): Reader<number> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        throw new RangeError(`Expected \`${path}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
+      }
+      return value;
+    },
+  /** A finite number above 0 (a factor that must not be zero). */
+  positive:
+    (fallback: number): Reader<number> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+        throw new RangeError(`Expected \`${path}\` to be a finite number above 0, got ${describe(value)}`);
+      }
+      return value;
+    },
+  /** A string. */
+  string:
+    <F extends string | undefined>(fallback: F): Reader<string | F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'string') throw new TypeError(`Expected \`${path}\` to be a string, got ${describe(value)}`);
+      return value;
+    },
   /** A function, or `fallback` (often `undefined`: the callback is optional). */
   fn:
     <F extends ((...args: never[]) => unknown) | undefined>(fallback: F): Reader<F> =>

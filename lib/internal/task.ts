@@ -87,6 +87,13 @@ export function isObservableInput(value: unknown): value is ObservableInput<unkn
   );
 }
 
+/** Throws a TypeError unless `value` is an `ObservableInput`; `name` is how the message refers to it. */
+export function validateObservableInput(name: string, value: unknown): void {
+  if (!isObservableInput(value)) {
+    throw new TypeError(`Expected \`${name}\` to be an Observable, Promise, array, iterable or async iterable, got ${describe(value)}`);
+  }
+}
+
 /** A {@link Task}: an `ObservableInput` or a factory function. */
 export function isTask(value: unknown): value is Task<unknown> {
   return typeof value === 'function' || isObservableInput(value);
