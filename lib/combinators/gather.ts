@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
-import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
+import { isPlainBag, readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
+import { opt } from '../internal/options.js';
 import { validateTask } from '../internal/task.js';
 import { describe } from '../internal/validate.js';
 import { settleAll } from '../internal/combinators-run.js';
@@ -96,12 +97,15 @@ export function gather(...args: unknown[]): Observable<unknown> {
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
-    const settle = booleanOption(readOptions(args[1]), 'settle');
+    const { settle } = readCombinatorOptions(args[1], GATHER_OPTIONS);
     return collect(tasks, settle, (i) => keys[i]!, (values) => Object.fromEntries(keys.map((key, i) => [key, values[i]])));
   }
   const { tasks, options } = splitTasks(args, 'tasks', 0, true);
-  return collect(tasks, booleanOption(options, 'settle'), (i) => i, (values) => values);
+  return collect(tasks, readCombinatorOptions(options, GATHER_OPTIONS).settle, (i) => i, (values) => values);
 }
+
+/** What `gather`'s options object may hold. */
+const GATHER_OPTIONS = { settle: opt.boolean(false) };
 
 /** `.name` for identifiers, `["odd key"]` otherwise. */
 function propertyPath(key: string): string {
