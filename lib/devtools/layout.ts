@@ -110,24 +110,6 @@ function checkRecord(record: unknown, index: number): void {
   }
 }
 
-/** An integer option from `min` up, or its default when `undefined`. */
-export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** The options object itself: `undefined` or an object. */
-export function optionsObject<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  return options;
-}
-
 /** A time in the timeline's unit, without the unit, rounded to at most two decimals: `1.5`, `250`. */
 export function formatTime(ms: number, unit: 'ms' | 's'): string {
   return String(Number((unit === 's' ? ms / 1000 : ms).toFixed(2)));
