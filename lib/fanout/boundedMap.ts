@@ -5,6 +5,7 @@ import { opt, readOptions } from '../internal/options.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
+/** Options of {@link boundedMap}. */
 export interface BoundedMapOptions {
   /**
    * `true` (default): results leave in input order, each as soon as it and everything before it

@@ -6,6 +6,7 @@ import { validateObservableInput } from '../internal/task.js';
 import type { Settled, Task } from '../types.js';
 import { runTask, validateTaskArray } from './concurrently.js';
 
+/** Options of {@link completionStream}. */
 export interface CompletionStreamOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */
   readonly limit?: number;

@@ -5,6 +5,7 @@ import { describe } from '../internal/validate.js';
 import type { Settled, Task, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
 
+/** Options of {@link concurrently}. */
 export interface ConcurrentlyOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;

@@ -5,6 +5,7 @@ import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
 
+/** Options of {@link executeConcurrently}. */
 export interface ExecuteConcurrentlyOptions {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;

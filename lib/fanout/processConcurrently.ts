@@ -6,6 +6,7 @@ import { validateObservableInput } from '../internal/task.js';
 import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
+/** Options of {@link processConcurrently}. */
 export interface ProcessConcurrentlyOptions<T> {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;
