@@ -34,7 +34,7 @@ export function readOptions<R extends Record<string, Reader<unknown>>>(name: str
  * `options` as a record, or `undefined`: a plain object (or a class instance meant as one, such
  * as an object literal's prototype-less copy) whose own keys are all in `known`.
  */
-export function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
+function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);

@@ -95,7 +95,7 @@ export function validateObservableInput(name: string, value: unknown): void {
 }
 
 /** A {@link Task}: an `ObservableInput` or a factory function. */
-export function isTask(value: unknown): value is Task<unknown> {
+function isTask(value: unknown): value is Task<unknown> {
   return typeof value === 'function' || isObservableInput(value);
 }
 

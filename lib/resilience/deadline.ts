@@ -3,7 +3,7 @@ import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/cloc
 import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
-export type DeadlineOutcome = 'fail' | 'moveOn';
+type DeadlineOutcome = 'fail' | 'moveOn';
 
 /**
  * The one engine behind `failAfter`, `failAt`, `moveOnAfter`, `moveOnAt` and `retryBackoff`'s
@@ -88,7 +88,7 @@ export function deadlineResolver(name: string, deadline: number | Date): (now: n
  * frames for `TestScheduler`) as a finite number; anything else is a `RangeError`/`TypeError`
  * naming the option.
  */
-export function toTime(name: string, date: unknown): number {
+function toTime(name: string, date: unknown): number {
   const time = date instanceof Date ? date.getTime() : date;
   if (typeof time !== 'number') {
     throw new TypeError(`Expected \`${name}\` to be a Date or a number of milliseconds, got ${describe(date)}`);
