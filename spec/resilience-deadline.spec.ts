@@ -189,6 +189,17 @@ describe('DeadlineError messages name their origin and budget, never a raw times
     expect(error.deadline).toBe(at.getTime());
   });
 
+  it('failAt(epoch ms) on the wall clock: shown as a date too; on a virtual clock as ms', async () => {
+    const at = Date.now() + 20;
+    const error = (await errorOf(NEVER.pipe(failAt(at)))) as DeadlineError;
+    expect(error.message).toBe(`failAt(${new Date(at).toISOString()}): not finished by ${new Date(at).toISOString()}`);
+    const ts = new TestScheduler(() => undefined);
+    let virtual: unknown;
+    NEVER.pipe(failAt(5, ts)).subscribe({ error: (e: unknown) => (virtual = e) });
+    ts.flush();
+    expect((virtual as Error).message).toBe('failAt(5): not finished by time 5 ms (scheduler clock)');
+  });
+
   it('retryBackoff: "retryBackoff: not finished within N ms", or by the ISO date', async () => {
     const within = (await errorOf(NEVER.pipe(retryBackoff({ deadline: 20 })))) as DeadlineError;
     expect(within.message).toBe('retryBackoff: not finished within 20 ms');

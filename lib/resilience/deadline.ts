@@ -52,6 +52,8 @@ export function relativeDeadline<T>(
   return tripAt((now) => now + duration, outcome, scheduler, { origin: `${operator}(${duration})`, within: duration });
 }
 
+const DAY = 86_400_000;
+
 /**
  * An absolute deadline from `failAt`/`moveOnAt` (`operator` names it in messages): a `Date` or a
  * time in ms, or `null`/`undefined` for none.
@@ -65,7 +67,10 @@ export function absoluteDeadline<T>(
   validateScheduler('scheduler', scheduler);
   if (date === null || date === undefined) return identity;
   const at = toTime('date', date);
-  const by = date instanceof Date ? new Date(at) : at;
+  // A number on a wall clock (`asyncScheduler` outside TestScheduler.run) is an epoch time: shown
+  // as a date, like a Date. On a virtual clock it stays a number of ms.
+  const onWallClock = Math.abs(scheduler.now() - Date.now()) < DAY;
+  const by = date instanceof Date || onWallClock ? new Date(at) : at;
   return tripAt(() => at, outcome, scheduler, { origin: `${operator}(${by instanceof Date ? by.toISOString() : at})`, by });
 }
 
