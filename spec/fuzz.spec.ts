@@ -243,7 +243,7 @@ const ENTRIES: readonly Entry[] = [
     name: 'renderMarbles',
     call: (f, o) => renderMarbles(f as never, o as never),
     valid: [[], {}],
-    params: [{ at: 0, named: 'frames', bad: [null, undefined, 5, 'x', {}] }],
+    params: [{ at: 0, named: 'frames', bad: [null, undefined, 5, 'x', {}, [5], new Array(1), [{ frame: 0, notification: { kind: 'X' } }]] }],
     options: { at: 1, named: 'options', keys: { frameTimeFactor: [0, ...BAD.duration], runMode: BAD.boolean, longGap: BAD.limit } },
   },
   {
@@ -307,14 +307,14 @@ const ENTRIES: readonly Entry[] = [
     name: 'renderTimeline',
     call: (r, o) => renderTimeline(r as never, o as never),
     valid: [records, {}],
-    params: [{ at: 0, named: 'records', bad: [null, undefined, 5, 'x', {}, [{}]] }],
+    params: [{ at: 0, named: 'records', bad: [null, undefined, 5, 'x', {}, [{}], new Array(1)] }],
     options: { at: 1, named: 'options', keys: { title: BAD.string, width: [399, 20_001, 1.5, NaN, 'x', null] } },
   },
   {
     name: 'renderTimelineText',
     call: (r, o) => renderTimelineText(r as never, o as never),
     valid: [records, {}],
-    params: [{ at: 0, named: 'records', bad: [null, undefined, 5, 'x', {}, [{}]] }],
+    params: [{ at: 0, named: 'records', bad: [null, undefined, 5, 'x', {}, [{}], new Array(1)] }],
     options: { at: 1, named: 'options', keys: { width: [9, 1001, 1.5, NaN, 'x', null] } },
   },
 ];
@@ -419,6 +419,44 @@ describe('fuzz (fast-check): random junk', () => {
         expect((error as Error).message).toContain(`Unknown option \`${options.named}.${key}\`; expected one of `);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('any value in any parameter is accepted, or refused with an error naming that parameter (never a crash)', () => {
+    interface Slot {
+      readonly entry: Entry;
+      readonly at: number;
+      readonly named: string;
+      readonly error?: Param['error'];
+      /** The option key the value goes under, for an option's slot. */
+      readonly key?: string;
+    }
+    const slots = ENTRIES.flatMap((entry): Slot[] => [
+      ...entry.params.map((param) => ({ entry, at: param.at, named: param.named, error: param.error })),
+      ...(entry.options ? [{ entry, at: entry.options.at, named: entry.options.variadic ?? entry.options.named }] : []),
+      ...Object.keys(entry.options?.keys ?? {}).map((key) => ({ entry, at: entry.options!.at, named: `${entry.options!.named}.${key}`, key })),
+    ]);
+    const junk = fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true });
+    fc.assert(
+      fc.property(fc.constantFrom(...slots), junk, (slot, value) => {
+        const { entry, at, named, error } = slot;
+        // An option key's slot puts the value under that key of a valid options object.
+        const args = withArg(entry.valid, at, slot.key !== undefined ? { ...(entry.valid[at] as object), [slot.key]: value } : value);
+        let thrown: unknown;
+        try {
+          entry.call(...args);
+        } catch (e) {
+          thrown = e;
+        }
+        if (thrown === undefined) return;
+        // A flow definition error names the vertex, the binding or the line instead.
+        if (thrown instanceof FlowDefinitionError) return;
+        const problem = rejection(() => entry.call(...args), named, error);
+        // A whole options object's own keys are named as `options.key`.
+        if (problem !== undefined && slot.key === undefined && /^Unknown option|`options\.|`settings\./.test((thrown as Error).message)) return;
+        expect(problem).toBeUndefined();
+      }),
+      { numRuns: 500 },
     );
   });
 

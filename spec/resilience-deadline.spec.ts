@@ -200,6 +200,11 @@ describe('DeadlineError messages name their origin and budget, never a raw times
     expect((virtual as Error).message).toBe('failAt(5): not finished by time 5 ms (scheduler clock)');
   });
 
+  it('failAt/moveOnAt with a time beyond what a Date holds: accepted, and its message shows the number', () => {
+    expect(() => moveOnAt(1e300)).not.toThrow();
+    expect(() => failAt(-1e300)).not.toThrow();
+  });
+
   it('retryBackoff: "retryBackoff: not finished within N ms", or by the ISO date', async () => {
     const within = (await errorOf(NEVER.pipe(retryBackoff({ deadline: 20 })))) as DeadlineError;
     expect(within.message).toBe('retryBackoff: not finished within 20 ms');

@@ -89,11 +89,11 @@ export function gather(...args: unknown[]): Observable<unknown> {
     const proto: unknown = Object.getPrototypeOf(first);
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(
-        `Expected \`gather\` to get tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
+        `Expected \`tasks\` to be tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
       );
     }
     if (args.length > 2) {
-      throw new TypeError(`Expected \`gather({ ...tasks }, options?)\` to get at most 2 arguments, got ${args.length}`);
+      throw new TypeError(`Expected \`tasks\` (an object of tasks) to be followed by at most an options object: gather({ ...tasks }, options?) takes at most 2 arguments, got ${args.length}`);
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));

@@ -30,7 +30,7 @@ export function layOut(records: unknown): Timeline {
   if (!Array.isArray(records)) {
     throw new TypeError(`Expected \`records\` to be an array of task records (recorder.records), got ${describe(records)}`);
   }
-  records.forEach(checkRecord);
+  for (let i = 0; i < records.length; i++) checkRecord(records[i], i); // holes too (forEach skips them)
   const sorted = (records as TaskRecord[]).slice().sort((a, b) => a.start - b.start || a.id - b.id);
   let origin = Infinity;
   let last = -Infinity;

@@ -53,6 +53,8 @@ export function relativeDeadline<T>(
 }
 
 const DAY = 86_400_000;
+/** The largest time a `Date` can hold. */
+const MAX_DATE = 8.64e15;
 
 /**
  * An absolute deadline from `failAt`/`moveOnAt` (`operator` names it in messages): a `Date` or a
@@ -69,7 +71,7 @@ export function absoluteDeadline<T>(
   const at = toTime('date', date);
   // A number on a wall clock (`asyncScheduler` outside TestScheduler.run) is an epoch time: shown
   // as a date, like a Date. On a virtual clock it stays a number of ms.
-  const onWallClock = Math.abs(scheduler.now() - Date.now()) < DAY;
+  const onWallClock = Math.abs(scheduler.now() - Date.now()) < DAY && Math.abs(at) <= MAX_DATE;
   const by = date instanceof Date || onWallClock ? new Date(at) : at;
   return tripAt(() => at, outcome, scheduler, { origin: `${operator}(${by instanceof Date ? by.toISOString() : at})`, by });
 }

@@ -226,6 +226,11 @@ export function renderMarbles(frames: readonly MarbleFrame[], options?: RenderOp
   if (!Array.isArray(frames)) {
     throw new TypeError(`Expected \`frames\` to be an array of { frame, notification }, got ${describe(frames)}`);
   }
+  for (let i = 0; i < frames.length; i++) {
+    if (!isFrame(frames[i])) {
+      throw new TypeError(`Expected \`frames[${i}]\` to be { frame, notification } (a number and a notification of kind "N", "E" or "C"), got ${describe(frames[i])}`);
+    }
+  }
   const mode = modeOf(options);
   const legend = new Legend();
   const drawn = drawFrames(frames, legend, mode);
@@ -280,15 +285,19 @@ export function isFrameList(value: unknown, allowEmpty = false): value is Marble
   return (
     Array.isArray(value) &&
     (allowEmpty || value.length > 0) &&
-    value.every(
-      (m: unknown) =>
-        typeof m === 'object' &&
-        m !== null &&
-        typeof (m as MarbleFrame).frame === 'number' &&
-        typeof (m as MarbleFrame).notification === 'object' &&
-        (m as MarbleFrame).notification !== null &&
-        ['N', 'E', 'C'].includes((m as MarbleFrame).notification.kind),
-    )
+    value.every(isFrame)
+  );
+}
+
+/** Whether `m` is one recorded frame: `{ frame: number, notification: { kind: 'N' | 'E' | 'C', … } }`. */
+function isFrame(m: unknown): m is MarbleFrame {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as MarbleFrame).frame === 'number' &&
+    typeof (m as MarbleFrame).notification === 'object' &&
+    (m as MarbleFrame).notification !== null &&
+    ['N', 'E', 'C'].includes((m as MarbleFrame).notification.kind)
   );
 }
 
