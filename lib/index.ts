@@ -6,7 +6,7 @@
 
 // ── Shared types and errors ──────────────────────────────────────────────────────────────────
 export type { TaskContext, Task, Settled, TaskResult } from './types.js';
-export { EmptyTaskError, DeadlineError } from './errors.js';
+export { EmptyTaskError, DeadlineError, BrokenCircuitError } from './errors.js';
 
 // ── Bounded fan-out ──────────────────────────────────────────────────────────────────────────
 export { boundedMap, type BoundedMapOptions } from './fanout/boundedMap.js';
@@ -34,12 +34,23 @@ export { firstSuccess } from './combinators/firstSuccess.js';
 export { retryBackoff } from './resilience/retryBackoff.js';
 export type { RetryBackoffOptions, ErrorClass } from './resilience/retryBackoff.js';
 export { CapacityLimiter } from './resilience/capacityLimiter.js';
-export type { CapacityState, CapacityLease } from './resilience/capacityLimiter.js';
+export type { CapacityState, CapacityLease, CapacityLimiterOptions } from './resilience/capacityLimiter.js';
+export { LocalCapacityStore, LocalRateStore } from './resilience/store.js';
+export type { CapacityStore, RateStore, RateRequest, RatePeek, StoreListener } from './resilience/store.js';
+export { CapacityExceededError, RateLimitExceededError, StoreUnavailableError, LeaseLostError } from './resilience/errors.js';
 export { withCapacity } from './resilience/withCapacity.js';
+export { RateLimiter } from './resilience/rateLimiter.js';
+export type { RateLimiterOptions, RateState, RateTicket, RateAcquireOptions } from './resilience/rateLimiter.js';
+export { withRate } from './resilience/withRate.js';
 export { failAfter } from './resilience/failAfter.js';
 export { failAt } from './resilience/failAt.js';
 export { moveOnAfter } from './resilience/moveOnAfter.js';
 export { moveOnAt } from './resilience/moveOnAt.js';
+export { CircuitBreaker } from './resilience/breaker.js';
+export type { CircuitBreakerOptions, CircuitState, HalfOpenBackoff } from './resilience/breaker.js';
+export { circuitBreaker } from './resilience/circuitBreaker.js';
+export { takeUntilAborted } from './resilience/takeUntilAborted.js';
+export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
 
 // ── Scopes and the event bus ─────────────────────────────────────────────────────────────────
 export { scope, shutdownBackground } from './scope/scope.js';

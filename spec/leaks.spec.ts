@@ -9,18 +9,19 @@ import { join } from 'node:path';
 function probe(name: string): Record<string, number> {
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, 'support', 'leak-probe.ts'), name], {
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
 }
 
 describe('leak regressions (child process, --expose-gc)', () => {
-  jest.setTimeout(90_000);
+  jest.setTimeout(150_000);
 
   it('bus: 200,000 events with churning subscribers leave no listener, no registry entry, no retained heap', () => {
     const r = probe('bus');
     expect(r).toMatchObject({ listeners: 0, types: 0, alive: 0 });
-    expect(r.heapGrowthKB).toBeLessThan(2048);
+    // Heap growth is a coarse backup to the exact counts above (a busy machine collects late).
+    expect(r.heapGrowthKB).toBeLessThan(8192);
   });
 
   it('scopes: 10,000 finished scopes and their tasks are all collectable', () => {
@@ -37,7 +38,7 @@ describe('leak regressions (child process, --expose-gc)', () => {
 
   it('boundedMap: 200,000 items projected and emitted exactly once, heap flat afterwards', () => {
     const r = probe('fanout');
-    expect(r).toMatchObject({ projected: 200_000, emitted: 200_000 });
-    expect(r.heapGrowthKB).toBeLessThan(4096);
+    expect(r).toMatchObject({ projected: 200_000, emitted: 200_000, alive: 0 });
+    expect(r.heapGrowthKB).toBeLessThan(8192);
   });
 });

@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validateScheduler } from './validate.js';
+import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
 
 /**
  * The one options reader. Every entry point that takes an options object reads it here, once,
@@ -78,23 +78,17 @@ export const opt = {
       }
       return value;
     },
-  /** A finite number above 0 (a factor that must not be zero). */
+  /** A finite number > 0 (an interval, a window, a period: zero would mean nothing). */
   positive:
-    (fallback: number): Reader<number> =>
+    <F extends number | undefined>(fallback: F): Reader<number | F> =>
+    (path, value) =>
+      value === undefined ? fallback : validatePositive(path, value),
+  /** `reader`'s value; an absent (`undefined`) value is an error naming the key and `expected`. */
+  required:
+    <T>(reader: Reader<T>, expected: string): Reader<T> =>
     (path, value) => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-        throw new RangeError(`Expected \`${path}\` to be a finite number above 0, got ${describe(value)}`);
-      }
-      return value;
-    },
-  /** A string. */
-  string:
-    <F extends string | undefined>(fallback: F): Reader<string | F> =>
-    (path, value) => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'string') throw new TypeError(`Expected \`${path}\` to be a string, got ${describe(value)}`);
-      return value;
+      if (value === undefined) throw new TypeError(`Expected \`${path}\` (required) to be ${expected}, got ${describe(value)}`);
+      return reader(path, value);
     },
   /** A function, or `fallback` (often `undefined`: the callback is optional). */
   fn:
@@ -136,6 +130,24 @@ export const opt = {
     <T>(): Reader<T | undefined> =>
     (_path, value) =>
       value as T | undefined,
+  /** A fraction in (0, 1]: above 0, at most 1 (a failure ratio). */
+  fraction:
+    <F extends number | undefined>(fallback: F): Reader<number | F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+        throw new RangeError(`Expected \`${path}\` to be a number above 0 and at most 1, got ${describe(value)}`);
+      }
+      return value;
+    },
+  /** A string (a name for messages). */
+  string:
+    <F extends string | undefined>(fallback: F): Reader<string | F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'string') throw new TypeError(`Expected \`${path}\` to be a string, got ${describe(value)}`);
+      return value;
+    },
   /** `reader`'s value, or `undefined` when the value is `undefined` or `null` ("none"). */
   optional:
     <T>(reader: Reader<T>): Reader<T | undefined> =>

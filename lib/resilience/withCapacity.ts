@@ -1,6 +1,6 @@
-import type { MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import { CapacityLimiter, underCapacity } from './capacityLimiter.js';
+import { CapacityLimiter, subscribeWithCapacity } from './capacityLimiter.js';
 
 /**
  * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO),
@@ -10,7 +10,10 @@ import { CapacityLimiter, underCapacity } from './capacityLimiter.js';
  * Python's `async with limiter:` as an operator. A subscriber that unsubscribes while it still
  * waits leaves the queue at once and never gets a token (the source is never subscribed). Every
  * stream piped through the same limiter shares its `total` tokens. Errors and values pass through
- * untouched; a token is freed after the downstream has seen the completion or error.
+ * untouched; a token is freed after the downstream has seen the completion or error. A request
+ * shed by `maxWaiting` errors with a `CapacityExceededError`; with a shared store, a store that
+ * cannot answer errors the waiter with a `StoreUnavailableError`, and a lost lease unsubscribes
+ * the source and errors with a `LeaseLostError`.
  *
  * ```text
  * limiter = new CapacityLimiter(1)
@@ -35,5 +38,5 @@ export function withCapacity<T>(limiter: CapacityLimiter): MonoTypeOperatorFunct
   if (!(limiter instanceof CapacityLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
-  return (source) => underCapacity(limiter, source);
+  return (source) => new Observable<T>((subscriber) => subscribeWithCapacity(limiter, source, subscriber));
 }

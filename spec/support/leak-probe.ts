@@ -94,9 +94,12 @@ const cases: Record<string, () => Promise<Record<string, number>>> = {
   async fanout() {
     let projected = 0;
     let emitted = 0;
+    const t = tracker();
     const round = async () => {
       const source = new Subject<number>();
-      const done = lastValueFrom(source.pipe(boundedMap((x) => ((projected++, Promise.resolve(x))), 8), count()));
+      // Every 1,000th result is tracked: nothing the pool handled may stay reachable.
+      const project = (x: number) => (projected++, Promise.resolve(x % 1000 === 0 ? t.track({ x }) : { x }));
+      const done = lastValueFrom(source.pipe(boundedMap(project, 8), count()));
       for (let i = 0; i < 100_000; i++) source.next(i);
       source.complete();
       emitted += await done;
@@ -107,7 +110,7 @@ const cases: Record<string, () => Promise<Record<string, number>>> = {
     const before = process.memoryUsage().heapUsed;
     await round();
     await settle();
-    return { projected, emitted, heapGrowthKB: Math.round((process.memoryUsage().heapUsed - before) / 1024) };
+    return { projected, emitted, alive: t.alive(), heapGrowthKB: Math.round((process.memoryUsage().heapUsed - before) / 1024) };
   },
 };
 
