@@ -160,7 +160,7 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     const handlers = { a: () => ({}) };
     expect(() => runFlow(spec, { handlers, maxWorkers: 0 })).toThrow('Expected `options.maxWorkers` to be an integer from 1 and up or `Infinity`, got `0` (number)');
     expect(() => runFlow(spec, { handlers, parallel: 'yes' as unknown as boolean })).toThrow('Expected `options.parallel` to be a boolean, got `"yes"` (string)');
-    expect(() => runFlow(spec, { handlers, schedule: 'lazy' as 'eager' })).toThrow('Expected `options.schedule` to be "eager" or "stages", got `"lazy"` (string)');
+    expect(() => runFlow(spec, { handlers, schedule: 'lazy' as 'eager' })).toThrow('Expected `options.schedule` to be one of `"eager"`, `"stages"`, got `"lazy"` (string)');
     expect(() => runFlow(spec, { handlers, cache: {} as unknown as boolean })).toThrow(/Expected `options.cache` to be a boolean or a store/);
     expect(() => runFlow(spec, { handlers, workers: 2 } as never)).toThrow('Unknown option `options.workers`; expected one of `parallel`, `maxWorkers`, `schedule`, `cache`, `handlers`');
     expect(() => runFlow(spec, { handlers, transaction: { begin: 1 } } as never)).toThrow('Expected `options.transaction.begin` to be a function, got `1` (number)');

@@ -9,7 +9,10 @@ import fc from 'fast-check';
 import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, of, timeout } from 'rxjs';
 import {
   CapacityLimiter,
+  CircuitBreaker,
+  RateLimiter,
   boundedMap,
+  circuitBreaker,
   completionStream,
   concurrently,
   executeConcurrently,
@@ -25,7 +28,9 @@ import {
   retryBackoff,
   streamConcurrently,
   streamConcurrentlyWith,
+  takeUntilAborted,
   withCapacity,
+  withRate,
 } from '../lib/index';
 import { createTestScheduler, deepEqual, renderMarbles, renderSubscription, seededRandom } from '../lib/testing/index';
 import { FlowDefinitionError, configureFlows, executionStages, parseFlow, runFlow, runFlowResult, stringifyFlow } from '../lib/flow/index';
@@ -217,6 +222,69 @@ const ENTRIES: readonly Entry[] = [
     call: (l) => withCapacity(l as never),
     valid: [new CapacityLimiter(1)],
     params: [{ at: 0, named: 'limiter', bad: [null, undefined, 5, {}, { acquire: () => ({ state: 'waiting', release() {} }) }] }],
+  },
+  {
+    name: 'new CapacityLimiter(total, options)',
+    call: (t, o) => new CapacityLimiter(t as number, o as never),
+    valid: [2, {}],
+    params: [],
+    options: { at: 1, named: 'options', keys: { maxWaiting: [-1, 1.5, NaN, 'x', null], store: [5, 'x', {}, { acquire: () => true }] } },
+  },
+  {
+    name: 'new RateLimiter',
+    call: (o) => new RateLimiter(o as never),
+    valid: [{ limit: 2, interval: 100 }],
+    params: [],
+    options: {
+      at: 0,
+      named: 'options',
+      keys: {
+        limit: [0, -1, 1.5, NaN, Infinity, 'x', null, undefined],
+        interval: [0, -1, NaN, Infinity, 'x', null, undefined],
+        spread: BAD.boolean,
+        maxWaiting: [-1, 1.5, NaN, 'x', null],
+        scheduler: BAD.scheduler,
+        store: [5, 'x', {}],
+      },
+    },
+  },
+  {
+    name: 'withRate',
+    call: (l, o) => withRate(l as never, o as never),
+    valid: [new RateLimiter({ limit: 2, interval: 100 }), {}],
+    params: [{ at: 0, named: 'limiter', bad: [null, undefined, 5, {}, { run: () => of(1), acquire: () => ({}) }] }],
+    options: { at: 1, named: 'options', keys: { cost: [0, -1, 1.5, NaN, Infinity, 'x', null, 3] } },
+  },
+  {
+    name: 'new CircuitBreaker',
+    call: (o) => new CircuitBreaker(o as never),
+    valid: [{}],
+    params: [],
+    options: {
+      at: 0,
+      named: 'options',
+      keys: {
+        threshold: [0, -1, 1.5, NaN, Infinity, 'x'],
+        halfOpenAfter: [-1, NaN, Infinity, 'x', []],
+        halfOpenMax: [0, -1, 1.5, NaN, Infinity, 'x', null],
+        isFailure: BAD.fn,
+        scheduler: BAD.scheduler,
+        name: BAD.string,
+      },
+    },
+  },
+  {
+    name: 'circuitBreaker',
+    call: (b) => circuitBreaker(b as never),
+    valid: [new CircuitBreaker()],
+    params: [{ at: 0, named: 'breaker', bad: [null, undefined, 5, {}, { admit: () => 1, settle: () => undefined, counts: () => true }] }],
+  },
+  {
+    name: 'takeUntilAborted',
+    call: (s, o) => takeUntilAborted(s as never, o as never),
+    valid: [new AbortController().signal, {}],
+    params: [{ at: 0, named: 'signal', bad: [null, undefined, 5, {}, { aborted: 'no' }] }],
+    options: { at: 1, named: 'options', keys: { mode: ['stop', 5, null, true] } },
   },
   ...(
     [

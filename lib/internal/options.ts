@@ -109,9 +109,7 @@ export const opt = {
     (path, value) => {
       if (value === undefined) return fallback;
       if (!values.includes(value as V)) {
-        const shown = values.map((v) => JSON.stringify(v));
-        const list = shown.length === 2 ? `${shown[0]} or ${shown[1]}` : `one of ${shown.join(', ')}`;
-        throw new TypeError(`Expected \`${path}\` to be ${list}, got ${describe(value)}`);
+        throw new TypeError(`Expected \`${path}\` to be one of ${values.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}, got ${describe(value)}`);
       }
       return value as V;
     },
