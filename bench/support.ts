@@ -3,7 +3,7 @@
  * bench/results/. Benchmarks run in one process, side by side, so their ratios are comparable;
  * absolute figures depend on the machine.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Row {
@@ -61,4 +61,20 @@ export function report(area: string, title: string, rows: Row[]): void {
 
 function formatValue(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/**
+ * Replaces the text between `<!-- bench:<name> -->` and `<!-- /bench:<name> -->` in README.md
+ * with `markdown`, so the README shows the figures of the last run. Missing markers: an error.
+ */
+export function writeReadmeSection(name: string, markdown: string): void {
+  const path = join(__dirname, '..', 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const from = text.indexOf(open);
+  const to = text.indexOf(close);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${open} … ${close} markers`);
+  writeFileSync(path, `${text.slice(0, from + open.length)}\n${markdown}\n${text.slice(to)}`);
+  console.log(`README.md: ${open} updated`);
 }

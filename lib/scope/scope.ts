@@ -45,6 +45,13 @@ export interface ScopeOptions {
   readonly deadline?: number | Date;
   /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Root scopes only: the bus the scope uses instead of a new one, e.g. one joined to other
+   * threads, tabs or processes (`new EventBus({ transport, codec })`). The scope owns it from
+   * then on and closes it when the body ends, as it does its own bus, so it serves one run: a
+   * second subscription of the same scope finds it closed.
+   */
+  readonly bus?: EventBus;
 }
 
 /**
@@ -146,6 +153,8 @@ interface ScopeConfig<R> {
   /** The own deadline, validated, as a function of the time at subscription. */
   readonly deadline: ((now: number) => number) | undefined;
   readonly scheduler: SchedulerLike | undefined;
+  /** The bus given with `options.bus` (root scopes only). */
+  readonly bus: EventBus | undefined;
 }
 
 /**
@@ -227,12 +236,23 @@ function makeScope<R>(
     state: stateMap(options?.state),
     deadline,
     scheduler: options?.scheduler,
+    bus: givenBus(parent, options?.bus),
   };
   return new Observable<R>((subscriber) => {
     const run = new ScopeRun(parent, config, subscriber);
     run.start();
     return () => run.teardown();
   });
+}
+
+/** `options.bus`: an {@link EventBus}, given to a root scope. */
+function givenBus(parent: ScopeRun<unknown> | undefined, bus: unknown): EventBus | undefined {
+  if (bus === undefined) return undefined;
+  if (!(bus instanceof EventBus)) throw new TypeError(`Expected \`options.bus\` to be an EventBus, got ${describe(bus)}`);
+  if (parent !== undefined) {
+    throw new TypeError('`options.bus` is for root scopes: a nested scope uses its parent\'s bus, or a new one with `isolated: true`');
+  }
+  return bus;
 }
 
 /** Validates `options.state` and keys its objects by their exact constructor. */
@@ -329,7 +349,7 @@ class ScopeRun<R> implements Scope {
     this.name = config.name;
     this.path = parent === undefined ? config.name : `${parent.path}/${config.name}`;
     this.isolated = config.isolated;
-    this.bus = config.isolated || parent === undefined ? new EventBus() : parent.bus;
+    this.bus = config.isolated || parent === undefined ? (config.bus ?? new EventBus()) : parent.bus;
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
     const own = config.deadline?.(this.scheduler.now());
