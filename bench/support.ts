@@ -5,6 +5,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Observable } from 'rxjs';
 
 export interface Row {
   /** What was measured, e.g. "boundedMap ordered, promise, N=100000". */
@@ -61,6 +64,50 @@ export function report(area: string, title: string, rows: Row[]): void {
 
 function formatValue(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** Subscribes and resolves with the number of values once the Observable completes. */
+export function drain(source: Observable<unknown>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    source.subscribe({ next: () => void count++, error: reject, complete: () => resolve(count) });
+  });
+}
+
+/** The floor: 8 async workers pulling the next index from a shared counter. */
+export async function handWrittenPool<T, R>(items: readonly T[], f: (x: T) => R | Promise<R>, limit: number): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return out;
+}
+
+/**
+ * A full garbage collection before each case, so no case pays for the garbage of the one before:
+ * `--expose-gc` switched on at runtime (`npm run bench` starts plain `tsx`).
+ */
+export const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/**
+ * Nanoseconds the calling thread (the main thread, where the benchmarked work runs) has spent on
+ * a CPU, from Linux's /proc/thread-self/schedstat: time spent waiting for a CPU on a busy machine
+ * is not counted, nor is the gc's helper threads' work. Elsewhere, wall time.
+ */
+export function cpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return Number(process.hrtime.bigint());
+  }
 }
 
 /**

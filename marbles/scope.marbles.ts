@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { NEVER, catchError, concat, ignoreElements, map, mergeMap, of, takeUntil, tap } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
+import { deadlineError } from '../lib/internal/clock';
 import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from '../lib/index';
 
 function testScheduler(): TestScheduler {
@@ -152,7 +153,7 @@ describe('scope (marbles)', () => {
         },
         { deadline: 5 },
       );
-      expectObservable(result).toBe('-----#', undefined, new DeadlineError(5));
+      expectObservable(result).toBe('-----#', undefined, deadlineError(5, { origin: 'scope "app"', within: 5 }));
       expectSubscriptions(a.subscriptions).toBe('^----!');
       expectSubscriptions(body.subscriptions).toBe('^----!');
     });
@@ -179,12 +180,12 @@ describe('scope (marbles)', () => {
           }),
         { deadline: 4 },
       );
-      expectObservable(result).toBe('----#', undefined, new DeadlineError(4));
+      expectObservable(result).toBe('----#', undefined, deadlineError(4, { origin: 'scope "app"', within: 4 }));
       expectSubscriptions(inner.subscriptions).toBe('^---!');
       // A child's own earlier deadline wins over the inherited one.
       const early = cold('----------z|');
       const nested = scope('app', (s) => s.scope('child', () => early, { deadline: 2 }), { deadline: 8 });
-      expectObservable(nested).toBe('--#', undefined, new DeadlineError(2));
+      expectObservable(nested).toBe('--#', undefined, deadlineError(2, { origin: 'scope "app/child"', within: 2 }));
       expectSubscriptions(early.subscriptions).toBe('^-!');
     });
     expect(seen).toBe(4);

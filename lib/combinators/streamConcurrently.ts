@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import type { Task, TaskResult } from '../types.js';
 import { readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
 import { opt } from '../internal/options.js';
-import { subscribeAll } from '../internal/combinators-run.js';
+import { runTasks } from '../internal/combinators-run.js';
 
 /** Options of {@link streamConcurrently} and {@link streamConcurrentlyWith}. */
 export interface StreamConcurrentlyOptions {
@@ -63,20 +63,16 @@ export const STREAM_OPTIONS = { exhaustive: opt.boolean(false) };
 /** @internal The body of {@link streamConcurrently}, for arguments already checked. */
 export function mergeUntilDone(sources: readonly Task<unknown>[], exhaustive: boolean): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
-    let active = sources.length;
-    subscribeAll(subscriber, sources, {
-      next: (_i, value) => subscriber.next(value),
-      // The rest are unsubscribed before the consumer hears of the end.
-      error: (_i, error, closeAll) => {
-        closeAll();
-        subscriber.error(error);
+    runTasks(subscriber, sources, 'each', false, (closeAll) => ({
+      next: (value) => subscriber.next(value),
+      done: () => {
+        if (exhaustive) return;
+        closeAll(); // the rest, before the consumer hears of the end
+        subscriber.complete();
       },
-      complete: (_i, closeAll) => {
-        if (!exhaustive || --active === 0) {
-          closeAll();
-          subscriber.complete();
-        }
-      },
-    });
+      // The pool has unsubscribed the rest before this.
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    }));
   });
 }

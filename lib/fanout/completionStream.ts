@@ -2,9 +2,8 @@ import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { runPool } from '../internal/pool.js';
 import { opt, readOptions } from '../internal/options.js';
-import { validateObservableInput } from '../internal/task.js';
 import type { Settled, Task } from '../types.js';
-import { runTask, validateTaskArray } from './concurrently.js';
+import { runTask, validateObservableInput, validateTaskArray } from '../internal/task.js';
 
 /** Options of {@link completionStream}. */
 export interface CompletionStreamOptions {

@@ -1,8 +1,10 @@
-import type { Observable, ObservableInput } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { isAsyncIterable, isIterable } from '../internal/feed.js';
 import { opt, readOptions } from '../internal/options.js';
-import { isObservableInput, startTask, validateTask } from '../internal/task.js';
+import { runTask, validateTaskArray } from '../internal/task.js';
+import type { GatherResults, GatherSettled } from '../combinators/gather.js';
 import { describe } from '../internal/validate.js';
-import type { Settled, Task, TaskContext } from '../types.js';
+import type { Settled, Task } from '../types.js';
 import { collectInOrder } from './collect.js';
 
 /** Options of {@link concurrently}. */
@@ -24,8 +26,9 @@ export interface ConcurrentlyOptions {
  * cancelled. A bare Promise is already running when you pass it: wrap it in a factory
  * (`() => fetch(url)`) to defer it and to honour the limit. Each task's last value is its
  * result; a task with no value is an `EmptyTaskError` naming its index. Without `settle`, the
- * first failure errors the output and cancels the running tasks. The iterable of tasks is read
- * lazily, one task per free slot.
+ * first failure errors the output and cancels the running tasks. The tasks may be an array (the
+ * results are then typed per position, like `gather`'s), any iterable or an async iterable (a
+ * generator of tasks, say); it is read lazily, one task per free slot.
  *
  * ```text
  * tasks:   [--A|, ----B|, -C|]      (concurrentTasks 2)
@@ -45,35 +48,30 @@ export interface ConcurrentlyOptions {
  *   read: a bad one errors the output, naming `tasks[i]`.)
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
+export function concurrently<A extends readonly Task<unknown>[]>(
+  tasks: readonly [...A],
+  options?: ConcurrentlyOptions & { readonly settle?: false },
+): Observable<GatherResults<A>>;
+/** A list of tasks with `{ settle: true }`: one {@link Settled} per position. See the first overload. */
+export function concurrently<A extends readonly Task<unknown>[]>(
+  tasks: readonly [...A],
+  options: ConcurrentlyOptions & { readonly settle: true },
+): Observable<GatherSettled<A>>;
+/** Any iterable or async iterable of tasks (read lazily): an array of results. See the first overload. */
 export function concurrently<R>(
-  tasks: Iterable<Task<R>>,
+  tasks: Iterable<Task<R>> | AsyncIterable<Task<R>>,
   options?: ConcurrentlyOptions & { readonly settle?: false },
 ): Observable<R[]>;
-export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions & { readonly settle: true }): Observable<Settled<R>[]>;
-export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions = {}): Observable<unknown[]> {
-  if (tasks == null || typeof (tasks as Iterable<Task<R>>)[Symbol.iterator] !== 'function') {
-    throw new TypeError(`Expected \`tasks\` to be an Iterable of tasks, got ${describe(tasks)}`);
+/** Any iterable or async iterable of tasks with `{ settle: true }`. See the first overload. */
+export function concurrently<R>(
+  tasks: Iterable<Task<R>> | AsyncIterable<Task<R>>,
+  options: ConcurrentlyOptions & { readonly settle: true },
+): Observable<Settled<R>[]>;
+export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task<unknown>>, options: ConcurrentlyOptions = {}): Observable<unknown> {
+  if (!isIterable(tasks) && !isAsyncIterable(tasks)) {
+    throw new TypeError(`Expected \`tasks\` to be an Iterable or AsyncIterable of tasks, got ${describe(tasks)}`);
   }
   validateTaskArray(tasks);
   const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
-  return collectInOrder(tasks, runTask, concurrentTasks, settle);
-}
-
-/** Checks each task of an array at call time (a lazy iterable's tasks are checked by {@link runTask} as they are read). */
-export function validateTaskArray(tasks: unknown): void {
-  if (Array.isArray(tasks)) tasks.forEach((task, i) => validateTask(`tasks[${i}]`, task));
-}
-
-/**
- * The handler that runs a task: calls its factory with the item's context. A task that is not
- * one, or a factory that returns something RxJS cannot subscribe to, errors naming `tasks[i]`
- * (instead of RxJS's "You provided … where a stream was expected").
- */
-export function runTask<R>(task: Task<R>, index: number, ctx: TaskContext): ObservableInput<R> {
-  validateTask(`tasks[${index}]`, task);
-  const input = startTask(task, ctx);
-  if (typeof task === 'function' && !isObservableInput(input)) {
-    throw new TypeError(`Expected \`tasks[${index}]\` to return an Observable, Promise, array, iterable or async iterable, got ${describe(input)}`);
-  }
-  return input;
+  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, concurrentTasks, settle);
 }
