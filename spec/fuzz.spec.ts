@@ -10,6 +10,7 @@ import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, o
 import {
   CapacityLimiter,
   CircuitBreaker,
+  EventBus,
   RateLimiter,
   boundedMap,
   circuitBreaker,
@@ -26,6 +27,7 @@ import {
   processConcurrently,
   pull,
   retryBackoff,
+  scope,
   streamConcurrently,
   streamConcurrentlyWith,
   takeUntilAborted,
@@ -304,6 +306,29 @@ const ENTRIES: readonly Entry[] = [
       ],
     }),
   ),
+  // Scopes and the bus (their owners test their behaviour; here only the argument checks)
+  {
+    name: 'scope',
+    call: (n, b, o) => scope(n as never, b as never, o as never),
+    valid: ['job', () => of(1), {}],
+    params: [
+      { at: 0, named: 'name', bad: [5, null, undefined, '', {}] },
+      { at: 1, named: 'body', bad: BAD.fn },
+    ],
+    options: { at: 2, named: 'options', keys: { isolated: BAD.boolean, deadline: [-1, NaN, Infinity, 'x', {}, new Date(NaN)], scheduler: BAD.scheduler } },
+  },
+  { name: 'new EventBus', call: (o) => new EventBus(o as never), valid: [{}], params: [], options: { at: 0, named: 'options', keys: { codec: [5, 'x', {}] } } },
+  {
+    name: 'bus.request',
+    call: (r, t, m, o) => new EventBus().request(r as never, t as never, m as never, o as never),
+    valid: [new (class Ping {})(), class Pong {}, () => true, {}],
+    params: [
+      { at: 0, named: 'request', bad: [null, undefined, 5, 'x'] },
+      { at: 1, named: 'ResponseType', bad: [null, undefined, 5, 'x', {}] },
+      { at: 2, named: 'match', bad: BAD.fn },
+    ],
+    options: { at: 3, named: 'options', keys: { timeout: BAD.duration, scheduler: BAD.scheduler } },
+  },
   // testing
   { name: 'createTestScheduler', call: (o) => createTestScheduler(o as never), valid: [{}], params: [], options: { at: 0, named: 'options', keys: { strict: BAD.boolean, longGap: BAD.limit } } },
   { name: 'deepEqual', call: (a, b, o) => deepEqual(a, b, o as never), valid: [1, 1, {}], params: [], options: { at: 2, named: 'options', keys: { strict: BAD.boolean } } },

@@ -95,16 +95,3 @@ export function validateScheduler(name: string, scheduler: unknown): SchedulerLi
   }
   return scheduler as SchedulerLike;
 }
-
-/** An options object (or `undefined`) whose keys are all among `known`: a misspelt option fails loudly. */
-export function validateOptions(name: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`Unknown option \`${key}\` in \`${name}\`; expected one of ${known.map((k) => `\`${k}\``).join(', ')}`);
-    }
-  }
-}
