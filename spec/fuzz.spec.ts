@@ -1,6 +1,7 @@
 /**
  * A fuzz of bad arguments over the public API (the core entry, `testing`, `flow`, `devtools`;
- * scopes and the event bus are fuzzed by their own specs). Every bad argument must be refused
+ * for scopes and the event bus only the argument checks, their owners' specs test the rest).
+ * Every bad argument must be refused
  * synchronously, at call time, with a TypeError or RangeError whose message names the parameter
  * (`limit`, `options.settle`, `tasks[2]`); what only a subscription can see (the tasks of a lazy
  * iterable) must error, not hang or crash, with a message naming the parameter.
