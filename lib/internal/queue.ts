@@ -25,6 +25,11 @@ export class Queue<T> {
     return item;
   }
 
+  /** The item at `index` from the front (0: the first); `index` must be below `length`. */
+  at(index: number): T {
+    return this.items[(this.first + index) & (this.items.length - 1)] as T;
+  }
+
   clear(): void {
     this.items = new Array<T | undefined>(16);
     this.first = 0;
