@@ -10,19 +10,26 @@ export class LazyContext implements TaskContext {
   private controller: AbortController | undefined = undefined;
   /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
   private abortedEarly = false;
+  /** The reason given to that early `abort()`, if any (else the signal gets {@link cancelReason}). */
+  private earlyReason: unknown = undefined;
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.abortedEarly) this.controller.abort(cancelReason());
+      if (this.abortedEarly) this.controller.abort(this.earlyReason ?? cancelReason());
     }
     return this.controller.signal;
   }
 
-  /** Aborts the signal (cancellation). Cheap when the signal was never read. */
-  abort(): void {
-    if (this.controller === undefined) this.abortedEarly = true;
-    else if (!this.controller.signal.aborted) this.controller.abort(cancelReason());
+  /**
+   * Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the
+   * signal was never read.
+   */
+  abort(reason?: unknown): void {
+    if (this.controller === undefined) {
+      this.abortedEarly = true;
+      this.earlyReason ??= reason;
+    } else if (!this.controller.signal.aborted) this.controller.abort(reason ?? cancelReason());
   }
 }
 

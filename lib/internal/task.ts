@@ -13,13 +13,16 @@ export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T
  * lazily created `AbortSignal`, which aborts when that subscription is torn down before the task
  * finished (never after a normal completion or error). A factory that throws, or returns
  * something RxJS cannot subscribe to, errors the Observable.
+ *
+ * `abortReason`, when given, is asked at that moment for the signal's reason (`undefined`: the
+ * usual `AbortError`); a limiter that lost a task's lease aborts it with the `LeaseLostError`.
  */
-export function taskToObservable<T>(task: Task<T>): Observable<T> {
+export function taskToObservable<T>(task: Task<T>, abortReason?: () => unknown): Observable<T> {
   return new Observable<T>((subscriber) => {
     const ctx = new LazyContext();
     // The forwarder is on the consumer's subscriber before anything runs, so a consumer that
     // closes while a synchronous source is still emitting (`take(1)`) stops that source at once.
-    const forwarder = new TaskSubscriber(subscriber, ctx);
+    const forwarder = new TaskSubscriber(subscriber, ctx, abortReason);
     subscriber.add(forwarder);
     let source: Observable<T>;
     try {
@@ -42,6 +45,7 @@ class TaskSubscriber<T> extends Subscriber<T> {
   constructor(
     private readonly out: Subscriber<T>,
     private readonly ctx: LazyContext,
+    private readonly abortReason: (() => unknown) | undefined,
   ) {
     super();
   }
@@ -63,7 +67,7 @@ class TaskSubscriber<T> extends Subscriber<T> {
   }
 
   override unsubscribe(): void {
-    if (!this.closed && !this.finished) this.ctx.abort();
+    if (!this.closed && !this.finished) this.ctx.abort(this.abortReason?.());
     super.unsubscribe();
   }
 }

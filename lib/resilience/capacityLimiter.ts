@@ -1,18 +1,40 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { Task } from '../types.js';
-import { validateTask } from '../internal/task.js';
-import { taskToObservable } from '../internal/task.js';
+import { taskToObservable, validateTask } from '../internal/task.js';
+import { readOptions, opt } from '../internal/options.js';
+import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
-import { withCapacity } from './withCapacity.js';
+import { Waiter, WaitList } from '../internal/waitlist.js';
+import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
+import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
 /** A snapshot of a {@link CapacityLimiter}, as `state$` emits it. */
 export interface CapacityState {
   /** How many tokens exist (an integer ≥ 1, or `Infinity`). */
   readonly total: number;
-  /** How many tokens are held right now (may exceed `total` for a while after `total` shrank). */
+  /**
+   * How many tokens this limiter holds right now (may exceed `total` for a while after `total`
+   * shrank). With a shared store, other processes' tokens are not counted here.
+   */
   readonly borrowed: number;
   /** How many requests wait in the queue. */
   readonly waiting: number;
+}
+
+/** Options of {@link CapacityLimiter}. */
+export interface CapacityLimiterOptions {
+  /**
+   * Where the tokens are counted (see {@link CapacityStore}); default: a {@link LocalCapacityStore},
+   * in memory. `redisCapacity(client, { key })` from `rxjs-concurrency/redis` shares them between
+   * processes.
+   */
+  readonly store?: CapacityStore<any>;
+  /**
+   * At most this many requests wait (an integer ≥ 0 or `Infinity`, the default): a request that
+   * would have to wait behind `maxWaiting` others fails at once with a
+   * {@link CapacityExceededError} (load shedding). `0`: never wait.
+   */
+  readonly maxWaiting?: number;
 }
 
 /**
@@ -20,7 +42,7 @@ export interface CapacityState {
  * then released. Returned by {@link CapacityLimiter.acquire}.
  */
 export interface CapacityLease {
-  /** `'waiting'` in the queue, `'held'` (has a token) or `'released'`. */
+  /** `'waiting'` in the queue, `'held'` (has a token) or `'released'` (also after an error). */
   readonly state: 'waiting' | 'held' | 'released';
   /**
    * Gives the token back, or leaves the queue if it is still waiting (it then never gets one).
@@ -29,17 +51,24 @@ export interface CapacityLease {
   release(): void;
 }
 
-/** A lease and its place in the limiter's doubly linked FIFO queue (O(1) to leave from anywhere). */
-class Lease implements CapacityLease {
+/**
+ * A request and its place in the limiter's FIFO queue. Two kinds: {@link CallbackLease} for
+ * `acquire(onGranted, onError)`, {@link OperatorLease} for `withCapacity` and `run` (no closures:
+ * a token costs one object per subscription on the fast path).
+ */
+abstract class Lease extends Waiter implements CapacityLease {
   state: 'waiting' | 'held' | 'released' = 'waiting';
-  /** The neighbours in the queue while waiting. */
-  prev: Lease | null = null;
-  next: Lease | null = null;
+  /** The store's token while held. */
+  token: unknown = undefined;
 
-  constructor(
-    private readonly limiter: CapacityLimiter,
-    readonly onGranted: (lease: CapacityLease) => void,
-  ) {}
+  constructor(private readonly limiter: CapacityLimiter) {
+    super();
+  }
+
+  /** It is this request's turn: it holds a token now. */
+  abstract granted(): void;
+  /** Shed, the store failed (while waiting) or the lease was lost (while held); the state is `'released'`. */
+  abstract failed(error: unknown): void;
 
   release(): void {
     // Friend access to the limiter's bookkeeping, kept off its public surface.
@@ -47,9 +76,90 @@ class Lease implements CapacityLease {
   }
 }
 
-/** The limiter's private methods that its leases call. */
+/** The limiter's private methods that its leases and `withCapacity` call. */
 interface LimiterInternals {
   releaseLease(lease: Lease): void;
+  enqueue(lease: Lease): void;
+}
+
+class CallbackLease extends Lease {
+  constructor(
+    limiter: CapacityLimiter,
+    private readonly onGranted: (lease: CapacityLease) => void,
+    private readonly onError: ((error: unknown) => void) | undefined,
+  ) {
+    super(limiter);
+  }
+
+  granted(): void {
+    this.onGranted(this);
+  }
+
+  failed(error: unknown): void {
+    if (this.onError === undefined) return report(error);
+    try {
+      this.onError(error);
+    } catch (thrown) {
+      report(thrown);
+    }
+  }
+}
+
+/**
+ * The request of one subscription through {@link withCapacity} (or `run`): subscribes `subscriber`
+ * to `source` when granted. It is also the subscription's teardown (`unsubscribe`: leave the queue
+ * if still waiting); a held token is released by a finalizer added after the source's, so the
+ * source is gone before a waiter gets the token.
+ */
+class OperatorLease<T> extends Lease {
+  constructor(
+    limiter: CapacityLimiter,
+    private readonly source: Observable<T>,
+    private readonly subscriber: Subscriber<T>,
+    /** Told an error before the subscriber errors with it (`run` aborts its task's signal with it). */
+    private readonly beforeError: ((error: unknown) => void) | undefined,
+  ) {
+    super(limiter);
+  }
+
+  granted(): void {
+    // The source emits straight into the subscriber, so its teardown joins the subscriber's and
+    // a synchronous source stops as soon as the subscriber closes.
+    this.source.subscribe(this.subscriber);
+    this.subscriber.add(() => this.release());
+  }
+
+  failed(error: unknown): void {
+    this.beforeError?.(error);
+    this.subscriber.error(error);
+  }
+
+  /** The teardown: unsubscribed before its turn, leave the queue (a held token is the finalizer's job). */
+  unsubscribe(): void {
+    if (this.state === 'waiting') this.release();
+  }
+}
+
+/**
+ * Subscribes `subscriber` to `source` once `limiter` grants a token: the body of
+ * {@link withCapacity} and of `limiter.run`. Returns the subscription's teardown.
+ */
+export function subscribeWithCapacity<T>(
+  limiter: CapacityLimiter,
+  source: Observable<T>,
+  subscriber: Subscriber<T>,
+  beforeError?: (error: unknown) => void,
+): Unsubscribable {
+  const lease = new OperatorLease(limiter, source, subscriber, beforeError);
+  (limiter as unknown as LimiterInternals).enqueue(lease);
+  return lease;
+}
+
+/** A failed store attempt, waiting for `update()` to error the waiters it concerns. */
+interface Failure {
+  readonly error: StoreUnavailableError;
+  /** Waiters with a `seq` up to this one were queued when the attempt was made. */
+  readonly upTo: number;
 }
 
 /**
@@ -60,7 +170,9 @@ interface LimiterInternals {
  * limit, which bounds one pipeline, a limiter bounds every pipeline that uses it, together. Use
  * it through the {@link withCapacity} operator or {@link CapacityLimiter.run}. `total` can be
  * changed at run time: growing it lets waiters in at once; shrinking it lets current holders
- * finish and admits nobody until `borrowed` has fallen below the new `total`.
+ * finish and admits nobody until `borrowed` has fallen below the new `total`. With
+ * `maxWaiting`, requests beyond that many waiters fail at once ({@link CapacityExceededError});
+ * with a shared `store`, the tokens are shared by every process using the same store key.
  *
  * ```text
  * limiter = new CapacityLimiter(2); a, b, c each piped through withCapacity(limiter)
@@ -71,7 +183,7 @@ interface LimiterInternals {
  *
  * @example
  * ```ts
- * const http = new CapacityLimiter(4);           // at most 4 requests in flight, app-wide
+ * const http = new CapacityLimiter(4, { maxWaiting: 100 }); // ≤ 4 in flight app-wide, ≤ 100 queued
  * const user$ = ajax('/user').pipe(withCapacity(http));
  * const feed$ = http.run(({ signal }) => fetch('/feed', { signal }).then((r) => r.json()));
  * http.state$.subscribe(({ borrowed, waiting }) => spinner.show(borrowed + waiting > 0));
@@ -80,15 +192,28 @@ interface LimiterInternals {
 export class CapacityLimiter {
   /** How many tokens exist. */
   private limit: number;
-  /** How many tokens are held. */
+  /** How many tokens this limiter holds. */
   private held = 0;
-  /** The FIFO queue of waiting leases: a doubly linked list, oldest first. */
-  private head: Lease | null = null;
-  private tail: Lease | null = null;
-  /** How many leases wait in the queue. */
-  private queued = 0;
-  /** Subscribers of `state$`, each with the last state it was sent (to send each distinct state once). */
-  private readonly listeners = new Map<Subscriber<CapacityState>, CapacityState>();
+  /** The FIFO queue of waiting leases. */
+  private readonly queue = new WaitList<Lease>();
+  /** At most this many waiting leases. */
+  private readonly maxWaiting: number;
+  /** Where tokens are counted. */
+  private readonly store: CapacityStore<unknown>;
+  /** The held leases by token, kept only for a store that may report lost leases. */
+  private readonly holders: Map<unknown, Lease> | null;
+  /** Asynchronous attempts in flight. */
+  private pending = 0;
+  /** Tokens that arrived from asynchronous attempts, for `update()` to hand to the queue head. */
+  private readonly arrived: unknown[] = [];
+  /** Failed attempts, for `update()` to error the waiters they concern. */
+  private readonly failures: Failure[] = [];
+  /** The store refused the last attempt: ask again only after a release, a `total` change or a wake-up. */
+  private blocked = false;
+  /** Counts releases, `total` changes and wake-ups: a refusal of an attempt made before one of them is stale. */
+  private epoch = 0;
+  /** `state$`'s subscribers. */
+  private readonly feed = new StateFeed<CapacityState>(() => this.snapshot());
   /** Set while `update()` runs: a nested call (from a grant or a listener) only asks for another round. */
   private updating = false;
   /** Set by a nested `update()`: the running one must look at the queue and the listeners again. */
@@ -103,22 +228,28 @@ export class CapacityLimiter {
    * limiter.state$.subscribe(({ borrowed, waiting, total }) => (statusLine.textContent = `${borrowed}/${total}, ${waiting} queued`));
    * ```
    */
-  readonly state$: Observable<CapacityState>;
+  readonly state$: Observable<CapacityState> = this.feed.state$;
 
   /**
    * @param total How many tokens exist: an integer ≥ 1, or `Infinity` (no limit, but still counted).
-   * @throws RangeError when `total` is not an integer ≥ 1 or `Infinity`.
+   * @param options `store` (where tokens are counted), `maxWaiting` (load shedding).
+   * @throws RangeError when `total` is not an integer ≥ 1 or `Infinity`, or `maxWaiting` not an
+   *   integer ≥ 0 or `Infinity`; TypeError for an unknown option or a `store` without the
+   *   {@link CapacityStore} methods.
    */
-  constructor(total: number) {
+  constructor(total: number, options?: CapacityLimiterOptions) {
     this.limit = validateLimit('total', total);
-    this.state$ = new Observable<CapacityState>((subscriber) => {
-      const state = this.snapshot();
-      this.listeners.set(subscriber, state);
-      subscriber.next(state);
-      return () => {
-        this.listeners.delete(subscriber);
-      };
+    const read = readOptions('options', options, {
+      store: opt.optional((path, value) => {
+        validateStore(path, value, 'CapacityStore', ['acquire', 'release']);
+        return value as CapacityStore<unknown>;
+      }),
+      maxWaiting: opt.limit(Infinity, true, 0),
     });
+    this.maxWaiting = read.maxWaiting;
+    this.store = read.store ?? new LocalCapacityStore();
+    this.holders = read.store === undefined ? null : new Map();
+    this.store.attach?.({ wake: () => this.wake(), lost: (token, error) => this.lost(token, error) });
   }
 
   /**
@@ -131,22 +262,23 @@ export class CapacityLimiter {
 
   set total(value: number) {
     this.limit = validateLimit('total', value);
-    this.update();
+    this.store.resize?.(this.limit);
+    this.wake();
   }
 
-  /** How many tokens are held right now. */
+  /** How many tokens this limiter holds right now. */
   get borrowed(): number {
     return this.held;
   }
 
-  /** How many tokens are free right now: `max(0, total - borrowed)`. */
+  /** How many tokens are free right now, as far as this limiter knows: `max(0, total - borrowed)`. */
   get available(): number {
     return Math.max(0, this.limit - this.held);
   }
 
   /** How many requests wait in the queue. */
   get waiting(): number {
-    return this.queued;
+    return this.queue.length;
   }
 
   /**
@@ -154,6 +286,12 @@ export class CapacityLimiter {
    * token and calls `onGranted(lease)` when it is this request's turn (synchronously, inside
    * `acquire`, when a token is free and nobody waits). Call `lease.release()` exactly when the
    * work ends, or to leave the queue; prefer the operator, which does both for you.
+   *
+   * `onError(error)` is called instead, and the lease is then `'released'`, when the request is
+   * shed ({@link CapacityExceededError}, synchronously inside `acquire`), when the store cannot
+   * answer ({@link StoreUnavailableError}, while waiting) or when a shared store loses the held
+   * token's lease ({@link LeaseLostError}, while held: stop the work). Without `onError`, such an
+   * error is reported asynchronously, the way RxJS reports errors nobody can receive.
    *
    * Think of it as `await limiter.acquire()` turned inside out for callback code: the lease is
    * your ticket, first in the queue, then holding a token.
@@ -165,7 +303,7 @@ export class CapacityLimiter {
    * c = acquire(fc):  ^ waiting -- c.release()         (left the queue: fc is never called)
    * ```
    *
-   * @throws TypeError when `onGranted` is not a function.
+   * @throws TypeError when `onGranted` or `onError` is not a function.
    *
    * @example
    * ```ts
@@ -175,11 +313,11 @@ export class CapacityLimiter {
    * cancelButton.onclick = () => request.release(); // leaves the queue if still waiting
    * ```
    */
-  acquire(onGranted: (lease: CapacityLease) => void): CapacityLease {
+  acquire(onGranted: (lease: CapacityLease) => void, onError?: (error: unknown) => void): CapacityLease {
     validateFunction('onGranted', onGranted);
-    const lease = new Lease(this, onGranted);
+    if (onError !== undefined) validateFunction('onError', onError);
+    const lease = new CallbackLease(this, onGranted, onError);
     this.enqueue(lease);
-    this.update();
     return lease;
   }
 
@@ -187,7 +325,8 @@ export class CapacityLimiter {
    * A {@link Task} run under this limiter: the returned Observable waits for a token on each
    * subscription, then starts the task (calls the factory with a `TaskContext`), and releases the
    * token when the task completes, errors or is unsubscribed. A factory is never called while
-   * its subscription waits, and its `signal` aborts when it is unsubscribed mid-run.
+   * its subscription waits, and its `signal` aborts when it is unsubscribed mid-run, or with the
+   * {@link LeaseLostError} when a shared store lost its token.
    *
    * ```text
    * limiter = new CapacityLimiter(1)
@@ -204,44 +343,71 @@ export class CapacityLimiter {
    */
   run<T>(task: Task<T>): Observable<T> {
     validateTask('task', task);
-    return taskToObservable(task).pipe(withCapacity<T>(this));
+    return new Observable<T>((subscriber) => {
+      // The task's signal aborts with the lease's loss, when that is why it stops.
+      let lost: unknown = undefined;
+      const source = taskToObservable(task, () => lost);
+      return subscribeWithCapacity(this, source, subscriber, (error) => (lost = error));
+    });
   }
 
   /** The current state. */
   snapshot(): CapacityState {
-    return { total: this.limit, borrowed: this.held, waiting: this.queued };
+    return { total: this.limit, borrowed: this.held, waiting: this.queue.length };
+  }
+
+  /** Queues `lease` (or sheds it, beyond `maxWaiting`) and grants what can be granted. */
+  private enqueue(lease: Lease): void {
+    const queued = this.queue.length;
+    if (queued >= this.maxWaiting && (queued > 0 || this.blocked || this.held + this.pending >= this.limit)) {
+      lease.state = 'released';
+      lease.failed(new CapacityExceededError(this.maxWaiting));
+      return;
+    }
+    this.queue.push(lease);
+    this.update();
   }
 
   /** Called by `Lease.release()`. */
   private releaseLease(lease: Lease): void {
     if (lease.state === 'released') return;
-    if (lease.state === 'waiting') this.unlink(lease);
-    else this.held--;
+    if (lease.state === 'waiting') this.queue.remove(lease);
+    else {
+      this.held--;
+      this.holders?.delete(lease.token);
+      this.store.release(lease.token);
+      this.epoch++;
+      this.blocked = false;
+    }
     lease.state = 'released';
     this.update();
   }
 
-  private enqueue(lease: Lease): void {
-    lease.prev = this.tail;
-    if (this.tail === null) this.head = lease;
-    else this.tail.next = lease;
-    this.tail = lease;
-    this.queued++;
+  /** `listener.wake()` (and `total` changes): capacity may be free, try the queue head again. */
+  private wake(): void {
+    this.epoch++;
+    this.blocked = false;
+    this.update();
   }
 
-  private unlink(lease: Lease): void {
-    if (lease.prev === null) this.head = lease.next;
-    else lease.prev.next = lease.next;
-    if (lease.next === null) this.tail = lease.prev;
-    else lease.next.prev = lease.prev;
-    lease.prev = lease.next = null;
-    this.queued--;
+  /** `listener.lost(token, error)`: the store lost the lease of a held token. */
+  private lost(token: unknown, error: LeaseLostError): void {
+    const lease = this.holders?.get(token);
+    if (lease === undefined || lease.state !== 'held') return;
+    this.holders!.delete(token);
+    this.held--;
+    lease.state = 'released';
+    this.epoch++;
+    this.blocked = false;
+    lease.failed(error);
+    this.update();
   }
 
   /**
    * Grants tokens to the queue in FIFO order while some are free, then tells `state$` listeners.
    * Re-entrant calls (a grant that releases synchronously or unsubscribes another waiter, a
-   * listener that changes `total`) do not recurse: they make the running call go round again.
+   * listener that changes `total`, a store answering synchronously) do not recurse: they make the
+   * running call go round again.
    */
   private update(): void {
     if (this.updating) {
@@ -252,37 +418,94 @@ export class CapacityLimiter {
     try {
       do {
         this.again = false;
-        while (this.head !== null && this.held < this.limit) {
-          const lease = this.head;
-          this.unlink(lease);
-          lease.state = 'held';
-          this.held++;
-          try {
-            lease.onGranted(lease);
-          } catch (error) {
-            // A throwing callback must not stall the queue: free its token and report the error
-            // the way RxJS reports errors nobody can receive.
-            lease.release();
-            setTimeout(() => {
-              throw error;
-            });
-          }
-        }
-        if (this.listeners.size > 0) this.notify();
+        if (this.arrived.length > 0 || this.failures.length > 0) this.settle();
+        while (this.queue.length > this.pending && this.held + this.pending < this.limit && !this.blocked) this.attempt();
+        this.feed.notify();
       } while (this.again);
     } finally {
       this.updating = false;
     }
   }
 
-  private notify(): void {
-    let state: CapacityState | null = null;
-    for (const [listener, last] of [...this.listeners]) {
-      if (last.total === this.limit && last.borrowed === this.held && last.waiting === this.queued) continue;
-      if (!this.listeners.has(listener)) continue; // unsubscribed by an earlier listener
-      state ??= this.snapshot();
-      this.listeners.set(listener, state);
-      listener.next(state);
+  /** One attempt at the store for the waiters without one. */
+  private attempt(): void {
+    let answer: unknown;
+    try {
+      answer = this.store.acquire(this.limit);
+    } catch (error) {
+      this.failures.push({ error: this.unavailable(error), upTo: this.queue.arrivals });
+      this.settle();
+      return;
+    }
+    if (answer === null || answer === undefined) this.blocked = true;
+    else if (isThenable(answer)) this.await(answer);
+    else this.grant(answer);
+  }
+
+  /** Waits for an asynchronous attempt; its outcome goes through `update()`. */
+  private await(answer: PromiseLike<unknown>): void {
+    this.pending++;
+    const epoch = this.epoch;
+    const upTo = this.queue.arrivals;
+    answer.then(
+      (token) => {
+        this.pending--;
+        if (token !== null && token !== undefined) this.arrived.push(token);
+        // A refusal is stale when capacity may have been freed since the attempt was made.
+        else if (epoch === this.epoch) this.blocked = true;
+        this.update();
+      },
+      (error: unknown) => {
+        this.pending--;
+        this.failures.push({ error: this.unavailable(error), upTo });
+        this.update();
+      },
+    );
+  }
+
+  /** Hands arrived tokens to the oldest waiters (or back to the store), and errors failed waiters. */
+  private settle(): void {
+    while (this.arrived.length > 0) {
+      const token = this.arrived.shift();
+      if (this.queue.head !== null && this.held < this.limit) this.grant(token);
+      else this.store.release(token); // nobody waits any more (or `total` shrank): never leak it
+    }
+    while (this.failures.length > 0) {
+      const { error, upTo } = this.failures.shift()!;
+      while (this.queue.head !== null && this.queue.head.seq <= upTo) {
+        const lease = this.queue.head;
+        this.queue.remove(lease);
+        lease.state = 'released';
+        lease.failed(error);
+      }
     }
   }
+
+  /** Gives `token` to the queue head. */
+  private grant(token: unknown): void {
+    const lease = this.queue.head!;
+    this.queue.remove(lease);
+    lease.state = 'held';
+    lease.token = token;
+    this.held++;
+    this.holders?.set(token, lease);
+    try {
+      lease.granted();
+    } catch (error) {
+      // A throwing callback must not stall the queue: free its token and report the error.
+      lease.release();
+      report(error);
+    }
+  }
+
+  private unavailable(error: unknown): StoreUnavailableError {
+    return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(this.store.key, error);
+  }
+}
+
+/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
+function report(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
 }

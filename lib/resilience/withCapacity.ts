@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import type { CapacityLimiter } from './capacityLimiter.js';
+import { subscribeWithCapacity, type CapacityLimiter } from './capacityLimiter.js';
 
 /**
  * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO),
@@ -10,7 +10,10 @@ import type { CapacityLimiter } from './capacityLimiter.js';
  * Python's `async with limiter:` as an operator. A subscriber that unsubscribes while it still
  * waits leaves the queue at once and never gets a token (the source is never subscribed). Every
  * stream piped through the same limiter shares its `total` tokens. Errors and values pass through
- * untouched; a token is freed after the downstream has seen the completion or error.
+ * untouched; a token is freed after the downstream has seen the completion or error. A request
+ * shed by `maxWaiting` errors with a `CapacityExceededError`; with a shared store, a store that
+ * cannot answer errors the waiter with a `StoreUnavailableError`, and a lost lease unsubscribes
+ * the source and errors with a `LeaseLostError`.
  *
  * ```text
  * limiter = new CapacityLimiter(1)
@@ -34,19 +37,5 @@ export function withCapacity<T>(limiter: CapacityLimiter): MonoTypeOperatorFunct
   if (limiter === null || typeof limiter !== 'object' || typeof (limiter as { acquire?: unknown }).acquire !== 'function') {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      // Our request: a place in the queue, then the token. When it is granted the source emits
-      // straight into the subscriber, so the source's teardown joins the subscriber's and a
-      // synchronous source stops as soon as the subscriber closes. The token is freed by a
-      // finalizer added after the source's, so the source is gone before a waiter gets it.
-      const lease = limiter.acquire((granted) => {
-        source.subscribe(subscriber);
-        subscriber.add(() => granted.release());
-      });
-      // Unsubscribed before its turn: leave the queue (a held token is the finalizer's job).
-      return () => {
-        if (lease.state === 'waiting') lease.release();
-      };
-    });
+  return (source) => new Observable<T>((subscriber) => subscribeWithCapacity(limiter, source, subscriber));
 }

@@ -1,0 +1,40 @@
+/**
+ * The limiters' FIFO queue of waiters: an intrusive doubly linked list, so a waiter leaves from
+ * anywhere in O(1) when it unsubscribes. Waiters carry their own links (`prev`, `next`) and their
+ * arrival number (`seq`, increasing), by which a store failure picks the waiters it concerns.
+ */
+export class Waiter {
+  /** The neighbours in the queue while waiting. */
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  /** Arrival order: 1, 2, 3… per list. */
+  seq = 0;
+}
+
+export class WaitList<W extends Waiter> {
+  /** Oldest first. */
+  head: W | null = null;
+  tail: W | null = null;
+  /** How many wait. */
+  length = 0;
+  /** The `seq` of the latest arrival. */
+  arrivals = 0;
+
+  push(waiter: W): void {
+    waiter.seq = ++this.arrivals;
+    waiter.prev = this.tail;
+    if (this.tail === null) this.head = waiter;
+    else this.tail.next = waiter;
+    this.tail = waiter;
+    this.length++;
+  }
+
+  remove(waiter: W): void {
+    if (waiter.prev === null) this.head = waiter.next as W | null;
+    else waiter.prev.next = waiter.next;
+    if (waiter.next === null) this.tail = waiter.prev as W | null;
+    else waiter.next.prev = waiter.prev;
+    waiter.prev = waiter.next = null;
+    this.length--;
+  }
+}

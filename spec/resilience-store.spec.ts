@@ -1,0 +1,212 @@
+import { NEVER, Observable, lastValueFrom, merge, timer, map, type Subscription } from 'rxjs';
+import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
+import { withCapacity } from '../lib/resilience/withCapacity';
+import { CapacityExceededError, LeaseLostError, StoreUnavailableError } from '../lib/resilience/errors';
+import { LocalCapacityStore } from '../lib/resilience/store';
+import { PromiseCapacityStore, until } from './support/promise-store';
+
+/** A task that records when it starts and ends, running `ms` of real time. */
+function job(name: string, ms: number, events: string[], gauge: { live: number; peak: number }): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    events.push(`start ${name}`);
+    gauge.live++;
+    gauge.peak = Math.max(gauge.peak, gauge.live);
+    const t = setTimeout(() => {
+      subscriber.next(name);
+      subscriber.complete();
+    }, ms);
+    return () => {
+      gauge.live--;
+      clearTimeout(t);
+    };
+  });
+}
+
+describe('CapacityLimiter with an asynchronous store (the seam)', () => {
+  it('grants asynchronously, FIFO within the process, never above total', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(2, { store: server.client() });
+    const events: string[] = [];
+    const gauge = { live: 0, peak: 0 };
+    const jobs = ['a', 'b', 'c', 'd', 'e'].map((n) => job(n, 5, events, gauge).pipe(withCapacity(limiter)));
+    // Nothing starts synchronously: the first answer is one round trip away.
+    const done = lastValueFrom(merge(...jobs).pipe(map(() => events.length)));
+    expect(events).toEqual([]);
+    expect(limiter.waiting).toBe(5);
+    await done;
+    expect(events.filter((e) => e.startsWith('start'))).toEqual(['start a', 'start b', 'start c', 'start d', 'start e']);
+    expect(gauge.peak).toBe(2);
+    expect(server.peak).toBe(2);
+    await until(() => server.held.size === 0);
+    expect(limiter.borrowed).toBe(0);
+  });
+
+  it('two limiters ("processes") on one store share its total and wake each other', async () => {
+    const server = new PromiseCapacityStore();
+    const p1 = new CapacityLimiter(3, { store: server.client() });
+    const p2 = new CapacityLimiter(3, { store: server.client() });
+    const events: string[] = [];
+    const gauge = { live: 0, peak: 0 };
+    const all = Array.from({ length: 20 }, (_, i) => job(`${i}`, 1 + (i % 4), events, gauge).pipe(withCapacity(i % 2 ? p1 : p2)));
+    await lastValueFrom(merge(...all));
+    expect(events.filter((e) => e.startsWith('start'))).toHaveLength(20);
+    expect(gauge.peak).toBeLessThanOrEqual(3);
+    expect(server.peak).toBe(3);
+    await until(() => server.held.size === 0);
+  });
+
+  it('a grant that arrives after its waiter unsubscribed goes back to the store', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(1, { store: server.client() });
+    server.pause();
+    let started = false;
+    const sub = new Observable(() => void (started = true)).pipe(withCapacity(limiter)).subscribe();
+    expect(limiter.waiting).toBe(1);
+    sub.unsubscribe(); // leaves the queue at once, while its acquire is in flight
+    expect(limiter.waiting).toBe(0);
+    server.resume();
+    await until(() => server.log.includes('release 1'));
+    expect(server.log).toEqual(['grant 1', 'release 1']);
+    expect(server.held.size).toBe(0);
+    expect(started).toBe(false);
+    expect(limiter.borrowed).toBe(0);
+  });
+
+  it('a late grant goes to the next waiter in line instead (fungible tokens, FIFO kept)', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(1, { store: server.client() });
+    server.pause();
+    const started: string[] = [];
+    const a = new Observable(() => void started.push('a')).pipe(withCapacity(limiter)).subscribe();
+    const b = new Observable(() => void started.push('b')).pipe(withCapacity(limiter)).subscribe();
+    a.unsubscribe();
+    server.resume();
+    await until(() => started.length > 0);
+    expect(started).toEqual(['b']);
+    expect(server.log).toEqual(['grant 1']);
+    b.unsubscribe();
+    await until(() => server.held.size === 0);
+  });
+
+  it('a lost lease aborts the task signal with LeaseLostError and errors the task with it', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(1, { store: server.client() });
+    let signal: AbortSignal | undefined;
+    let error: unknown;
+    limiter.run(({ signal: s }) => ((signal = s), new Promise(() => {}))).subscribe({ error: (e) => (error = e) });
+    const nextInLine = limiter.run(() => Promise.resolve('next'));
+    const next = lastValueFrom(nextInLine);
+    await until(() => signal !== undefined);
+    expect(limiter.borrowed).toBe(1);
+    const [token] = [...server.held];
+    server.lose(token!);
+    expect(signal!.aborted).toBe(true);
+    expect(signal!.reason).toBeInstanceOf(LeaseLostError);
+    expect(error).toBe(signal!.reason);
+    expect((error as LeaseLostError).key).toBe('test');
+    expect(String((error as Error).message)).toMatch(/`test`.*not renewed within 100 ms/);
+    expect(limiter.borrowed).toBe(0);
+    // The lost token is not released (the store said it is gone), and the next waiter gets a new one.
+    await expect(next).resolves.toBe('next');
+    await until(() => server.held.size === 0);
+    expect(server.log.filter((e) => e.startsWith('release'))).toEqual(['release 2']);
+  });
+
+  it('withCapacity: a lost lease unsubscribes the source and errors downstream', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(1, { store: server.client() });
+    let live = false;
+    let error: unknown;
+    new Observable(() => {
+      live = true;
+      return () => (live = false);
+    })
+      .pipe(withCapacity(limiter))
+      .subscribe({ error: (e) => (error = e) });
+    await until(() => live);
+    server.lose([...server.held][0]!);
+    expect(live).toBe(false);
+    expect(error).toBeInstanceOf(LeaseLostError);
+  });
+
+  it('a store failure errors the waiters with StoreUnavailableError, grants nothing, and later requests try again', async () => {
+    const server = new PromiseCapacityStore('api');
+    const limiter = new CapacityLimiter(2, { store: server.client() });
+    const running = limiter.run(() => NEVER).subscribe();
+    await until(() => limiter.borrowed === 1);
+    server.down = true;
+    const errors: unknown[] = [];
+    const subs: Subscription[] = [];
+    let started = 0;
+    for (let i = 0; i < 3; i++) subs.push(limiter.run(() => (started++, NEVER)).subscribe({ error: (e) => errors.push(e) }));
+    await until(() => errors.length === 3);
+    expect(started).toBe(0);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(StoreUnavailableError);
+      expect((e as StoreUnavailableError).key).toBe('api');
+      expect((e as Error).message).toBe('The limiter store `api` is unavailable: connect ECONNREFUSED 127.0.0.1:6379');
+      expect(((e as Error).cause as Error).message).toMatch(/ECONNREFUSED/);
+    }
+    expect(server.peak).toBe(1);
+    expect(limiter.waiting).toBe(0);
+    // The task already running keeps running; when the server is back, limiting resumes.
+    expect(running.closed).toBe(false);
+    server.down = false;
+    await lastValueFrom(limiter.run(() => timer(1)));
+    expect(server.peak).toBe(2);
+    running.unsubscribe();
+  });
+
+  it('a store that throws synchronously errors the waiters with StoreUnavailableError', () => {
+    const limiter = new CapacityLimiter(1, {
+      store: {
+        key: 'broken',
+        acquire: () => {
+          throw new Error('no connection');
+        },
+        release: () => {},
+      },
+    });
+    let error: unknown;
+    NEVER.pipe(withCapacity(limiter)).subscribe({ error: (e) => (error = e) });
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toBe('The limiter store `broken` is unavailable: no connection');
+  });
+
+  it('a refusal waits for a wake-up (a release elsewhere), not for a poll', async () => {
+    const server = new PromiseCapacityStore();
+    const p1 = new CapacityLimiter(1, { store: server.client() });
+    const p2 = new CapacityLimiter(1, { store: server.client() });
+    const holder = NEVER.pipe(withCapacity(p1)).subscribe();
+    await until(() => p1.borrowed === 1);
+    let started = false;
+    new Observable(() => void (started = true)).pipe(withCapacity(p2)).subscribe();
+    await until(() => server.log.includes('refused'));
+    // Blocked: many macrotasks pass without another attempt.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(server.log.filter((e) => e === 'refused')).toHaveLength(1);
+    holder.unsubscribe(); // p1 releases; the "server" publishes; p2 tries again at once
+    await until(() => started);
+    expect(server.log).toEqual(['grant 1', 'refused', 'release 1', 'grant 2']);
+  });
+
+  it('maxWaiting sheds requests beyond it with CapacityExceededError', () => {
+    const limiter = new CapacityLimiter(1, { maxWaiting: 2 });
+    const errors: unknown[] = [];
+    const subs = Array.from({ length: 5 }, () => NEVER.pipe(withCapacity(limiter)).subscribe({ error: (e) => errors.push(e) }));
+    expect(limiter.borrowed).toBe(1);
+    expect(limiter.waiting).toBe(2);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBeInstanceOf(CapacityExceededError);
+    expect((errors[0] as CapacityExceededError).maxWaiting).toBe(2);
+    subs.forEach((s) => s.unsubscribe());
+  });
+
+  it('the default store is a LocalCapacityStore answering synchronously', () => {
+    const store = new LocalCapacityStore();
+    expect(store.acquire(1)).toBe(true);
+    expect(store.acquire(1)).toBeNull();
+    store.release();
+    expect(store.acquire(1)).toBe(true);
+  });
+});
