@@ -345,8 +345,10 @@ export class RedisCapacityStore implements CapacityStore<string> {
       },
       (error: unknown) => {
         this.renewing = false;
-        // Not renewed: the leases run on until their deadlines; record why, in case they pass.
+        // Not renewed: the leases run on until their deadlines; record why, in case they pass,
+        // and try again soon rather than at the next interval.
         this.lastRenewError = error instanceof StoreUnavailableError ? error.cause : error;
+        setTimeout(() => this.renew(), Math.min(this.renewMs, 250)).unref?.();
       },
     );
   }

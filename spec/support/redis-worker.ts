@@ -6,7 +6,8 @@
  * Jobs:
  * - `pipelines`: `pipelines` pipelines of `tasks` tasks each on a shared `CapacityLimiter(total)`;
  *   each task counts itself in flight on the counter server (INCR/DECR `inflight`, the peak in
- *   `peak`) and records its id (SADD `ran`). Store errors are retried after 100 ms and counted.
+ *   `peak`) and records its id (SADD `ran`). Store errors are retried after 100 ms and counted. With `longMs`, the first task of the
+ *   first pipeline takes that long (and says `long` when it starts).
  * - `rate`: `concurrency` pipelines asking a shared `RateLimiter` for grants for `durationMs`;
  *   reports the server time of every grant the store received.
  * - `hold`: takes `count` tokens and holds them forever, reporting each grant.
@@ -18,7 +19,7 @@ import { CapacityLimiter, RateLimiter } from '../../lib/index';
 import { redisCapacity, redisRate } from '../../lib/redis/index';
 
 export type Job =
-  | { kind: 'pipelines'; url: string; counterUrl: string; key: string; total: number; pipelines: number; tasks: number; minMs: number; maxMs: number; leaseMs?: number; timeout?: number; name: string }
+  | { kind: 'pipelines'; url: string; counterUrl: string; key: string; total: number; pipelines: number; tasks: number; minMs: number; maxMs: number; leaseMs?: number; timeout?: number; longMs?: number; name: string }
   | { kind: 'rate'; url: string; key: string; limit: number; interval: number; concurrency: number; durationMs: number }
   | { kind: 'hold'; url: string; key: string; total: number; count: number; leaseMs: number }
   | { kind: 'waits'; url: string; key: string; total: number; count: number; taskMs: number };
@@ -27,6 +28,7 @@ export type Job =
 export type Report =
   | { type: 'ready' }
   | { type: 'granted'; at: number }
+  | { type: 'long'; at: number }
   | { type: 'error'; name: string; message: string; at: number }
   | { type: 'done'; result: unknown };
 
@@ -52,7 +54,9 @@ async function main(): Promise<unknown> {
             const now = await counter.incr('inflight');
             await counter.eval("local p = tonumber(redis.call('GET', KEYS[1]) or '0'); if tonumber(ARGV[1]) > p then redis.call('SET', KEYS[1], ARGV[1]) end", 1, 'peak', now);
             await counter.sadd('ran', id);
-            await new Promise((r) => setTimeout(r, job.minMs + Math.random() * (job.maxMs - job.minMs)));
+            const long = job.longMs !== undefined && id.endsWith(':0:0');
+            if (long) send({ type: 'long', at: Date.now() });
+            await new Promise((r) => setTimeout(r, long ? job.longMs : job.minMs + Math.random() * (job.maxMs - job.minMs)));
             await counter.decr('inflight');
             ran++;
             send({ type: 'granted', at: Date.now() });
