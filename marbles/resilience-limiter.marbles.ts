@@ -2,6 +2,7 @@ import { merge, mergeMap } from 'rxjs';
 import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
+import { CapacityExceededError } from '../lib/resilience/errors';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -134,6 +135,27 @@ describe('documented diagrams', () => {
       expectObservable(merge(a.pipe(withCapacity(limiter)), b.pipe(withCapacity(limiter)))).toBe('--a--b|');
       expectSubscriptions(a.subscriptions).toBe('^--!');
       expectSubscriptions(b.subscriptions).toBe('---^--!');
+    });
+  });
+});
+
+describe('withCapacity maxWaiting (marbles)', () => {
+  it('sheds requests beyond maxWaiting with CapacityExceededError; room again once the queue moves', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1, { maxWaiting: 1 });
+      const a = cold('---a|');
+      const b = cold('-b|');
+      const c = cold('c|');
+      const d = cold('d|');
+      const shed = new CapacityExceededError(1);
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('---a|');
+      expectObservable(b.pipe(withCapacity(limiter))).toBe('-----b|');
+      expectObservable(c.pipe(withCapacity(limiter)), '-^').toBe('-#', undefined, shed);
+      expectObservable(d.pipe(withCapacity(limiter)), '-----^').toBe('------d|'); // b took the token at 4: one may wait again
+      expectSubscriptions(a.subscriptions).toBe('^---!');
+      expectSubscriptions(b.subscriptions).toBe('----^-!');
+      expectSubscriptions(c.subscriptions).toBe([]);
+      expectSubscriptions(d.subscriptions).toBe('------^!');
     });
   });
 });

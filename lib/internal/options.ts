@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validateScheduler } from './validate.js';
+import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
 
 /**
  * The one options reader. Every entry point that takes an options object reads it here, once,
@@ -68,6 +68,18 @@ export const opt = {
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateNonNegative(path, value),
+  /** A finite number > 0 (an interval in ms). */
+  positive:
+    <F extends number | undefined>(fallback: F): Reader<number | F> =>
+    (path, value) =>
+      value === undefined ? fallback : validatePositive(path, value),
+  /** `reader`'s value; an absent (`undefined`) value is an error naming the key and `expected`. */
+  required:
+    <T>(reader: Reader<T>, expected: string): Reader<T> =>
+    (path, value) => {
+      if (value === undefined) throw new TypeError(`Expected \`${path}\` (required) to be ${expected}, got ${describe(value)}`);
+      return reader(path, value);
+    },
   /** A function, or `fallback` (often `undefined`: the callback is optional). */
   fn:
     <F extends ((...args: never[]) => unknown) | undefined>(fallback: F): Reader<F> =>

@@ -41,6 +41,14 @@ export function validateNonNegative(name: string, value: unknown): number {
   return value;
 }
 
+/** A finite number > 0 (an interval in milliseconds). */
+export function validatePositive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`Expected \`${name}\` to be a finite number above 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** A function (a project, handler, predicate or callback). */
 export function validateFunction(name: string, value: unknown): void {
   if (typeof value !== 'function') {

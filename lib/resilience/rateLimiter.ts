@@ -1,0 +1,502 @@
+import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
+import type { Task } from '../types.js';
+import { taskToObservable, validateTask } from '../internal/task.js';
+import { readOptions, opt } from '../internal/options.js';
+import { StateFeed } from '../internal/stateFeed.js';
+import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
+import { Waiter, WaitList } from '../internal/waitlist.js';
+import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
+import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
+
+/** Options of {@link RateLimiter}. */
+export interface RateLimiterOptions {
+  /** At most this much cost granted over any window of `interval` ms (an integer ≥ 1). Required. */
+  readonly limit: number;
+  /** The window, in ms (a finite number > 0). Required. */
+  readonly interval: number;
+  /**
+   * Also space the grants evenly: after a grant of cost `c`, the next one waits `c * interval /
+   * limit` ms (a limit of 10 per second gives at most one grant per 100 ms). Default `false`:
+   * bursts up to `limit` are allowed.
+   */
+  readonly spread?: boolean;
+  /**
+   * At most this many requests wait (an integer ≥ 0 or `Infinity`, the default): a request that
+   * would have to wait behind `maxWaiting` others fails at once with a
+   * {@link RateLimitExceededError}.
+   */
+  readonly maxWaiting?: number;
+  /** The clock and the retry timers; default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Where the grant log is kept (see {@link RateStore}); default: a {@link LocalRateStore}, in
+   * memory, on `scheduler`'s clock. `redisRate(client, { key })` from `rxjs-concurrency/redis`
+   * shares it between processes, on the server's clock.
+   */
+  readonly store?: RateStore;
+}
+
+/** A snapshot of a {@link RateLimiter}, as `state$` emits it. */
+export interface RateState {
+  readonly limit: number;
+  readonly interval: number;
+  /** The cost granted over the current window, `(now - interval, now]` (the store's view). */
+  readonly granted: number;
+  /** How many requests wait. */
+  readonly waiting: number;
+  /**
+   * When the next grant is possible (for the first waiter's cost, or a cost of 1 when nobody
+   * waits), on the scheduler's clock; `now` or earlier: at once.
+   */
+  readonly nextAt: number;
+}
+
+/** One request for a grant, returned by {@link RateLimiter.acquire}. */
+export interface RateTicket {
+  /** `'waiting'` in the queue, `'granted'`, or `'cancelled'` (left the queue, shed or failed). */
+  readonly state: 'waiting' | 'granted' | 'cancelled';
+  /** Leaves the queue if still waiting (the request is then never granted); otherwise does nothing. */
+  cancel(): void;
+}
+
+/** Options of {@link RateLimiter.acquire}. */
+export interface RateAcquireOptions {
+  /** The weight of this request (an integer from 1 to `limit`; default 1). */
+  readonly cost?: number;
+  /**
+   * Called instead of `onGranted` when the request is shed ({@link RateLimitExceededError},
+   * synchronously), the store cannot answer ({@link StoreUnavailableError}) or `limit` shrank below
+   * the cost (`RangeError`). Without it, such errors are reported asynchronously.
+   */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A request in the FIFO queue. */
+abstract class Ticket extends Waiter implements RateTicket {
+  state: 'waiting' | 'granted' | 'cancelled' = 'waiting';
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    readonly cost: number,
+  ) {
+    super();
+  }
+
+  /** Its turn came: the grant is recorded. */
+  abstract granted(): void;
+  /** Shed, failed or its cost exceeds the limit; the state is `'cancelled'`. */
+  abstract failed(error: unknown): void;
+
+  cancel(): void {
+    (this.limiter as unknown as RateInternals).leave(this);
+  }
+}
+
+/** The limiter's private methods that its tickets and `withRate` call. */
+interface RateInternals {
+  leave(ticket: Ticket): void;
+  enqueue(ticket: Ticket): void;
+  readCost(options: { readonly cost?: number } | undefined): number;
+}
+
+/** Reads `withRate`'s `{ cost }`, checked against `limiter`'s current `limit`. */
+export function readRateCost(limiter: RateLimiter, options: { readonly cost?: number } | undefined): number {
+  return (limiter as unknown as RateInternals).readCost(options);
+}
+
+class CallbackTicket extends Ticket {
+  constructor(
+    limiter: RateLimiter,
+    cost: number,
+    private readonly onGranted: (ticket: RateTicket) => void,
+    private readonly onError: ((error: unknown) => void) | undefined,
+  ) {
+    super(limiter, cost);
+  }
+
+  granted(): void {
+    this.onGranted(this);
+  }
+
+  failed(error: unknown): void {
+    if (this.onError === undefined) return report(error);
+    try {
+      this.onError(error);
+    } catch (thrown) {
+      report(thrown);
+    }
+  }
+}
+
+/** The request of one subscription through {@link withRate}: subscribes the source when granted; also its teardown. */
+class OperatorTicket<T> extends Ticket {
+  constructor(
+    limiter: RateLimiter,
+    cost: number,
+    private readonly source: Observable<T>,
+    private readonly subscriber: Subscriber<T>,
+  ) {
+    super(limiter, cost);
+  }
+
+  granted(): void {
+    this.source.subscribe(this.subscriber);
+  }
+
+  failed(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  /** The teardown: unsubscribed before its turn, leave the queue. */
+  unsubscribe(): void {
+    if (this.state === 'waiting') this.cancel();
+  }
+}
+
+/**
+ * Subscribes `subscriber` to `source` once `limiter` grants `cost`: the body of {@link withRate}.
+ * Returns the subscription's teardown.
+ */
+export function subscribeWithRate<T>(limiter: RateLimiter, cost: number, source: Observable<T>, subscriber: Subscriber<T>): Unsubscribable {
+  const ticket = new OperatorTicket(limiter, cost, source, subscriber);
+  (limiter as unknown as RateInternals).enqueue(ticket);
+  return ticket;
+}
+
+/** An asynchronous answer of the store, for `update()`. */
+type Answer =
+  | { readonly kind: 'decided'; readonly wait: number; readonly cost: number; readonly epoch: number; readonly upTo: number }
+  | { readonly kind: 'failed'; readonly error: unknown; readonly upTo: number };
+
+/**
+ * At most `limit` grants over **every** window of `interval` ms, shared by any number of
+ * streams: an exact sliding window (a log of grant times), not fixed buckets. Requests wait in
+ * FIFO order for their grant; each may weigh a `cost`.
+ *
+ * What p-queue's `intervalCap` / `interval` and bottleneck's reservoir are for, as RxJS
+ * operators. p-queue counts starts per fixed interval bucket, so up to twice the cap can start
+ * within one interval across a bucket boundary; here no window of `interval` ms, wherever it
+ * begins, ever holds more than `limit`. Use it through {@link withRate} or
+ * {@link RateLimiter.run}. A waiter that unsubscribes leaves the queue at once; `maxWaiting`
+ * sheds load with a {@link RateLimitExceededError}; `limit` and `interval` can change at run
+ * time (waiters are re-examined at once). Time comes from `scheduler`.
+ *
+ * ```text
+ * limiter = new RateLimiter({ limit: 2, interval: 4 }); six requests at frame 0
+ * grants:   (ab)(cd)(ef)      a, b at 0; c, d at 4 (a and b left the window); e, f at 8
+ * spread:   a-b-c-d-e-f       with spread: true, one per 4 / 2 = 2 ms
+ * ```
+ *
+ * @example
+ * ```ts
+ * const github = new RateLimiter({ limit: 10, interval: 1000 }); // ≤ 10 requests in any second
+ * const repos$ = names$.pipe(mergeMap((n) => ajax.getJSON(`/repos/${n}`).pipe(withRate(github))));
+ * const search$ = github.run(({ signal }) => fetch('/search', { signal }), { cost: 3 });
+ * ```
+ */
+export class RateLimiter {
+  /** At most this much cost per window. */
+  private max: number;
+  /** The window, in ms. */
+  private window: number;
+  /** Whether grants are spaced. */
+  private readonly spaced: boolean;
+  /** At most this many waiting requests. */
+  private readonly maxWaiting: number;
+  private readonly scheduler: SchedulerLike;
+  /** Where the grant log is kept. */
+  private readonly store: RateStore;
+  /** The FIFO queue of waiting requests. */
+  private readonly queue = new WaitList<Ticket>();
+  /** An asynchronous attempt is in flight (at most one: the head's). */
+  private inFlight = false;
+  /** Asynchronous answers, for `update()`. */
+  private readonly answers: Answer[] = [];
+  /** The armed retry timer, if any (the head must wait until it fires). */
+  private timer: Subscription | null = null;
+  /** Counts timers armed: only the latest one may act when it fires. */
+  private timers = 0;
+  /** Counts setting changes and wake-ups: a refusal decided before one of them is stale. */
+  private epoch = 0;
+  private readonly feed = new StateFeed<RateState>(() => this.snapshot());
+  /** Set while `update()` runs: a nested call only asks for another round. */
+  private updating = false;
+  /** Set by a nested `update()`. */
+  private again = false;
+
+  /**
+   * The current state on subscription, then each change (a grant, a request queued or leaving,
+   * a setting changed, a retry timer firing); identical consecutive states are sent once. Grants
+   * leaving the window as time passes are seen at the next change (or in `snapshot()`).
+   */
+  readonly state$: Observable<RateState> = this.feed.state$;
+
+  /**
+   * @throws RangeError when `limit` is not an integer ≥ 1, `interval` not a finite number > 0 or
+   *   `maxWaiting` not an integer ≥ 0 or `Infinity`; TypeError for a missing `limit`/`interval`,
+   *   an unknown option, a bad `scheduler` or `store`.
+   */
+  constructor(options: RateLimiterOptions) {
+    const read = readOptions('options', options, {
+      limit: opt.required(opt.limit(1, false), 'an integer from 1 and up'),
+      interval: opt.required(opt.positive(1), 'a finite number above 0 (ms)'),
+      spread: opt.boolean(false),
+      maxWaiting: opt.limit(Infinity, true, 0),
+      scheduler: opt.scheduler(asyncScheduler),
+      store: opt.optional((path, value) => {
+        validateStore(path, value, 'RateStore', ['acquire', 'peek']);
+        return value as RateStore;
+      }),
+    });
+    this.max = read.limit;
+    this.window = read.interval;
+    this.spaced = read.spread;
+    this.maxWaiting = read.maxWaiting;
+    this.scheduler = read.scheduler;
+    this.store = read.store ?? new LocalRateStore();
+    this.store.attach?.({ wake: () => this.retryNow() });
+  }
+
+  /** At most this much cost over any window of `interval` ms. Setting it validates (integer ≥ 1) and re-examines the waiters. */
+  get limit(): number {
+    return this.max;
+  }
+
+  set limit(value: number) {
+    this.max = validateLimit('limit', value, false);
+    this.retryNow();
+  }
+
+  /** The window, in ms. Setting it validates (finite > 0) and re-examines the waiters. */
+  get interval(): number {
+    return this.window;
+  }
+
+  set interval(value: number) {
+    this.window = validatePositive('interval', value);
+    this.retryNow();
+  }
+
+  /** Whether grants are spaced evenly. */
+  get spread(): boolean {
+    return this.spaced;
+  }
+
+  /** How many requests wait. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * The low-level form behind {@link withRate} and {@link RateLimiter.run}: asks for a grant of
+   * `cost` and calls `onGranted(ticket)` when it is given (synchronously, inside `acquire`, when
+   * the window allows it and nobody waits). Grants are not given back: a rate limit counts
+   * starts, not running work. `ticket.cancel()` leaves the queue while waiting.
+   *
+   * ```text
+   * limiter = new RateLimiter({ limit: 1, interval: 3 })
+   * a = acquire(fa):  ^ fa(a)                      (granted at once)
+   * b = acquire(fb):  ^ waiting -- fb(b)           (granted at 3, when a left the window)
+   * ```
+   *
+   * @throws TypeError when `onGranted` or `onError` is not a function; RangeError when `cost` is
+   *   not an integer from 1 to `limit`.
+   */
+  acquire(onGranted: (ticket: RateTicket) => void, options?: RateAcquireOptions): RateTicket {
+    validateFunction('onGranted', onGranted);
+    const { cost, onError } = readOptions('options', options, { cost: opt.limit(1, false), onError: opt.fn(undefined) });
+    this.checkCost('options.cost', cost);
+    const ticket = new CallbackTicket(this, cost, onGranted, onError as ((error: unknown) => void) | undefined);
+    this.enqueue(ticket);
+    return ticket;
+  }
+
+  /**
+   * A {@link Task} run under this limiter: each subscription waits for a grant of `cost`, then
+   * starts the task (a factory is never called while it waits). Unsubscribing while waiting
+   * leaves the queue; unsubscribing later aborts the task's `signal`.
+   *
+   * @throws TypeError for a bad task or option; RangeError when `cost` is not an integer from 1 to `limit`.
+   *
+   * @example
+   * ```ts
+   * const page$ = api.run(({ signal }) => fetch(url, { signal }).then((r) => r.json()), { cost: 2 });
+   * ```
+   */
+  run<T>(task: Task<T>, options?: { readonly cost?: number }): Observable<T> {
+    validateTask('task', task);
+    const cost = this.readCost(options);
+    const source = taskToObservable(task);
+    return new Observable<T>((subscriber) => subscribeWithRate(this, cost, source, subscriber));
+  }
+
+  /** The current state. */
+  snapshot(): RateState {
+    const { used, retryAfter } = this.store.peek(this.request(this.queue.head?.cost ?? 1));
+    return { limit: this.max, interval: this.window, granted: used, waiting: this.queue.length, nextAt: this.scheduler.now() + retryAfter };
+  }
+
+  /** Reads `{ cost }` (for `withRate` and `run`), checked against the current `limit`. */
+  private readCost(options: { readonly cost?: number } | undefined): number {
+    const { cost } = readOptions('options', options, { cost: opt.limit(1, false) });
+    this.checkCost('options.cost', cost);
+    return cost;
+  }
+
+  private checkCost(path: string, cost: number): void {
+    if (cost > this.max) throw this.costError(path, cost);
+  }
+
+  private costError(path: string, cost: number): RangeError {
+    return new RangeError(`Expected \`${path}\` to be an integer from 1 to the limit ${this.max}, got ${describe(cost)}`);
+  }
+
+  private request(cost: number): RateRequest {
+    return { cost, limit: this.max, interval: this.window, spread: this.spaced, now: this.scheduler.now() };
+  }
+
+  /** Queues `ticket` (or sheds it, beyond `maxWaiting`) and grants what can be granted. */
+  private enqueue(ticket: Ticket): void {
+    const queued = this.queue.length;
+    if (
+      queued >= this.maxWaiting &&
+      (queued > 0 || this.inFlight || this.timer !== null || this.store.peek(this.request(ticket.cost)).retryAfter > 0)
+    ) {
+      ticket.state = 'cancelled';
+      ticket.failed(new RateLimitExceededError(this.maxWaiting));
+      return;
+    }
+    this.queue.push(ticket);
+    this.update();
+  }
+
+  /** Called by `ticket.cancel()`. */
+  private leave(ticket: Ticket): void {
+    if (ticket.state !== 'waiting') return;
+    const wasHead = this.queue.head === ticket;
+    this.queue.remove(ticket);
+    ticket.state = 'cancelled';
+    // The next request may cost less: it need not wait for the old head's timer.
+    if (wasHead) this.retryNow();
+    else this.update();
+  }
+
+  /** A setting changed or the store woke us: drop the retry timer and try the head again. */
+  private retryNow(): void {
+    this.epoch++;
+    if (this.timer !== null) {
+      this.timer.unsubscribe();
+      this.timer = null;
+    }
+    this.update();
+  }
+
+  /** Grants to the queue in FIFO order while the store allows, then tells `state$` listeners. */
+  private update(): void {
+    if (this.updating) {
+      this.again = true;
+      return;
+    }
+    this.updating = true;
+    try {
+      do {
+        this.again = false;
+        while (this.answers.length > 0) this.settle(this.answers.shift()!);
+        while (this.queue.head !== null && !this.inFlight && this.timer === null) this.attempt(this.queue.head);
+        this.feed.notify();
+      } while (this.again);
+    } finally {
+      this.updating = false;
+    }
+  }
+
+  /** One attempt at the store for the queue head. */
+  private attempt(head: Ticket): void {
+    if (head.cost > this.max) {
+      // `limit` shrank below this request's cost: it could never be granted.
+      this.queue.remove(head);
+      head.state = 'cancelled';
+      head.failed(this.costError('cost', head.cost));
+      return;
+    }
+    let answer: number | PromiseLike<number>;
+    const upTo = this.queue.arrivals;
+    try {
+      answer = this.store.acquire(this.request(head.cost));
+    } catch (error) {
+      this.settle({ kind: 'failed', error, upTo });
+      return;
+    }
+    if (!isThenable(answer)) return this.settle({ kind: 'decided', wait: answer, cost: head.cost, epoch: this.epoch, upTo });
+    this.inFlight = true;
+    const epoch = this.epoch;
+    const cost = head.cost;
+    answer.then(
+      (wait) => this.answered({ kind: 'decided', wait, cost, epoch, upTo }),
+      (error: unknown) => this.answered({ kind: 'failed', error, upTo }),
+    );
+  }
+
+  private answered(answer: Answer): void {
+    this.inFlight = false;
+    this.answers.push(answer);
+    this.update();
+  }
+
+  /** Acts on the store's answer: a grant for the head, a retry timer, or errors for the waiters. */
+  private settle(answer: Answer): void {
+    if (answer.kind === 'decided' && answer.wait === 0) {
+      // Granted. It goes to the head if the head costs no more (it may have changed while the
+      // answer was in flight); otherwise it is unused, which never exceeds the limit.
+      const head = this.queue.head;
+      if (head !== null && head.cost <= answer.cost) this.grant(head);
+      return;
+    }
+    if (answer.kind === 'decided' && answer.wait > 0 && answer.wait < Infinity) {
+      if (answer.epoch === this.epoch && this.queue.head !== null) this.arm(answer.wait);
+      return; // a stale refusal: the loop tries again at once
+    }
+    const error =
+      answer.kind === 'failed'
+        ? answer.error instanceof StoreUnavailableError
+          ? answer.error
+          : new StoreUnavailableError(this.store.key, answer.error)
+        : new StoreUnavailableError(this.store.key, new TypeError(`the store answered ${describe(answer.wait)}, expected 0 or a number of ms above 0`));
+    while (this.queue.head !== null && this.queue.head.seq <= answer.upTo) {
+      const ticket = this.queue.head;
+      this.queue.remove(ticket);
+      ticket.state = 'cancelled';
+      ticket.failed(error);
+    }
+  }
+
+  private grant(ticket: Ticket): void {
+    this.queue.remove(ticket);
+    ticket.state = 'granted';
+    try {
+      ticket.granted();
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** Arms the retry timer: the head waits `ms` (the store's "retry after"). */
+  private arm(ms: number): void {
+    const armed = ++this.timers;
+    let fired = false;
+    const timer = this.scheduler.schedule(() => {
+      fired = true;
+      if (this.timers !== armed) return;
+      this.timer = null;
+      this.update();
+    }, ms);
+    if (!fired) this.timer = timer; // a scheduler may run it synchronously
+  }
+}
+
+/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
+function report(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
+}
