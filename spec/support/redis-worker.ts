@@ -14,7 +14,7 @@
  * - `waits`: `count` requests at once for tasks of `taskMs`, reporting each one's wait.
  */
 import { Redis } from 'ioredis';
-import { concatMap, defer, from, lastValueFrom, merge, range, retry, timer, toArray } from 'rxjs';
+import { concatMap, defer, lastValueFrom, merge, range, retry, timer, toArray } from 'rxjs';
 import { CapacityLimiter, RateLimiter } from '../../lib/index';
 import { redisCapacity, redisRate } from '../../lib/redis/index';
 
@@ -93,11 +93,10 @@ async function main(): Promise<unknown> {
       const until = Date.now() + job.durationMs;
       let used = 0;
       send({ type: 'ready' });
-      const pipeline = () =>
-        defer(() => (Date.now() < until ? rate.run(async () => void used++) : from([]))).pipe(
-          concatMap(() => (Date.now() < until ? pipeline() : from([]))),
-        );
-      await lastValueFrom(merge(...Array.from({ length: job.concurrency }, pipeline)).pipe(toArray()));
+      const pipeline = async (): Promise<void> => {
+        while (Date.now() < until) await lastValueFrom(rate.run(async () => void used++), { defaultValue: undefined });
+      };
+      await Promise.all(Array.from({ length: job.concurrency }, pipeline));
       return { grants, used };
     }
     case 'hold': {
