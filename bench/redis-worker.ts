@@ -34,6 +34,8 @@ export interface BenchResult {
   /** For `wake`: when this process got a token and when it gave it back. */
   readonly grants: number[];
   readonly releases: number[];
+  /** Calls of the client's `sendCommand` after `go` (one per EVALSHA). */
+  readonly commands: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as BenchJob;
@@ -42,6 +44,13 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
 
 async function main(): Promise<void> {
   const client = new Redis(job.url);
+  // Count what the client sends: every command sent on its own passes here.
+  let commands = 0;
+  const sendCommand = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<typeof sendCommand>) => {
+    commands++;
+    return sendCommand(...args);
+  }) as typeof client.sendCommand;
   const latencies: number[] = [];
   const grants: number[] = [];
   const releases: number[] = [];
@@ -108,10 +117,11 @@ async function main(): Promise<void> {
   await client.ping();
   process.send?.({ type: 'ready' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  commands = 0;
   const started = now();
   await Promise.all(Array.from({ length: job.loops }, loop));
   const ended = now();
-  const result: BenchResult = { started, ended, latencies, grants, releases };
+  const result: BenchResult = { started, ended, latencies, grants, releases, commands };
   process.send?.({ type: 'done', result }, () => {
     void close().then(() => {
       client.disconnect();

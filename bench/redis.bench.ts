@@ -6,7 +6,9 @@
  *   (acquire, release at once), against redis-semaphore's `Semaphore` on the same server;
  * - rate, uncontended: `RateLimiter` + `redisRate` against rate-limiter-flexible's
  *   `RateLimiterRedis.consume`;
- * - round trips: Redis commands per acquire + release, one loop in one process;
+ * - round trips: calls of the client's `sendCommand` per acquire + release (per grant for rates),
+ *   one loop in one process: one per EVALSHA (an ioredis MULTI block is written at once and may
+ *   count once);
  * - cross-process wake: two processes share one token; the time from a release in one to the
  *   grant in the other (p50, p99);
  * - the physical limit: redis-benchmark's PING rate on the same server (1 and 50 connections).
@@ -17,7 +19,6 @@
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../spec/support/redis-server.js';
 import type { BenchJob, BenchResult } from './redis-worker.js';
 import { report, type Row } from './support.js';
@@ -61,20 +62,16 @@ function measure(results: readonly BenchResult[]): Measured {
 /** redis-benchmark's PING_MBULK rate with `clients` connections. */
 function pingRate(server: RedisServer, clients: number): number {
   const out = execFileSync('redis-benchmark', ['-h', server.host, '-p', String(server.port), '-t', 'ping', '-n', clients === 1 ? '50000' : '200000', '-c', String(clients), '-q'], { encoding: 'utf8' });
-  const line = out.split(/\r|\n/).find((l) => l.startsWith('PING_MBULK'));
-  const rate = Number(/([\d.]+) requests per second/.exec(line ?? '')?.[1]);
+  const rate = Number(/PING_MBULK: ([\d.]+) requests per second/.exec(out)?.[1]);
   if (!Number.isFinite(rate)) throw new Error(`could not read redis-benchmark's output:\n${out}`);
   return rate;
 }
 
-/** Redis commands per operation: `total_commands_processed` around one sequential run. */
-async function commandsPer(admin: Redis, job: BenchJob): Promise<number> {
-  const count = async () => Number(/total_commands_processed:(\d+)/.exec(await admin.info('stats'))?.[1]);
-  await runWorkers(job, 1); // warm: scripts loaded
-  const before = await count();
-  await runWorkers(job, 1);
-  const after = await count();
-  return (after - before - 2) / (job.loops * job.perLoop); // minus this INFO and the worker's PING
+/** Commands the client sends per operation, over one sequential run (scripts already loaded). */
+async function commandsPer(job: BenchJob): Promise<number> {
+  await runWorkers(job, 1); // loads the scripts on the server
+  const [result] = await runWorkers(job, 1);
+  return result!.commands / (job.loops * job.perLoop);
 }
 
 /** Wake latency: each grant in one process after the latest release in the other. */
@@ -97,7 +94,6 @@ const f = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toFixed(dig
 
 export default async function main(): Promise<void> {
   const server = await startRedisServer();
-  const admin = new Redis(server.url);
   try {
     const ping1 = pingRate(server, 1);
     const ping50 = pingRate(server, 50);
@@ -122,14 +118,14 @@ export default async function main(): Promise<void> {
     await compare('rate, 10⁹/s (uncontended)', { ...base, kind: 'rate', key: 'rate-free', limit: 1e9, perLoop: 400 }, { ...base, kind: 'flexible', key: 'flex-free', limit: 1e9, perLoop: 400 }, 'rate-limiter-flexible');
 
     const sequential = { ...base, loops: 1, perLoop: 300 };
-    const ours = await commandsPer(admin, { ...sequential, kind: 'capacity', key: 'rt-cap', limit: 10_000 });
-    const semaphore = await commandsPer(admin, { ...sequential, kind: 'semaphore', key: 'rt-sem', limit: 10_000 });
-    const rate = await commandsPer(admin, { ...sequential, kind: 'rate', key: 'rt-rate', limit: 1e9 });
-    const flexible = await commandsPer(admin, { ...sequential, kind: 'flexible', key: 'rt-flex', limit: 1e9 });
-    rows.push({ name: 'commands per acquire + release: redisCapacity', unit: 'commands', value: ours });
-    rows.push({ name: 'commands per acquire + release: redis-semaphore', unit: 'commands', value: semaphore });
-    rows.push({ name: 'commands per grant: redisRate', unit: 'commands', value: rate });
-    rows.push({ name: 'commands per grant: rate-limiter-flexible', unit: 'commands', value: flexible });
+    const ours = await commandsPer({ ...sequential, kind: 'capacity', key: 'rt-cap', limit: 10_000 });
+    const semaphore = await commandsPer({ ...sequential, kind: 'semaphore', key: 'rt-sem', limit: 10_000 });
+    const rate = await commandsPer({ ...sequential, kind: 'rate', key: 'rt-rate', limit: 1e9 });
+    const flexible = await commandsPer({ ...sequential, kind: 'flexible', key: 'rt-flex', limit: 1e9 });
+    rows.push({ name: 'commands sent per acquire + release: redisCapacity', unit: 'commands', value: ours });
+    rows.push({ name: 'commands sent per acquire + release: redis-semaphore', unit: 'commands', value: semaphore });
+    rows.push({ name: 'commands sent per grant: redisRate', unit: 'commands', value: rate });
+    rows.push({ name: 'commands sent per grant: rate-limiter-flexible', unit: 'commands', value: flexible });
 
     const wake = wakeLatencies(await runWorkers({ ...base, kind: 'wake', key: 'wake', limit: 1, loops: 1, perLoop: 300, holdMs: 1 }, 2));
     rows.push({ name: 'cross-process wake (release → grant elsewhere), p50', unit: 'ms', value: quantile(wake, 0.5) });
@@ -145,8 +141,8 @@ export default async function main(): Promise<void> {
       '| case | rxjs-concurrency | peer | ratio |',
       '| --- | --- | --- | ---: |',
       ...table,
-      `| Redis commands per acquire + release | ${f(ours, 2)} (redisCapacity) | ${f(semaphore, 2)} (redis-semaphore) | |`,
-      `| Redis commands per rate grant | ${f(rate, 2)} (redisRate) | ${f(flexible, 2)} (rate-limiter-flexible) | |`,
+      `| commands sent per acquire + release, one loop | ${f(ours, 2)} (redisCapacity) | ${f(semaphore, 2)} (redis-semaphore) | |`,
+      `| commands sent per rate grant, one loop | ${f(rate, 2)} (redisRate) | ${f(flexible, 2)} (rate-limiter-flexible) | |`,
       `| cross-process wake, release → grant in another process | p50 ${f(quantile(wake, 0.5), 2)} ms, p99 ${f(quantile(wake, 0.99), 2)} ms | | |`,
       `| physical limit: redis-benchmark PING | ${f(ping1)} /s on 1 connection, ${f(ping50)} /s on 50 | | ${(best1 / ping1).toFixed(2)}× of 1-connection PING (1 process) |`,
     ].join('\n');
@@ -159,7 +155,6 @@ export default async function main(): Promise<void> {
       console.log('README.md: rewrote the redis benchmark table');
     }
   } finally {
-    admin.disconnect();
     await server.stop();
   }
 }
