@@ -20,7 +20,7 @@ export interface DemoOptions {
 }
 
 /** The rate limit used with `--processes` when `--per-second` is not given. */
-export const SHARED_PER_SECOND = 1_000;
+export const SHARED_PER_SECOND = 2_000;
 
 export const DEFAULTS: Omit<DemoOptions, 'help'> = {
   items: 5_000,

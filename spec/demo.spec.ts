@@ -70,12 +70,12 @@ describe('npm run demo', () => {
   }, 60_000);
 
   it('--processes 4: four processes share one CapacityLimiter and RateLimiter through a real redis-server; the API peaks at its limit, 0 rejected', async () => {
-    const { code, stdout, stderr } = await runDemo(['--processes', '4', '--items', '200']);
+    const { code, stdout, stderr } = await runDemo(['--processes', '4', '--items', '300']);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     const line = /^summary: (.*)$/m.exec(stdout)?.[1];
     const fields = Object.fromEntries(line!.split(' ').map((f) => f.split('=') as [string, string]));
-    expect(fields).toMatchObject({ processes: '4', items: '200', rejected: '0', rate_limit: String(DEFAULTS.rateLimit), peak_api: String(DEFAULTS.rateLimit) });
-    expect(Number(fields['succeeded']) + Number(fields['failed'])).toBe(200);
+    expect(fields).toMatchObject({ processes: '4', items: '300', rejected: '0', rate_limit: String(DEFAULTS.rateLimit), peak_api: String(DEFAULTS.rateLimit) });
+    expect(Number(fields['succeeded']) + Number(fields['failed'])).toBe(300);
     expect(Number(fields['peak_per_second'])).toBeLessThanOrEqual(Number(fields['per_second']));
     expect(stderr.match(/^process \d \(pid \d+\): orders/gm)).toHaveLength(4);
   }, 60_000);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { CapacityLimiter } from '../lib/index';
 import { LeaseLostError, redisCapacity, redisRate, StoreUnavailableError } from '../lib/redis/index';
 import { redisErrorCode } from '../lib/redis/script';
 import { startRedisServer, type RedisServer } from './support/redis-server';
@@ -138,4 +139,31 @@ it('a lease not renewed in time is reported lost with LeaseLostError', async () 
   expect(l.events.lost[0]![1].message).toContain('`lost`');
   store.release(token!); // a stray release after the loss is a no-op
   await store.close();
+});
+
+it('through a CapacityLimiter: a lost lease aborts the task’s signal and errors it with LeaseLostError', async () => {
+  const limiter = new CapacityLimiter(2, { store: redisCapacity(connect(), { key: 'abort', leaseMs: 400, renewMs: 100, timeout: 200 }) });
+  let signal: AbortSignal | undefined;
+  const outcome = new Promise<unknown>((resolve) => {
+    limiter
+      .run((ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined); // runs until stopped
+      })
+      .subscribe({ error: resolve, complete: () => resolve('completed') });
+  });
+  await sleep(300);
+  expect(signal?.aborted).toBe(false);
+  await server.stop();
+  const error = await outcome;
+  expect(error).toBeInstanceOf(LeaseLostError);
+  expect(signal?.aborted).toBe(true);
+  expect(signal?.reason).toBe(error);
+  expect(limiter.borrowed).toBe(0);
+});
+
+it('one store per limiter', () => {
+  const store = redisCapacity(connect(), { key: 'once' });
+  new CapacityLimiter(1, { store });
+  expect(() => new CapacityLimiter(1, { store })).toThrow('already serves a CapacityLimiter');
 });

@@ -31,7 +31,7 @@ export class ScriptCaller {
 
   call(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], late: (reply: unknown) => void): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const started = Date.now();
+      const started = performance.now();
       let done = false;
       let lastError: unknown;
       const giveUp = setTimeout(() => {
@@ -57,7 +57,7 @@ export class ScriptCaller {
               return;
             }
             lastError = error;
-            if (Date.now() - started + RETRY_MS < this.timeout) setTimeout(attempt, RETRY_MS);
+            if (performance.now() - started + RETRY_MS < this.timeout) setTimeout(attempt, RETRY_MS);
           },
         );
       };

@@ -23,7 +23,7 @@ export interface RedisCapacityOptions {
 interface Held {
   /** The epoch in which the server last confirmed it. */
   epoch: string;
-  /** Local time (`Date.now()`) by which it must be renewed: the send time of the last confirming call + `leaseMs`. */
+  /** Local monotonic time (`performance.now()`) by which it must be renewed: the send time of the last confirming call + `leaseMs`. */
   deadline: number;
 }
 
@@ -111,7 +111,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   /** The subscriber connection (a duplicate of `client`) while this process has refused attempts. */
   private subscriber: Redis | null = null;
-  /** When an attempt was last refused (`Date.now()`), to close the subscriber some time after the last. */
+  /** When an attempt was last refused (`performance.now()`), to close the subscriber some time after the last. */
   private lastRefusal = 0;
   /** Whether the limiter may still wait for a refused attempt (keeps this process's ticket on the server). */
   private waitingHint = false;
@@ -190,7 +190,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     this.attempts = [];
     this.releases = [];
     this.calling = true;
-    const sent = Date.now();
+    const sent = performance.now();
     const limit = this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total;
     const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, attempts.length === 0 && this.waitingHint ? '1' : '0', this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id)];
     const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch];
@@ -233,7 +233,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
    * the release channel (and wake once subscribed, for a release in between), and poll.
    */
   private refused(retry: number): void {
-    this.lastRefusal = Date.now();
+    this.lastRefusal = performance.now();
     this.waitingHint = true;
     if (this.subscriber === null) this.openSubscriber();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
@@ -247,7 +247,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
 
   private openSubscriber(): void {
     this.idleTimer = setInterval(() => {
-      if (Date.now() - this.lastRefusal > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
+      if (performance.now() - this.lastRefusal > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
     }, this.pollMs);
     this.idleTimer.unref?.();
     const subscriber = this.client.duplicate();
@@ -291,14 +291,14 @@ export class RedisCapacityStore implements CapacityStore<string> {
     let soonest = Infinity;
     for (const lease of this.held.values()) soonest = Math.min(soonest, lease.deadline);
     if (soonest === Infinity) return;
-    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, soonest - Date.now()));
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, soonest - performance.now()));
     this.expiryTimer.unref?.();
   }
 
   /** Leases past their local deadline: the server may have given them to someone else. */
   private expire(): void {
     this.expiryTimer = null;
-    const now = Date.now();
+    const now = performance.now();
     for (const [id, lease] of this.held) {
       if (lease.deadline <= now) this.lose(id, `not renewed within ${this.leaseMs} ms`, this.lastRenewError);
     }
@@ -314,7 +314,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private renew(): void {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
-    const sent = Date.now();
+    const sent = performance.now();
     const ids = [...this.held.keys()];
     const args: (string | number)[] = [this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total, this.leaseMs, this.ticket, this.caller.epoch];
     for (const id of ids) args.push(id, this.held.get(id)!.epoch);

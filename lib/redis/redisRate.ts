@@ -51,7 +51,7 @@ export class RedisRateStore implements RateStore {
   private readonly caller: ScriptCaller;
   /** Names this process in the server's epoch (see `scripts.ts`). */
   private readonly ticket = randomUUID();
-  /** The last answer, for `peek`: units used in the window, the wait, and when it came (`Date.now()`). */
+  /** The last answer, for `peek`: units used in the window, the wait, and when it came (`performance.now()`). */
   private last = { used: 0, retry: 0, at: 0 };
   /**
    * The server time (ms) of the latest grant this store received, for diagnostics and tests that
@@ -74,7 +74,7 @@ export class RedisRateStore implements RateStore {
     return this.caller.call(RATE, [this.keys.log, this.keys.epoch], args, () => undefined).then((reply) => {
       const [granted, epoch, retry, now, used] = reply as [number, string, string, string, number];
       this.caller.epoch = epoch;
-      this.last = { used, retry: Number(retry), at: Date.now() };
+      this.last = { used, retry: Number(retry), at: performance.now() };
       if (granted === 1) {
         this.lastGrantAt = Number(now);
         return 0;
@@ -84,6 +84,6 @@ export class RedisRateStore implements RateStore {
   }
 
   peek(_request: RateRequest): RatePeek {
-    return { used: this.last.used, retryAfter: Math.max(0, this.last.retry - (Date.now() - this.last.at)) };
+    return { used: this.last.used, retryAfter: Math.max(0, this.last.retry - (performance.now() - this.last.at)) };
   }
 }
