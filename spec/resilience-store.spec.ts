@@ -209,4 +209,42 @@ describe('CapacityLimiter with an asynchronous store (the seam)', () => {
     store.release();
     expect(store.acquire(1)).toBe(true);
   });
+
+  it('total changes pass to the store: each attempt carries the current total, and resize is told', async () => {
+    const server = new PromiseCapacityStore();
+    const client = server.client();
+    const totals: number[] = [];
+    const resized: number[] = [];
+    const limiter = new CapacityLimiter(1, {
+      store: { ...client, acquire: (total) => (totals.push(total), client.acquire(total)), resize: (t) => void resized.push(t) },
+    });
+    const subs = [0, 1, 2].map(() => NEVER.pipe(withCapacity(limiter)).subscribe());
+    await until(() => limiter.borrowed === 1);
+    limiter.total = 3;
+    await until(() => limiter.borrowed === 3);
+    expect(resized).toEqual([3]);
+    expect(totals).toEqual([1, 3, 3]);
+    expect(server.peak).toBe(3);
+    subs.forEach((s) => s.unsubscribe());
+    await until(() => server.held.size === 0);
+  });
+});
+
+describe('CapacityLimiter options: bad input throws at construction, naming the value', () => {
+  it.each([
+    [{ maxWaiting: -1 }, RangeError, 'Expected `options.maxWaiting` to be an integer from 0 and up or `Infinity`, got `-1` (number)'],
+    [{ maxWaiting: 1.5 }, RangeError, '`1.5` (number)'],
+    [{ maxWaitng: 3 }, TypeError, 'Unknown option `options.maxWaitng`; expected one of `store`, `maxWaiting`'],
+    [{ store: {} }, TypeError, 'Expected `options.store` to be a CapacityStore (an object with `key` (string), `acquire()`, `release()`), got `{}` (object)'],
+    [{ store: { key: 1, acquire() {}, release() {} } }, TypeError, 'to be a CapacityStore'],
+    [{ store: { key: 'k', acquire() {}, release() {}, attach: 1 } }, TypeError, 'to be a CapacityStore'],
+    ['fast', TypeError, 'Expected `options` to be an object, got `"fast"` (string)'],
+  ])('%p', (options, kind, message) => {
+    expect(() => new CapacityLimiter(2, options as never)).toThrow(kind);
+    expect(() => new CapacityLimiter(2, options as never)).toThrow(message);
+  });
+
+  it('acquire rejects a non-function onError', () => {
+    expect(() => new CapacityLimiter(1).acquire(() => {}, 3 as never)).toThrow('Expected `onError` to be a function, got `3` (number)');
+  });
 });

@@ -5,7 +5,7 @@
  * Not a mock of Redis: it is what the seam asks of any shared store, and nothing else.
  */
 import { LeaseLostError, StoreUnavailableError } from '../../lib/resilience/errors';
-import type { CapacityStore, StoreListener } from '../../lib/resilience/store';
+import { LocalRateStore, type CapacityStore, type RateStore, type StoreListener } from '../../lib/resilience/store';
 
 export class PromiseCapacityStore {
   /** The tokens held on the "server". */
@@ -87,3 +87,50 @@ export async function until(condition: () => boolean, ms = 2000): Promise<void> 
 }
 
 export { StoreUnavailableError };
+
+/**
+ * A shared rate "server" for tests: the exact sliding window of {@link LocalRateStore} on the
+ * server's own clock (`performance.now()`), each call a round trip, shared by any number of
+ * limiters. `grants` logs what it granted, in server time.
+ */
+export class PromiseRateStore {
+  readonly grants: { at: number; cost: number }[] = [];
+  /** Every answer given (0: granted; else "retry after" ms). */
+  readonly answers: number[] = [];
+  down = false;
+  private window = new LocalRateStore();
+  private readonly listeners: Pick<StoreListener, 'wake'>[] = [];
+  private last = { used: 0, retryAfter: 0 };
+
+  constructor(readonly key = 'rate') {}
+
+  client(): RateStore {
+    return {
+      key: this.key,
+      attach: (listener) => void this.listeners.push(listener),
+      acquire: (request) =>
+        new Promise<number>((resolve, reject) =>
+          setImmediate(() => {
+            if (this.down) return reject(new StoreUnavailableError(this.key, new Error('timed out after 50 ms')));
+            const now = performance.now(); // the server's clock, not the request's
+            const wait = this.window.acquire({ ...request, now });
+            if (wait === 0) this.grants.push({ at: now, cost: request.cost });
+            this.answers.push(wait);
+            this.last = this.window.peek({ ...request, now });
+            resolve(wait);
+          }),
+        ),
+      peek: () => this.last,
+    };
+  }
+
+  /** Forgets every grant (server-side). */
+  reset(): void {
+    this.window = new LocalRateStore();
+  }
+
+  /** Tells every limiter to try again now. */
+  wakeAll(): void {
+    for (const listener of this.listeners) listener.wake();
+  }
+}
