@@ -20,7 +20,8 @@ export interface RedisRateOptions {
  *
  * The window is exact and sliding: a sorted set of the grants of the last `interval` ms, scored
  * by the server's `TIME`, checked and extended by one Lua script per attempt (EVALSHA, one round
- * trip). A refused attempt is told when the oldest grant leaves the window, and tries again then.
+ * trip; up to 16 of a process's waiters ask at once). A refused attempt is told when the oldest
+ * grant leaves the window, and tries again then.
  * When Redis cannot be reached, attempts fail after `timeout` ms with `StoreUnavailableError`;
  * nothing is granted meanwhile. A server that lost its data grants nothing for one `interval`.
  *
@@ -47,6 +48,8 @@ export function redisRate(client: Redis, options: RedisRateOptions): RedisRateSt
 export class RedisRateStore implements RateStore {
   readonly key: string;
   readonly timeout: number;
+  /** Attempts in flight at once per limiter: each is one atomic script, so the window holds; 16 hide the round trip. */
+  readonly concurrency = 16;
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
   /** Names this process in the server's epoch (see `scripts.ts`). */
@@ -54,10 +57,11 @@ export class RedisRateStore implements RateStore {
   /** The last answer, for `peek`: units used in the window, the wait, and when it came (`performance.now()`). */
   private last = { used: 0, retry: 0, at: 0 };
   /**
-   * The server time (ms) of the latest grant this store received, for diagnostics and tests that
-   * check the window on the server's clock.
+   * Set it to an array to record the server time (ms, `TIME`) of every grant this store
+   * receives, in the order they arrive: for diagnostics, and for tests that check the window on
+   * the server's clock. `undefined` (the default) records nothing.
    */
-  lastGrantAt = NaN;
+  grantTimes: number[] | undefined = undefined;
 
   constructor(client: Redis, options: RedisRateOptions) {
     const checked = validateClient('client', client);
@@ -76,7 +80,7 @@ export class RedisRateStore implements RateStore {
       this.caller.epoch = epoch;
       this.last = { used, retry: Number(retry), at: performance.now() };
       if (granted === 1) {
-        this.lastGrantAt = Number(now);
+        this.grantTimes?.push(Number(now));
         return 0;
       }
       return Math.max(1, Number(retry));

@@ -83,12 +83,7 @@ async function main(): Promise<unknown> {
     case 'rate': {
       const store = redisRate(client, { key: job.key });
       const grants: number[] = [];
-      const acquire = store.acquire.bind(store);
-      store.acquire = (request) =>
-        acquire(request).then((wait) => {
-          if (wait === 0) grants.push(store.lastGrantAt);
-          return wait;
-        });
+      store.grantTimes = grants;
       const rate = new RateLimiter({ limit: job.limit, interval: job.interval, store });
       const until = Date.now() + job.durationMs;
       let used = 0;
