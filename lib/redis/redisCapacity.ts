@@ -218,8 +218,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
       },
       (error: unknown) => {
         this.calling = false;
-        // Releases that did not reach the server: try again with the next call, unless the lease
-        // has run out by then anyway (the server frees it on its own).
+        // Releases that did not reach the server: send them again with the next call (releasing a
+        // lease that has expired meanwhile does nothing).
         this.releases.push(...releases);
         for (const attempt of attempts) attempt.reject(error);
         // Retry the releases a little later (new attempts go at once and take them along).
