@@ -253,7 +253,10 @@ export class RedisCapacityStore implements CapacityStore<string> {
     const subscriber = this.client.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
-    subscriber.on('message', () => this.listener?.wake());
+    // A release names the processes whose turn it is; the others stay asleep.
+    subscriber.on('message', (_channel: string, tickets: string) => {
+      if (tickets.includes(this.ticket)) this.listener?.wake();
+    });
     subscriber.subscribe(this.keys.channel).then(
       () => this.listener?.wake(),
       () => undefined,

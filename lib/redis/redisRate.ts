@@ -52,8 +52,10 @@ export class RedisRateStore implements RateStore {
   readonly concurrency = 16;
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
-  /** Names this process in the server's epoch (see `scripts.ts`). */
+  /** Names this process in the server's epoch (see `scripts.ts`), and prefixes its grants' ids. */
   private readonly ticket = randomUUID();
+  /** Attempts made so far (the suffix of their ids). */
+  private attempts = 0;
   /** The last answer, for `peek`: units used in the window, the wait, and when it came (`performance.now()`). */
   private last = { used: 0, retry: 0, at: 0 };
   /**
@@ -73,7 +75,7 @@ export class RedisRateStore implements RateStore {
   }
 
   acquire(request: RateRequest): Promise<number> {
-    const args = [request.limit, request.interval, this.ticket, this.caller.epoch, request.cost, request.spread ? '1' : '0'];
+    const args = [request.limit, request.interval, this.ticket, this.caller.epoch, request.cost, request.spread ? '1' : '0', `${this.ticket}:${++this.attempts}`];
     // A grant answered after the timeout is simply unused: grants are not given back.
     return this.caller.call(RATE, [this.keys.log, this.keys.epoch], args, () => undefined).then((reply) => {
       const [granted, epoch, retry, now, used] = reply as [number, string, string, string, number];

@@ -13,25 +13,25 @@ import { luaScript } from './script.js';
  * A client passes the epoch it last saw. When it differs from the server's, the server has lost
  * the state (restarted without persistence, keys deleted or evicted) while that client was
  * using it: leases or grants may still be running that the server has forgotten, so nothing is
- * granted until `born + graceMs` (one `leaseMs` for capacity, one `interval` for rate).
+ * granted until `born + graceMs` (one `leaseMs` for capacity, one `interval` for rate). The
+ * epoch hash has no expiry (a few bytes per limiter key): if it expired while clients still
+ * used it, they would take that for lost state and pause.
  */
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local function epochOf(key, known, graceMs, who)
-  local id = redis.call('HGET', key, 'id')
+  local e = redis.call('HMGET', key, 'id', 'born', 'grace')
+  local id, born, grace = e[1], tonumber(e[2]), tonumber(e[3])
   if not id then
     id = t[1] .. '.' .. t[2] .. '.' .. who
-    redis.call('HSET', key, 'id', id, 'born', string.format('%.3f', now), 'grace', '0', 'seq', '0')
+    born = now
+    grace = 0
+    redis.call('HSET', key, 'id', id, 'born', string.format('%.3f', now), 'grace', '0')
   end
-  redis.call('PEXPIRE', key, 86400000)
-  local grace = tonumber(redis.call('HGET', key, 'grace')) or 0
-  if known ~= '' and known ~= id then
-    local until_ = tonumber(redis.call('HGET', key, 'born')) + graceMs
-    if until_ > grace then
-      grace = until_
-      redis.call('HSET', key, 'grace', string.format('%.3f', grace))
-    end
+  if known ~= '' and known ~= id and born + graceMs > grace then
+    grace = born + graceMs
+    redis.call('HSET', key, 'grace', string.format('%.3f', grace))
   end
   return id, grace
 end
@@ -49,6 +49,10 @@ end
  * may take tokens only while its ticket is among the first `free` ones, and leaves one free
  * token to each other waiting process; after taking some it goes to the back. A process that
  * stops asking (it died) loses its ticket after `ticketTtl`.
+ *
+ * When tokens are left free while other processes wait, it publishes on the channel the tickets
+ * of the processes that may take them now (the first `free` of the queue); the others need not
+ * wake.
  *
  * Returns { granted count, epoch, retry ms (-1: wait for a release message) }.
  */
@@ -98,7 +102,8 @@ elseif inQueue then
 end
 
 if (changed > 0 or granted > 0) and now >= grace and free - granted > 0 and others > 0 then
-  redis.call('PUBLISH', ARGV[7], free - granted)
+  -- Tell the processes that may take a token now: the first ones in the queue.
+  redis.call('PUBLISH', ARGV[7], table.concat(redis.call('ZRANGE', KEYS[2], 0, free - granted - 1), ','))
 end
 
 local retry = -1
@@ -149,7 +154,8 @@ return result
 /**
  * Rate: an exact sliding window. KEYS: log (zset of grants, one member per unit of cost, scored
  * by server time), epoch. ARGV: limit, interval, ticket, known epoch, cost, spread ('1': after a
- * grant of cost c, none for c * interval / limit ms). Grants when every window of `interval` ms
+ * grant of cost c, none for c * interval / limit ms), a unique id for this attempt (its members
+ * are `id#1` … `id#cost`). Grants when every window of `interval` ms
  * keeps at most `limit` units; else says how long until enough old grants leave the window.
  *
  * Returns { 1 granted or 0, epoch, retry ms (0 when granted), server time, units used in the window }.
@@ -178,9 +184,9 @@ if at > now then
   return { 0, epoch, tostring(math.ceil(at - now)), string.format('%.3f', now), used }
 end
 for k = 1, cost do
-  redis.call('ZADD', KEYS[1], now, redis.call('HINCRBY', KEYS[2], 'seq', 1))
+  redis.call('ZADD', KEYS[1], now, ARGV[7] .. '#' .. k)
 end
-redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', cost)
+if ARGV[6] == '1' then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', cost) end
 redis.call('PEXPIRE', KEYS[1], math.ceil(interval) + 1000)
 return { 1, epoch, '0', string.format('%.3f', now), used + cost }
 `,
