@@ -13,13 +13,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Effect } from 'effect';
 import pMap from 'p-map';
-import { firstValueFrom, from, mergeMap, of, type Observable, type ObservableInput } from 'rxjs';
+import { firstValueFrom, from, mergeMap, of, type ObservableInput } from 'rxjs';
 import { core } from './lib.js';
-import { medianMs, report, withRatios, type Row } from './support';
+import { collectGarbage, drain, handWrittenPool, medianMs, report, withRatios, type Row } from './support';
 
 const { boundedMap, executeConcurrently, pull } = core;
 
@@ -45,28 +43,6 @@ const inner = (kind: Kind): ((x: number) => ObservableInput<number>) =>
 
 /** The plain-function handler of each kind, for the peers that are not rxjs. */
 const plain = (kind: Kind): ((x: number) => number | Promise<number>) => (kind === 'promise' ? (x) => Promise.resolve(x) : (x) => x);
-
-/** Subscribes and resolves with the number of values once the Observable completes. */
-function drain(source: Observable<unknown>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let count = 0;
-    source.subscribe({ next: () => void count++, error: reject, complete: () => resolve(count) });
-  });
-}
-
-/** The floor: 8 async workers pulling the next index from a shared counter. */
-async function handWrittenPool<T, R>(items: readonly T[], f: (x: T) => R | Promise<R>, limit: number): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return out;
-}
 
 const POOL = 'hand-written pool (floor)';
 const CASES: Case[] = [
@@ -101,15 +77,6 @@ interface Cell {
   ratio?: number;
   skipped?: string;
 }
-
-/**
- * A full garbage collection before each case, so no case pays for the garbage of the one before:
- * `--expose-gc` switched on at runtime (`npm run bench` starts plain `tsx`).
- */
-const collectGarbage: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
 
 /**
  * Times every case on the same items, one case after the other: a full gc, a run whose result

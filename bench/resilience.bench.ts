@@ -9,13 +9,22 @@
  *
  * One process, side by side; ratios are against the bare subscription (sync rows) and p-limit
  * (promise rows).
+ *
+ * RateLimiter, beside p-queue's `intervalCap` and bottleneck's reservoir:
+ * - the cost per task when the limit does not bind (pure bookkeeping), against p-queue;
+ * - what each really enforces: `limit` per 100 ms, one task at 0 then a burst of 2 × `limit`
+ *   at 90 ms; the most starts seen in any sliding 100 ms window (real time on `Date.now()`, the
+ *   clock all three use, one run each).
+ *   Fixed buckets let a bucket's rest at 90 ms and the next bucket at 100 ms start together.
  */
+import Bottleneck from 'bottleneck';
 import pLimit from 'p-limit';
+import PQueue from 'p-queue';
 import { defer, from, of } from 'rxjs';
 import { core } from './lib.js';
 import { medianMs, report, withRatios, type Row } from './support.js';
 
-const { CapacityLimiter, withCapacity } = core;
+const { CapacityLimiter, withCapacity, RateLimiter, withRate } = core;
 
 const N = 100_000;
 const LIMIT = 8;
@@ -93,4 +102,91 @@ export default async function main(): Promise<void> {
     ...withRatios(syncRows, syncRows[0]!.name),
     ...withRatios(promiseRows, promiseRows[1]!.name),
   ]);
+
+  const rateRows: Row[] = [];
+  {
+    const task = (i: number): Promise<number> => Promise.resolve(i);
+    const HUGE = 1_000_000_000; // a limit that never binds: the rows measure bookkeeping only
+    rateRows.push({
+      name: `p-queue intervalCap (not reached), N=${N}`,
+      unit: 'ns/task',
+      value: nsPer(
+        await medianMs(() => {
+          const queue = new PQueue({ intervalCap: HUGE, interval: 1000 });
+          return Promise.all(Array.from({ length: N }, (_, i) => queue.add(() => task(i))));
+        }),
+        N,
+      ),
+    });
+    // bottleneck dispatches its queue on timers (milliseconds per job here), so it gets a smaller N.
+    const NB = 1000;
+    rateRows.push({
+      name: `bottleneck reservoir (not reached), N=${NB}`,
+      unit: 'ns/task',
+      value: nsPer(
+        await medianMs(() => {
+          const limiter = new Bottleneck({ reservoir: HUGE });
+          return Promise.all(Array.from({ length: NB }, (_, i) => limiter.schedule(() => task(i))));
+        }, 1),
+        NB,
+      ),
+    });
+    rateRows.push({
+      name: `RateLimiter run(factory) (not reached), N=${N}`,
+      unit: 'ns/task',
+      value: nsPer(
+        await medianMs(() => {
+          const limiter = new RateLimiter({ limit: HUGE, interval: 1000 });
+          return subscribeAll(N, (i) => limiter.run(() => task(i)));
+        }),
+        N,
+      ),
+    });
+    rateRows.push({
+      name: `defer(factory).pipe(withRate) (not reached), N=${N}`,
+      unit: 'ns/task',
+      value: nsPer(
+        await medianMs(() => {
+          const limiter = new RateLimiter({ limit: HUGE, interval: 1000 });
+          return subscribeAll(N, (i) => defer(() => task(i)).pipe(withRate(limiter)));
+        }),
+        N,
+      ),
+    });
+  }
+
+  const RATE = 20;
+  const windowRows: Row[] = [{ name: `the limit: ${RATE} per 100 ms`, unit: 'starts', value: RATE }];
+  const rate = new RateLimiter({ limit: RATE, interval: 100 });
+  windowRows.push({ name: 'RateLimiter({ limit, interval: 100 }): exact sliding window', unit: 'starts', value: await burst((fn) => void rate.run(fn).subscribe()) });
+  const queue = new PQueue({ intervalCap: RATE, interval: 100 });
+  windowRows.push({ name: 'p-queue({ intervalCap, interval: 100 }): fixed buckets', unit: 'starts', value: await burst((fn) => void queue.add(fn)) });
+  const reservoir = new Bottleneck({ reservoir: RATE, reservoirRefreshAmount: RATE, reservoirRefreshInterval: 100 });
+  windowRows.push({ name: 'bottleneck reservoir refreshed every 100 ms', unit: 'starts', value: await burst((fn) => void reservoir.schedule(fn)) });
+  await reservoir.stop({ dropWaitingJobs: false });
+
+  report('resilience-rate', 'RateLimiter beside p-queue and bottleneck (Node, one process)', [
+    ...withRatios(rateRows, rateRows[0]!.name),
+    ...withRatios(windowRows, windowRows[0]!.name),
+  ]);
+}
+
+/**
+ * One task at 0, then 2 × RATE at 90 ms, through `start`; resolves with the most starts seen in
+ * any sliding 100 ms window once all have run.
+ */
+function burst(start: (fn: () => Promise<void>) => void, rate = 20): Promise<number> {
+  const starts: number[] = [];
+  const total = 1 + 2 * rate;
+  return new Promise((resolve) => {
+    const fn = (): Promise<void> => {
+      starts.push(Date.now()); // the limiters' clock (asyncScheduler's, millisecond steps)
+      if (starts.length === total) resolve(Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 100).length)));
+      return Promise.resolve();
+    };
+    start(fn);
+    setTimeout(() => {
+      for (let i = 0; i < 2 * rate; i++) start(fn);
+    }, 90);
+  });
 }

@@ -26,3 +26,30 @@ export class DeadlineError extends Error {
     super(message);
   }
 }
+
+/**
+ * Raised at once, without subscribing to the source, by a subscription that a
+ * `CircuitBreaker` turns away: the circuit is open (`state: 'open'`, and `retryAt` says when it
+ * lets a trial through), or it is half-open and every trial slot is taken (`state: 'halfOpen'`,
+ * `retryAt` is `null`: it closes or re-opens when a trial ends). `breaker` is the breaker's name.
+ */
+export class BrokenCircuitError extends Error {
+  override readonly name = 'BrokenCircuitError';
+  constructor(
+    /** The breaker's `name` option, or `undefined` when it has none. */
+    readonly breaker: string | undefined,
+    /** Why it turned the subscription away. */
+    readonly state: 'open' | 'halfOpen',
+    /** When the open circuit lets a trial through, in the scheduler's ms; `null` when half-open. */
+    readonly retryAt: number | null,
+    /** How long from the rejection until `retryAt`, in ms; `null` when half-open. */
+    readonly retryAfter: number | null,
+  ) {
+    const who = breaker === undefined ? 'Circuit breaker' : `Circuit breaker ${JSON.stringify(breaker)}`;
+    super(
+      state === 'open'
+        ? `${who} is open: failing fast without calling the source; it lets a trial through in ${retryAfter} ms`
+        : `${who} is half-open and every trial slot is taken: failing fast; it closes or re-opens when a trial ends`,
+    );
+  }
+}

@@ -6,7 +6,7 @@
 
 // ── Shared types and errors ─────────────────────────────────────────────────────────────────
 export type { TaskContext, Task, Settled, TaskResult } from './types.js';
-export { EmptyTaskError, DeadlineError } from './errors.js';
+export { EmptyTaskError, DeadlineError, BrokenCircuitError } from './errors.js';
 
 // ── Bounded fan-out (issue 2) ───────────────────────────────────────────────────────────────
 // region:fan-out
@@ -51,6 +51,11 @@ export { failAfter } from './resilience/failAfter.js';
 export { failAt } from './resilience/failAt.js';
 export { moveOnAfter } from './resilience/moveOnAfter.js';
 export { moveOnAt } from './resilience/moveOnAt.js';
+export { CircuitBreaker } from './resilience/breaker.js';
+export type { CircuitBreakerOptions, CircuitState, HalfOpenBackoff } from './resilience/breaker.js';
+export { circuitBreaker } from './resilience/circuitBreaker.js';
+export { takeUntilAborted } from './resilience/takeUntilAborted.js';
+export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
 // endregion:resilience
 
 // ── Scopes and the event bus (issue 6) ──────────────────────────────────────────────────────
@@ -58,6 +63,10 @@ export { moveOnAt } from './resilience/moveOnAt.js';
 export { scope, shutdownBackground } from './scope/scope.js';
 export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
 export { EventBus } from './scope/bus.js';
-export type { ClassOf, RequestOptions } from './scope/bus.js';
-export { BusClosedError, StateMissingError, ScopeEndedError } from './scope/errors.js';
+export type { BusError, ClassOf, EventBusOptions, RequestOptions } from './scope/bus.js';
+export { eventCodec } from './scope/codec.js';
+export type { EncodedEvent, EventCodec, EventCodecPart } from './scope/codec.js';
+export { broadcastChannelTransport } from './scope/transport.js';
+export type { BusTransport, TransportLink, TransportPeer } from './scope/transport.js';
+export { BusClosedError, BusDecodeError, BusTransportError, StateMissingError, ScopeEndedError } from './scope/errors.js';
 // endregion:scopes

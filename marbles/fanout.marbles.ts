@@ -172,19 +172,41 @@ describe('boundedMap (marbles)', () => {
     });
   });
 
-  it('the ordered window holds back the fifth item while the head is still running (limit 2 → window 4)', () => {
+  // The stall: limit 2 → window 4, and the fifth item waits for the head. Its relief: a window
+  // of 8, where e starts as soon as a slot is free, its value waits in the buffer instead, and
+  // the whole run ends at 10 instead of 16.
+  it.each([
+    { title: 'the ordered window holds back the fifth item while the head is still running (limit 2 → window 4)', options: {}, output: '---------S(fff)g|', e: '----------^-----!' },
+    { title: 'the window option relieves the stall: with { window: 8 } the fifth item starts as soon as a slot is free', options: { window: 8 }, output: '---------S(fffg|)', e: '----^-----!' },
+  ])('$title', ({ options, output, e }) => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const source = hot('  abcde|');
       const slow = cold('   ---------S|');
       const fast = cold('    f|');
       const last = cold('    -----g|');
       const inners: Record<string, Observable<string>> = { a: slow, b: fast, c: fast, d: fast, e: last };
-      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2))).toBe('---------S(fff)g|');
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2, options))).toBe(output);
       expectSubscriptions(source.subscriptions).toBe('^----!');
       expectSubscriptions(slow.subscriptions).toBe('^---------!');
-      // b, c, d run one after another beside a; e waits until a (the head) is out at 10.
+      // b, c, d run one after another beside a.
       expectSubscriptions(fast.subscriptions).toBe(['-^!', '--^!', '---^!']);
-      expectSubscriptions(last.subscriptions).toBe('----------^-----!');
+      expectSubscriptions(last.subscriptions).toBe(e);
+    });
+  });
+
+  it('window: limit makes ordered mode start nothing past the slots (a window of 2 with limit 2)', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  abc|');
+      const slow = cold('   -----S|');
+      const fast = cold('    f|');
+      const third = cold('   --g|');
+      const inners: Record<string, Observable<string>> = { a: slow, b: fast, c: third };
+      // b finishes at 2, but c may start only once a (the head) is out at 6.
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, 2, { window: 2 }))).toBe('-----Sf-g|');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+      expectSubscriptions(slow.subscriptions).toBe('^-----!');
+      expectSubscriptions(fast.subscriptions).toBe('-^!');
+      expectSubscriptions(third.subscriptions).toBe('------^--!');
     });
   });
 

@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { NEVER, catchError, concat, ignoreElements, map, mergeMap, of, takeUntil, tap } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
+import { deadlineError } from '../lib/internal/clock';
 import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from '../lib/index';
 
 function testScheduler(): TestScheduler {
@@ -152,7 +153,7 @@ describe('scope (marbles)', () => {
         },
         { deadline: 5 },
       );
-      expectObservable(result).toBe('-----#', undefined, new DeadlineError(5));
+      expectObservable(result).toBe('-----#', undefined, deadlineError(5, { origin: 'scope "app"', within: 5 }));
       expectSubscriptions(a.subscriptions).toBe('^----!');
       expectSubscriptions(body.subscriptions).toBe('^----!');
     });
@@ -179,12 +180,12 @@ describe('scope (marbles)', () => {
           }),
         { deadline: 4 },
       );
-      expectObservable(result).toBe('----#', undefined, new DeadlineError(4));
+      expectObservable(result).toBe('----#', undefined, deadlineError(4, { origin: 'scope "app"', within: 4 }));
       expectSubscriptions(inner.subscriptions).toBe('^---!');
       // A child's own earlier deadline wins over the inherited one.
       const early = cold('----------z|');
       const nested = scope('app', (s) => s.scope('child', () => early, { deadline: 2 }), { deadline: 8 });
-      expectObservable(nested).toBe('--#', undefined, new DeadlineError(2));
+      expectObservable(nested).toBe('--#', undefined, deadlineError(2, { origin: 'scope "app/child"', within: 2 }));
       expectSubscriptions(early.subscriptions).toBe('^-!');
     });
     expect(seen).toBe(4);
@@ -368,8 +369,37 @@ describe('EventBus.request (marbles)', () => {
       const request = bus.request(new Ask(1), Answer, (a) => a.id === 1).pipe(map((a) => a.text));
       expectObservable(request).toBe('----(y|)', { y: 'yes' });
       const timedOut = bus.request(new Ask(3), Answer, (a) => a.id === 3, { timeout: 3 });
-      expectObservable(timedOut).toBe('---#', undefined, new DeadlineError(3));
+      expectObservable(timedOut).toBe('---#', undefined, new DeadlineError(3, 'bus.request(Answer): no matching response within 3 ms', 'bus.request(Answer)'));
       expectSubscriptions(responder.subscriptions).toBe('^------!');
+    });
+  });
+
+  it('a timeout already passed (0) fails at once, before the request is sent or responses are watched', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const bus = new EventBus();
+      const asked: number[] = [];
+      bus.on(Ask).subscribe((a) => asked.push(a.id));
+      const responder = cold('a|', { a: new Answer(1, 'yes') });
+      const answers = responder.pipe(tap((a) => bus.send(a)), ignoreElements());
+      expectObservable(answers).toBe('-|');
+      const timedOut = bus.request(new Ask(1), Answer, () => true, { timeout: 0 });
+      expectObservable(timedOut).toBe('#', undefined, new DeadlineError(0, 'bus.request(Answer): no matching response within 0 ms', 'bus.request(Answer)'));
+      expectSubscriptions(responder.subscriptions).toBe('^!');
+      expect(asked).toEqual([]);
+    });
+  });
+
+  it('the timeout is disarmed when the response wins, and when the subscriber leaves', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const bus = new EventBus();
+      const responder = cold('--a|', { a: new Answer(1, 'yes') });
+      const answers = responder.pipe(tap((a) => bus.send(a)), ignoreElements());
+      expectObservable(answers).toBe('---|');
+      const request = bus.request(new Ask(1), Answer, () => true, { timeout: 5 }).pipe(map((a) => a.text));
+      expectObservable(request).toBe('--(y|)', { y: 'yes' });
+      const left = bus.request(new Ask(2), Answer, (a) => a.id === 2, { timeout: 5 });
+      expectObservable(left, '^-!').toBe('---');
+      expectSubscriptions(responder.subscriptions).toBe('^--!');
     });
   });
 });

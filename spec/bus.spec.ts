@@ -215,11 +215,11 @@ describe('EventBus', () => {
     expect(() => bus.send(5 as never)).toThrow(/`event` to be an object.*`5` \(number\)/);
     expect(() => bus.send(null as never)).toThrow(TypeError);
     expect(() => bus.request(new Ping(1), Pong, 'x' as never)).toThrow(/`match` to be a function/);
-    expect(() => bus.request(new Ping(1), Pong, () => true, { timeout: -1 })).toThrow(/`timeout`.*`-1`/);
+    expect(() => bus.request(new Ping(1), Pong, () => true, { timeout: -1 })).toThrow(/`options.timeout`.*`-1`/);
     expect(() => bus.request(new Ping(1), Pong, () => true, { timeout: NaN })).toThrow(RangeError);
     expect(() => bus.request(1 as never, Pong, () => true)).toThrow(/`request` to be an object/);
     expect(() => bus.request(new Ping(1), Pong, () => true, null as never)).toThrow(/`options` to be an object.*`null` \(null\)/);
-    expect(() => bus.request(new Ping(1), Pong, () => true, { scheduler: {} as never })).toThrow(/`scheduler` to be a scheduler.*`\{\}` \(object\)/);
+    expect(() => bus.request(new Ping(1), Pong, () => true, { scheduler: {} as never })).toThrow(/`options.scheduler` to be a scheduler.*`\{\}` \(object\)/);
   });
 
   it('a throwing subscriber does not break delivery to the others (reported like rxjs does)', async () => {

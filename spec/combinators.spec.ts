@@ -9,6 +9,7 @@ import { streamConcurrently } from '../lib/combinators/streamConcurrently';
 import { streamConcurrentlyWith } from '../lib/combinators/streamConcurrentlyWith';
 import type { TaskContext } from '../lib/types';
 import { countAbortControllers } from './support/abort';
+import { gated, runGated } from './support/gated';
 
 /** Collects what an Observable does synchronously on subscribe. */
 function runSync<T>(source: Observable<T>): { values: T[]; error?: unknown; completed: boolean } {
@@ -417,4 +418,32 @@ describe('nothing left scheduled', () => {
     subscription.unsubscribe();
     expect(live(ts)).toBe(0);
   });
+});
+
+describe('the deciding task is finalized before the consumer hears the outcome, whatever its form', () => {
+  const forms = {
+    'a plain Observable': (o: Observable<unknown>) => o,
+    'a factory': (o: Observable<unknown>) => () => o,
+  };
+  for (const [form, as] of Object.entries(forms)) {
+    it(`${form}: gather, firstToFinish, firstSuccess, streamConcurrently`, () => {
+      const log: string[] = [];
+      const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => runGated(log, label, make);
+      const t = (name: string, value: unknown, gate: Subject<void>) => as(gated(name, value, gate, log));
+      run('gather', (gate) => gather(t('g', 1, gate)));
+      run('gather failing', (gate) => gather(t('gf', new Error('x'), gate)));
+      run('gather settle', (gate) => gather(t('gs', 1, gate), { settle: true }));
+      run('firstToFinish', (gate) => firstToFinish(t('f', 1, gate)));
+      run('firstSuccess', (gate) => firstSuccess(t('s', 1, gate)));
+      run('streamConcurrently', (gate) => streamConcurrently(t('m', 1, gate)));
+      expect(log).toEqual([
+        'g finalized', 'gather value', 'gather complete',
+        'gf finalized', 'gather failing error',
+        'gs finalized', 'gather settle value', 'gather settle complete',
+        'f finalized', 'firstToFinish value', 'firstToFinish complete',
+        's finalized', 'firstSuccess value', 'firstSuccess complete',
+        'streamConcurrently value', 'm finalized', 'streamConcurrently complete',
+      ]);
+    });
+  }
 });

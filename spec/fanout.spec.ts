@@ -28,6 +28,7 @@ import {
   type TaskContext,
 } from '../lib/index.js';
 import { countAbortControllers } from './support/abort.js';
+import { gated, runGated } from './support/gated.js';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -438,6 +439,61 @@ describe('the function forms', () => {
     await expect(result).resolves.toEqual(['a', 'b', 'c']);
   });
 
+  it('every fan-out function pulls async iterables of tasks or items, lazily, one per free slot', async () => {
+    const read: number[] = [];
+    async function* tasks(): AsyncGenerator<() => Promise<number>> {
+      for (let i = 0; i < 4; i++) {
+        read.push(i);
+        yield () => Promise.resolve(i * 10);
+      }
+    }
+    async function* items(): AsyncGenerator<number> {
+      for (let i = 0; i < 4; i++) yield i;
+    }
+    await expect(lastValueFrom(concurrently(tasks(), { concurrentTasks: 2 }))).resolves.toEqual([0, 10, 20, 30]);
+    expect(read).toEqual([0, 1, 2, 3]);
+    await expect(lastValueFrom(concurrently(tasks(), { settle: true }))).resolves.toEqual([0, 10, 20, 30].map((value) => ({ status: 'fulfilled', value })));
+    await expect(lastValueFrom(completionStream(tasks()).pipe(map((c) => c.value), toArray()))).resolves.toEqual([0, 10, 20, 30]);
+    await expect(lastValueFrom(executeConcurrently((x: number) => Promise.resolve(x + 1), items()))).resolves.toEqual([1, 2, 3, 4]);
+    const seen: number[] = [];
+    await lastValueFrom(processConcurrently(items(), (x: number) => Promise.resolve(seen.push(x))), { defaultValue: undefined });
+    expect(seen).toEqual([0, 1, 2, 3]);
+    await expect(lastValueFrom(from(items()).pipe(boundedMap((x: number) => of(x * 2), 2), toArray()))).resolves.toEqual([0, 2, 4, 6]);
+  });
+
+  it('a thenable that calls back twice, and Promise subclasses, cannot disturb other items (native promises share reusable callbacks)', async () => {
+    const twice = (x: number): PromiseLike<number> => ({
+      then(onFulfilled) {
+        setTimeout(() => {
+          onFulfilled?.(x);
+          onFulfilled?.(-1);
+        });
+        return undefined as never;
+      },
+    });
+    class Eager<T> extends Promise<T> {}
+    const project = (x: number) => (x % 3 === 0 ? twice(x) : x % 3 === 1 ? Eager.resolve(x) : Promise.resolve(x));
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    await expect(lastValueFrom(pull(items).pipe(boundedMap(project, 4), toArray()))).resolves.toEqual(items);
+    await expect(lastValueFrom(pull(items).pipe(boundedMap(project, 4, { ordered: false }), toArray()))).resolves.toHaveLength(30);
+  });
+
+  it('every fan-out function finalizes the task that decides its outcome before the consumer hears of it', () => {
+    const log: string[] = [];
+    const task = (name: string, value: unknown, gate: Subject<void>) => gated(name, value, gate, log);
+    const run = (label: string, make: (gate: Subject<void>) => Observable<unknown>): void => runGated(log, label, make);
+    run('concurrently', (gate) => concurrently([task('a', 1, gate)]));
+    run('failing', (gate) => concurrently([task('b', new Error('x'), gate)]));
+    run('completionStream', (gate) => completionStream([task('c', 1, gate)]));
+    run('executeConcurrently', (gate) => executeConcurrently(() => task('d', 1, gate), [0]));
+    expect(log).toEqual([
+      'a finalized', 'concurrently value', 'concurrently complete',
+      'b finalized', 'failing error',
+      'c finalized', 'completionStream value', 'completionStream complete',
+      'd finalized', 'executeConcurrently value', 'executeConcurrently complete',
+    ]);
+  });
+
   it('concurrently: a task completing empty errors naming its index', async () => {
     await expect(lastValueFrom(concurrently([of(1), EMPTY]))).rejects.toEqual(new EmptyTaskError(1));
     await expect(lastValueFrom(concurrently([of(1), EMPTY]))).rejects.toThrow('Expected task 1 to emit a value');
@@ -513,6 +569,14 @@ describe('bad input is rejected when the operator is created', () => {
     expect(() => boundedMap((x) => of(x), 2, 5 as never)).toThrow(/`options` to be an object/);
     expect(() => pull(42 as never)).toThrow(/Expected `source` to be an Iterable, an AsyncIterable or a function/);
     expect(() => concurrently(5 as never)).toThrow(/Expected `tasks` to be an Iterable/);
+  });
+
+  it('boundedMap window: an integer from limit and up, or Infinity', () => {
+    expect(() => boundedMap((x) => of(x), 4, { window: 3 })).toThrow(new RangeError('Expected `options.window` to be an integer from 4 and up or `Infinity`, got `3` (number)'));
+    expect(() => boundedMap((x) => of(x), 4, { window: 4.5 })).toThrow(RangeError);
+    expect(() => boundedMap((x) => of(x), 4, { window: '8' as never })).toThrow(/`options.window`/);
+    expect(() => boundedMap((x) => of(x), 4, { window: 4 })).not.toThrow();
+    expect(() => boundedMap((x) => of(x), 4, { window: Infinity, ordered: true })).not.toThrow();
   });
 
   it('Infinity is allowed as a limit', () => {

@@ -1,5 +1,5 @@
 import { describe as describeValue, validateFunction, validateLimit, validateNonNegative } from '../lib/internal/validate';
-import { LazyContext } from '../lib/internal/context';
+import { FollowRun } from '../lib/internal/lifecycle';
 import { taskToObservable } from '../lib/internal/task';
 import { countAbortControllers } from './support/abort';
 
@@ -25,11 +25,11 @@ describe('argument validation', () => {
   });
 });
 
-describe('LazyContext', () => {
+describe('the task context (a TaskRun)', () => {
   it('creates no AbortController until the signal is read', () => {
     const count = countAbortControllers();
     try {
-      const ctx = new LazyContext();
+      const ctx = new FollowRun(() => undefined, { complete: () => undefined, error: () => undefined });
       ctx.abort();
       expect(count.created).toBe(0);
       expect(ctx.signal.aborted).toBe(true);

@@ -214,6 +214,30 @@ describe('RateLimiter with an asynchronous store (the seam)', () => {
     await until(() => started);
   });
 
+  it('a wake-up during an attempt makes its refusal stale: the head asks again at once', async () => {
+    const replies: ((wait: number) => void)[] = [];
+    let wake = (): void => {};
+    const limiter = new RateLimiter({
+      limit: 1,
+      interval: 60_000,
+      store: {
+        key: 'k',
+        attach: (listener) => void (wake = listener.wake),
+        acquire: () => new Promise<number>((resolve) => replies.push(resolve)),
+        peek: () => ({ used: 0, retryAfter: 0 }),
+      },
+    });
+    let started = false;
+    limiter.run(() => ((started = true), of(1))).subscribe();
+    expect(replies).toHaveLength(1);
+    wake(); // capacity may be free: but the attempt is still in flight…
+    expect(replies).toHaveLength(1); // …so no second one yet
+    replies[0]!(60_000); // …and its refusal, decided before the wake-up, is stale
+    await until(() => replies.length === 2);
+    replies[1]!(0);
+    await until(() => started);
+  });
+
   it('the default store is a LocalRateStore: an exact log, not buckets', () => {
     const store = new LocalRateStore();
     const req = (now: number, cost = 1) => ({ cost, limit: 2, interval: 10, spread: false, now });

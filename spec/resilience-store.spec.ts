@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { NEVER, Observable, lastValueFrom, merge, timer, map, type Subscription } from 'rxjs';
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { CapacityExceededError, LeaseLostError, StoreUnavailableError } from '../lib/resilience/errors';
-import { LocalCapacityStore } from '../lib/resilience/store';
+import { LocalCapacityStore, type CapacityStore, type StoreListener } from '../lib/resilience/store';
 import { PromiseCapacityStore, until } from './support/promise-store';
 
 /** A task that records when it starts and ends, running `ms` of real time. */
@@ -190,6 +191,19 @@ describe('CapacityLimiter with an asynchronous store (the seam)', () => {
     expect(server.log).toEqual(['grant 1', 'refused', 'release 1', 'grant 2']);
   });
 
+  it('a wake-up that overtakes the reply of a refusal makes that refusal stale: the waiter asks again', async () => {
+    const server = new PromiseCapacityStore('test', true);
+    const p1 = new CapacityLimiter(1, { store: server.client() });
+    const p2 = new CapacityLimiter(1, { store: server.client() });
+    const holder = NEVER.pipe(withCapacity(p1)).subscribe();
+    await until(() => p1.borrowed === 1);
+    let started = false;
+    new Observable(() => void (started = true)).pipe(withCapacity(p2)).subscribe(); // refused on the server…
+    holder.unsubscribe(); // …then p1's release and its wake-up reach p2 before that refusal does
+    await until(() => started);
+    expect(server.log).toEqual(['grant 1', 'refused', 'release 1', 'grant 2']);
+  });
+
   it('maxWaiting sheds requests beyond it with CapacityExceededError', () => {
     const limiter = new CapacityLimiter(1, { maxWaiting: 2 });
     const errors: unknown[] = [];
@@ -246,5 +260,99 @@ describe('CapacityLimiter options: bad input throws at construction, naming the 
 
   it('acquire rejects a non-function onError', () => {
     expect(() => new CapacityLimiter(1).acquire(() => {}, 3 as never)).toThrow('Expected `onError` to be a function, got `3` (number)');
+  });
+});
+
+describe('CapacityLimiter with an asynchronous store: property', () => {
+  /** Resolves after `n` macrotasks (round trips of the test store take one each). */
+  const hops = (n: number): Promise<void> => new Promise((resolve) => {
+    let left = n;
+    const step = (): void => (left-- <= 0 ? resolve() : void setImmediate(step));
+    step();
+  });
+
+  it('two "processes" on one store: never above total, every token comes back, each request granted, shed or cancelled exactly once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        fc.array(
+          fc.record({
+            process: fc.integer({ min: 0, max: 1 }),
+            at: fc.integer({ min: 0, max: 6 }),
+            runs: fc.integer({ min: 0, max: 4 }),
+            cancelAfter: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+          }),
+          { maxLength: 16 },
+        ),
+        async (total, slowReplies, maxWaiting, requests) => {
+          const server = new PromiseCapacityStore('test', slowReplies);
+          const options = maxWaiting === undefined ? {} : { maxWaiting };
+          const processes = [0, 1].map(() => new CapacityLimiter(total, { store: server.client(), ...options }));
+          const outcomes = requests.map(() => [] as string[]);
+          await Promise.all(
+            requests.map(async (r, i) => {
+              await hops(r.at);
+              const lease = processes[r.process]!.acquire(
+                (held) => {
+                  outcomes[i]!.push('granted');
+                  void hops(r.runs).then(() => held.release());
+                },
+                (error) => outcomes[i]!.push(error instanceof CapacityExceededError ? 'shed' : `error ${String(error)}`),
+              );
+              if (r.cancelAfter !== undefined) {
+                await hops(r.cancelAfter);
+                if (lease.state === 'waiting') {
+                  lease.release();
+                  outcomes[i]!.push('cancelled');
+                }
+              }
+            }),
+          );
+          await until(() => outcomes.every((o) => o.length > 0) && server.held.size === 0 && processes.every((p) => p.borrowed === 0), 5000);
+          for (const o of outcomes) {
+            expect(o).toHaveLength(1);
+            expect(['granted', 'shed', 'cancelled']).toContain(o[0]);
+          }
+          expect(server.peak).toBeLessThanOrEqual(total);
+          expect(processes.map((p) => p.waiting)).toEqual([0, 0]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('the CapacityStore JSDoc example (a synchronous shared store that wakes the others)', () => {
+  it('two limiters on it hold at most total together, and a release in one lets the other in', () => {
+    const held = new Map<string, number>();
+    const listeners = new Set<StoreListener<number>>();
+    const shared = (key: string): CapacityStore<number> => {
+      let next = 0;
+      return {
+        key,
+        attach: (listener) => void listeners.add(listener),
+        acquire(total) {
+          const used = held.get(key) ?? 0;
+          if (used >= total) return null;
+          held.set(key, used + 1);
+          return ++next;
+        },
+        release() {
+          held.set(key, (held.get(key) ?? 1) - 1);
+          for (const listener of listeners) listener.wake();
+        },
+      };
+    };
+    const a = new CapacityLimiter(2, { store: shared('api') });
+    const b = new CapacityLimiter(2, { store: shared('api') });
+    const subs = [a, a, b, b].map((l) => NEVER.pipe(withCapacity(l)).subscribe());
+    expect([a.borrowed, b.borrowed, b.waiting]).toEqual([2, 0, 2]);
+    subs[0]!.unsubscribe(); // a releases; the store wakes b synchronously from inside release
+    expect([a.borrowed, b.borrowed, b.waiting]).toEqual([1, 1, 1]);
+    subs.forEach((s) => s.unsubscribe());
+    expect(held.get('api')).toBe(0);
+    expect([a.borrowed, b.borrowed, a.waiting, b.waiting]).toEqual([0, 0, 0, 0]);
   });
 });

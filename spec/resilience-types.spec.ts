@@ -1,6 +1,6 @@
 import { of, type Observable, type ObservedValueOf } from 'rxjs';
-import { CapacityLimiter, failAfter, failAt, moveOnAfter, moveOnAt, retryBackoff, withCapacity } from '../lib/index';
-import type { CapacityState, ErrorClass, RetryBackoffOptions, TaskContext } from '../lib/index';
+import { CapacityLimiter, RateLimiter, failAfter, failAt, moveOnAfter, moveOnAt, retryBackoff, withCapacity, withRate } from '../lib/index';
+import type { CapacityState, CapacityStore, ErrorClass, RateState, RetryBackoffOptions, TaskContext } from '../lib/index';
 
 // Type tests: checked by `tsc --noEmit` (part of `npm test`). `Equals` is exact (an `any` or a
 // wider type fails it), and each `@ts-expect-error` fails the type-check if the line compiles.
@@ -64,6 +64,21 @@ const stringMs = () => failAfter('5s');
 
 declare function fetchLength(signal: AbortSignal): Promise<number>;
 
+// Rate limits: withRate keeps the value type; run infers the task's; options are typed.
+const rate = new RateLimiter({ limit: 5, interval: 1000 });
+const rated = num.pipe(withRate(rate, { cost: 2 }), withCapacity(new CapacityLimiter(2, { maxWaiting: 10 })));
+expectType<ValueOf<typeof rated>>(null!)<number>(true);
+const ranRate = rate.run(({ signal }) => fetchLength(signal), { cost: 1 });
+expectType<ValueOf<typeof ranRate>>(null!)<number>(true);
+const rateState: Observable<RateState> = rate.state$;
+// @ts-expect-error limit and interval are required
+const noInterval = () => new RateLimiter({ limit: 5 });
+// @ts-expect-error misspelt option
+const misspelt = () => new RateLimiter({ limit: 5, interval: 10, spred: true });
+// A store is a plain object implementing the seam.
+const store: CapacityStore<string> = { key: 'k', acquire: async () => 'token', release: () => undefined };
+const shared = new CapacityLimiter(3, { store });
+
 describe('resilience types', () => {
   it('are checked by tsc (this file compiles only if every type assertion holds)', () => {
     expect(classes.retryOn).toHaveLength(3);
@@ -73,5 +88,9 @@ describe('resilience types', () => {
     expect(stringDeadline).toThrow(TypeError);
     expect(stringMs).toThrow(RangeError);
     expect(readOnly).toThrow(TypeError); // a getter without a setter, in strict mode
+    expect(rateState).toBeDefined();
+    expect(noInterval).toThrow(TypeError);
+    expect(misspelt).toThrow('Unknown option `options.spred`');
+    expect(shared.total).toBe(3);
   });
 });

@@ -366,6 +366,62 @@ describe('scope: names, paths, buses', () => {
   });
 });
 
+describe('scope: deadlines on the one clock, and the one task lifecycle', () => {
+  it('a DeadlineError names the scope and its budget; a child inherits its ancestor’s', () => {
+    const ts = new VirtualTimeScheduler();
+    const errors: unknown[] = [];
+    scope('import', () => NEVER, { deadline: 30_000, scheduler: ts }).subscribe({ error: (e) => errors.push(e) });
+    scope('app', (s) => s.scope('child', () => NEVER), { deadline: 10, scheduler: ts }).subscribe({ error: (e) => errors.push(e) });
+    const at = new Date(ts.now() + 20);
+    scope('dated', () => NEVER, { deadline: at, scheduler: ts }).subscribe({ error: (e) => errors.push(e) });
+    ts.flush();
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'scope "app": not finished within 10 ms',
+      `scope "dated": not finished by ${at.toISOString()}`,
+      'scope "import": not finished within 30000 ms',
+    ]);
+    expect(errors.map((e) => (e as DeadlineError).origin)).toEqual(['scope "app"', 'scope "dated"', 'scope "import"']);
+  });
+
+  it('a deadline already past trips synchronously inside subscribe, before the body is called', () => {
+    let ran = false;
+    const seen: unknown[] = [];
+    scope('late', () => ((ran = true), of(1)), { deadline: 0 }).subscribe({ error: (e) => seen.push(e) });
+    expect(seen).toEqual([expect.any(DeadlineError)]);
+    expect(ran).toBe(false);
+  });
+
+  it('a spawned task of any form is finalized before its result (and the scope) hear that it ended', async () => {
+    const log: string[] = [];
+    const task = (name: string) =>
+      new Observable<string>((subscriber) => {
+        const id = setTimeout(() => {
+          subscriber.next(name);
+          subscriber.complete();
+        });
+        return () => {
+          clearTimeout(id);
+          log.push(`${name} finalized`);
+        };
+      });
+    const result = await run((s) => {
+      s.spawn(task('plain')).subscribe((v) => log.push(`${v} result`));
+      s.spawn(() => task('factory')).subscribe((v) => log.push(`${v} result`));
+      return of('body');
+    });
+    log.push(`scope ${result}`);
+    expect(log).toEqual(['plain finalized', 'plain result', 'factory finalized', 'factory result', 'scope body']);
+  });
+
+  it('rejects misspelt options, naming the known ones', () => {
+    expect(() => scope('x', () => of(1), { deadlin: 5 } as never)).toThrow(
+      /Unknown option `options.deadlin`; expected one of `isolated`, `state`, `deadline`, `scheduler`, `bus`/,
+    );
+    expect(() => scope('x', () => of(1), { Isolated: true } as never)).toThrow(TypeError);
+    expect(() => scope('x', () => of(1), [] as never)).toThrow(/`options` to be an object/);
+  });
+});
+
 describe('scope: nothing left scheduled after it ends', () => {
   class Question {}
   class Answer {}
@@ -394,14 +450,14 @@ describe('scope: bad input throws at call time', () => {
     expect(() => scope('x', 'body' as never)).toThrow(/`body` to be a function, got `"body"` \(string\)/);
     expect(() => scope('', () => of(1))).toThrow(/`name` to be a non-empty string/);
     expect(() => scope(3 as never, () => of(1))).toThrow(/`name`.*`3` \(number\)/);
-    expect(() => scope('x', () => of(1), { deadline: -5 })).toThrow(/`deadline`.*`-5` \(number\)/);
+    expect(() => scope('x', () => of(1), { deadline: -5 })).toThrow(/`options.deadline`.*`-5` \(number\)/);
     expect(() => scope('x', () => of(1), { deadline: NaN })).toThrow(RangeError);
     expect(() => scope('x', () => of(1), { deadline: new Date('nope') })).toThrow(/valid Date/);
-    expect(() => scope('x', () => of(1), { deadline: '5' as never })).toThrow(/`deadline`.*"5"/);
-    expect(() => scope('x', () => of(1), { isolated: 'yes' as never })).toThrow(/`isolated` to be a boolean/);
-    expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`state` to be an array/);
-    expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/`state\[0\]` to be an object.*`1` \(number\)/);
-    expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`scheduler` to be a scheduler.*`5` \(number\)/);
+    expect(() => scope('x', () => of(1), { deadline: '5' as never })).toThrow(/`options.deadline`.*"5"/);
+    expect(() => scope('x', () => of(1), { isolated: 'yes' as never })).toThrow(/`options.isolated` to be a boolean/);
+    expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`options.state` to be an array/);
+    expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/`options.state\[0\]` to be an object.*`1` \(number\)/);
+    expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`options.scheduler` to be a scheduler.*`5` \(number\)/);
   });
 
   it('state(Type), spawn(task) and nested scopes check their arguments', async () => {

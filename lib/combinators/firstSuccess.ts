@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
-import type { Task, TaskResult } from '../types.js';
+import type { Settled, Task, TaskResult } from '../types.js';
 import { splitTasks } from '../internal/combinators-args.js';
-import { settleAll } from '../internal/combinators-run.js';
+import { runTasks } from '../internal/combinators-run.js';
 
 /**
  * Runs every task at once; the first to succeed wins: its last value is emitted, the output
@@ -39,16 +39,20 @@ export function firstSuccess(...args: unknown[]): Observable<unknown> {
   const { tasks } = splitTasks(args, 'tasks', 1, false);
   return new Observable<unknown>((subscriber) => {
     const errors: unknown[] = new Array<unknown>(tasks.length);
-    let failed = 0;
-    settleAll(subscriber, tasks, (i) => i, (i, outcome, closeAll) => {
-      if (outcome.status === 'fulfilled') {
+    runTasks(subscriber, tasks, 'last', true, (closeAll) => ({
+      next: (settled, i) => {
+        const outcome = settled as Settled<unknown>;
+        if (outcome.status === 'rejected') {
+          errors[i] = outcome.reason;
+          return;
+        }
         closeAll(); // the others, before the consumer hears of the winner
         subscriber.next(outcome.value);
         subscriber.complete();
-      } else {
-        errors[i] = outcome.reason;
-        if (++failed === tasks.length) subscriber.error(new AggregateError(errors, failed === 1 ? 'The only task failed' : `All ${failed} tasks failed`));
-      }
-    });
+      },
+      error: (error) => subscriber.error(error),
+      // Every task settled and none succeeded.
+      complete: () => subscriber.error(new AggregateError(errors, tasks.length === 1 ? 'The only task failed' : `All ${tasks.length} tasks failed`)),
+    }));
   });
 }

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
-import type { Task, TaskResult } from '../types.js';
+import type { Settled, Task, TaskResult } from '../types.js';
 import { splitTasks } from '../internal/combinators-args.js';
-import { settleAll } from '../internal/combinators-run.js';
+import { runTasks } from '../internal/combinators-run.js';
 
 /**
  * Runs every task at once; the first to *finish* wins, whether it succeeds or fails: its last value
@@ -39,12 +39,17 @@ import { settleAll } from '../internal/combinators-run.js';
 export function firstToFinish<A extends readonly Task<unknown>[]>(...tasks: A): Observable<TaskResult<A[number]>>;
 export function firstToFinish(...args: unknown[]): Observable<unknown> {
   const { tasks } = splitTasks(args, 'tasks', 1, false);
-  return new Observable<unknown>((subscriber) =>
-    settleAll(subscriber, tasks, (i) => i, (_i, outcome, closeAll) => {
-      closeAll(); // the others, before the consumer hears of the winner
-      if (outcome.status === 'rejected') return subscriber.error(outcome.reason);
-      subscriber.next(outcome.value);
-      subscriber.complete();
-    }),
-  );
+  return new Observable<unknown>((subscriber) => {
+    runTasks(subscriber, tasks, 'last', true, (closeAll) => ({
+      next: (settled) => {
+        closeAll(); // the others, before the consumer hears of the winner
+        const outcome = settled as Settled<unknown>;
+        if (outcome.status === 'rejected') return subscriber.error(outcome.reason);
+        subscriber.next(outcome.value);
+        subscriber.complete();
+      },
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    }));
+  });
 }

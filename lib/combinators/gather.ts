@@ -1,9 +1,9 @@
-import { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
 import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
-import { validateTask } from '../internal/task.js';
+import { runTask, validateTask } from '../internal/task.js';
 import { describe } from '../internal/validate.js';
-import { settleAll } from '../internal/combinators-run.js';
+import { collectInOrder } from '../fanout/collect.js';
 
 /** Options of {@link gather}. */
 export interface GatherOptions {
@@ -108,29 +108,15 @@ function propertyPath(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
-/** Runs the tasks, fills one slot per task, and emits `shape(slots)` once every slot is filled. */
+/**
+ * Runs the tasks (a pool with no limit, one result per task) and emits `shape(results)` once
+ * every task has its result; `keyOf` names a task in an `EmptyTaskError`.
+ */
 function collect(
   tasks: readonly Task<unknown>[],
   settle: boolean,
   keyOf: (index: number) => number | string,
-  shape: (slots: unknown[]) => unknown,
+  shape: (results: unknown[]) => unknown,
 ): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => {
-    const slots: unknown[] = new Array<unknown>(tasks.length);
-    let pending = tasks.length;
-    const emit = (): void => {
-      subscriber.next(shape(slots));
-      subscriber.complete();
-    };
-    if (pending === 0) return emit();
-    settleAll(subscriber, tasks, keyOf, (i, outcome, closeAll) => {
-      if (settle) slots[i] = outcome;
-      else if (outcome.status === 'fulfilled') slots[i] = outcome.value;
-      else {
-        closeAll(); // the siblings, before the consumer hears of the failure
-        return subscriber.error(outcome.reason);
-      }
-      if (--pending === 0) emit();
-    });
-  });
+  return collectInOrder(tasks, runTask, Infinity, settle, keyOf).pipe(map(shape));
 }

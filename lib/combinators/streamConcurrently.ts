@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Task, TaskResult } from '../types.js';
 import { booleanOption, splitTasks } from '../internal/combinators-args.js';
-import { subscribeAll } from '../internal/combinators-run.js';
+import { runTasks } from '../internal/combinators-run.js';
 
 /** Options of {@link streamConcurrently} and {@link streamConcurrentlyWith}. */
 export interface StreamConcurrentlyOptions {
@@ -59,20 +59,16 @@ export function streamConcurrently(...args: unknown[]): Observable<unknown> {
 /** @internal The body of {@link streamConcurrently}, for arguments already checked. */
 export function mergeUntilDone(sources: readonly Task<unknown>[], exhaustive: boolean): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
-    let active = sources.length;
-    subscribeAll(subscriber, sources, {
-      next: (_i, value) => subscriber.next(value),
-      // The rest are unsubscribed before the consumer hears of the end.
-      error: (_i, error, closeAll) => {
-        closeAll();
-        subscriber.error(error);
+    runTasks(subscriber, sources, 'each', false, (closeAll) => ({
+      next: (value) => subscriber.next(value),
+      done: () => {
+        if (exhaustive) return;
+        closeAll(); // the rest, before the consumer hears of the end
+        subscriber.complete();
       },
-      complete: (_i, closeAll) => {
-        if (!exhaustive || --active === 0) {
-          closeAll();
-          subscriber.complete();
-        }
-      },
-    });
+      // The pool has unsubscribed the rest before this.
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    }));
   });
 }

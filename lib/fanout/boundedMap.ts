@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { runPool } from '../internal/pool.js';
+import { orderedWindow, runPool } from '../internal/pool.js';
 import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
@@ -16,6 +16,13 @@ export interface BoundedMapOptions {
    * rejected with an `EmptyTaskError`.
    */
   readonly settle?: boolean;
+  /**
+   * Ordered mode: how many items may be started and not yet emitted (default `2 × limit`, at
+   * least `limit`, or `Infinity`). A slow item at the head holds back everything after it; once
+   * `window` items wait behind it no new inner starts. A wider window keeps the other slots busy
+   * behind a slow head, at the cost of buffering up to `window` results. Ignored when unordered.
+   */
+  readonly window?: number;
 }
 
 /**
@@ -32,8 +39,10 @@ export interface BoundedMapOptions {
  * **Ordered mode** (default) emits every value of the inner at the head of the input order as
  * it arrives; the values of inners further ahead wait in a buffer until everything before them
  * is out. So that this buffer cannot grow without bound behind one slow item, at most
- * `2 × limit` items are started and not yet emitted: past that no new inner starts until the
- * head finishes (memory O(limit) in items; multi-value inners buffer their values).
+ * `window` items (default `2 × limit`) are started and not yet emitted: past that no new inner
+ * starts until the head finishes (memory O(window) in items; multi-value inners buffer their
+ * values). A slow head therefore stalls the output *and* the other slots; widen `window` to keep
+ * them busy (`{ window: 64 }`, or `Infinity` for concatMapEager's unbounded buffer).
  *
  * **Lazy sources**: when the source is `pull(iterable)` (directly, with no operator in between),
  * the next item is read only when a slot is free, so a huge or infinite generator runs in
@@ -88,9 +97,10 @@ export function boundedMap<T, R>(
 ): OperatorFunction<T, unknown> {
   validateFunction('project', project);
   validateLimit('limit', limit);
-  validateOptions('options', options, ['ordered', 'settle']);
+  validateOptions('options', options, ['ordered', 'settle', 'window']);
   validateBoolean('options.ordered', options.ordered);
   validateBoolean('options.settle', options.settle);
+  const window = options.window === undefined ? orderedWindow(limit) : validateLimit('options.window', options.window, true, limit);
   const settle = options.settle ?? false;
   const config = {
     project,
@@ -98,13 +108,8 @@ export function boundedMap<T, R>(
     ordered: options.ordered ?? true,
     values: settle ? ('last' as const) : ('each' as const),
     settle,
+    window,
   };
-  return (source) =>
-    new Observable<unknown>((subscriber) =>
-      runPool(subscriber, openFeed(source), config, {
-        next: (value) => subscriber.next(value),
-        error: (error) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  // The subscriber is the sink: the pool's reports go straight to it (no forwarding call per value).
+  return (source) => new Observable<unknown>((subscriber) => runPool(subscriber, openFeed(source), config, subscriber));
 }

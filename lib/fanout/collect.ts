@@ -5,15 +5,17 @@ import type { TaskContext } from '../types.js';
 
 /**
  * Runs `handler` over `source` with at most `limit` at once and emits one array of the results
- * (or `Settled`s) in input order, then completes. Shared by `executeConcurrently` and `concurrently`.
+ * (or `Settled`s) in input order, then completes. Shared by `executeConcurrently`, `concurrently`
+ * and `gather`; `key` names an item in an `EmptyTaskError` (default: its index).
  */
 export function collectInOrder<T>(
   source: ObservableInput<T>,
   handler: (item: T, index: number, ctx: TaskContext) => ObservableInput<unknown>,
   limit: number,
   settle: boolean,
+  key?: (index: number) => number | string,
 ): Observable<unknown[]> {
-  const config = { project: handler, limit, ordered: false, values: 'last', settle } as const;
+  const config = { project: handler, limit, ordered: false, values: 'last', settle, ...(key && { key }) } as const;
   return new Observable<unknown[]>((subscriber) => {
     // Results land at their item's index as items finish.
     const results: unknown[] = [];

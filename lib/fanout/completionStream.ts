@@ -3,7 +3,7 @@ import { openFeed } from '../internal/feed.js';
 import { runPool } from '../internal/pool.js';
 import { validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, Task } from '../types.js';
-import { runTask } from './concurrently.js';
+import { runTask } from '../internal/task.js';
 
 export interface CompletionStreamOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */

@@ -1,7 +1,9 @@
 import type { Observable } from 'rxjs';
-import { startTask } from '../internal/task.js';
+import { isAsyncIterable, isIterable } from '../internal/feed.js';
+import { runTask } from '../internal/task.js';
+import type { GatherResults, GatherSettled } from '../combinators/gather.js';
 import { describe, validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
-import type { Settled, Task, TaskContext } from '../types.js';
+import type { Settled, Task } from '../types.js';
 import { collectInOrder } from './collect.js';
 
 export interface ConcurrentlyOptions {
@@ -22,8 +24,9 @@ export interface ConcurrentlyOptions {
  * cancelled. A bare Promise is already running when you pass it: wrap it in a factory
  * (`() => fetch(url)`) to defer it and to honour the limit. Each task's last value is its
  * result; a task with no value is an `EmptyTaskError` naming its index. Without `settle`, the
- * first failure errors the output and cancels the running tasks. The iterable of tasks is read
- * lazily, one task per free slot.
+ * first failure errors the output and cancels the running tasks. The tasks may be an array (the
+ * results are then typed per position, like `gather`'s), any iterable or an async iterable (a
+ * generator of tasks, say); it is read lazily, one task per free slot.
  *
  * ```text
  * tasks:   [--A|, ----B|, -C|]      (concurrentTasks 2)
@@ -41,22 +44,31 @@ export interface ConcurrentlyOptions {
  * @throws {TypeError} `tasks` is not iterable, or an option has the wrong type.
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
+export function concurrently<A extends readonly Task<unknown>[]>(
+  tasks: readonly [...A],
+  options?: ConcurrentlyOptions & { readonly settle?: false },
+): Observable<GatherResults<A>>;
+/** A list of tasks with `{ settle: true }`: one {@link Settled} per position. See the first overload. */
+export function concurrently<A extends readonly Task<unknown>[]>(
+  tasks: readonly [...A],
+  options: ConcurrentlyOptions & { readonly settle: true },
+): Observable<GatherSettled<A>>;
+/** Any iterable or async iterable of tasks (read lazily): an array of results. See the first overload. */
 export function concurrently<R>(
-  tasks: Iterable<Task<R>>,
+  tasks: Iterable<Task<R>> | AsyncIterable<Task<R>>,
   options?: ConcurrentlyOptions & { readonly settle?: false },
 ): Observable<R[]>;
-export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions & { readonly settle: true }): Observable<Settled<R>[]>;
-export function concurrently<R>(tasks: Iterable<Task<R>>, options: ConcurrentlyOptions = {}): Observable<unknown[]> {
-  if (tasks == null || typeof (tasks as Iterable<Task<R>>)[Symbol.iterator] !== 'function') {
-    throw new TypeError(`Expected \`tasks\` to be an Iterable of tasks, got ${describe(tasks)}`);
+/** Any iterable or async iterable of tasks with `{ settle: true }`. See the first overload. */
+export function concurrently<R>(
+  tasks: Iterable<Task<R>> | AsyncIterable<Task<R>>,
+  options: ConcurrentlyOptions & { readonly settle: true },
+): Observable<Settled<R>[]>;
+export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task<unknown>>, options: ConcurrentlyOptions = {}): Observable<unknown> {
+  if (!isIterable(tasks) && !isAsyncIterable(tasks)) {
+    throw new TypeError(`Expected \`tasks\` to be an Iterable or AsyncIterable of tasks, got ${describe(tasks)}`);
   }
   validateOptions('options', options, ['concurrentTasks', 'settle']);
   const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('settle', options.settle);
-  return collectInOrder(tasks, runTask, limit, options.settle ?? false);
-}
-
-/** The handler that runs a task: calls its factory with the item's context. */
-export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext) {
-  return startTask(task, ctx);
+  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, limit, options.settle ?? false);
 }

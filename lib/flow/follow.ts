@@ -1,77 +1,23 @@
-import { from, isObservable, type Subscription } from 'rxjs';
-import { LazyContext } from '../internal/context.js';
+import { FollowRun } from '../internal/lifecycle.js';
 import type { FlowContext } from './types.js';
 
-/** A handler's context: the vertex's name and a signal created on first read. */
-export class FlowVertexContext extends LazyContext implements FlowContext {
-  constructor(readonly vertex: string) {
-    super();
-  }
-}
-
-const observableKey: PropertyKey = (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) || '@@observable';
-
 /**
- * Whether `value` is something RxJS's `from` accepts (Observable, interop observable, Promise or
- * thenable, array or iterable, async iterable, ReadableStream) rather than a record of outputs.
- * Any other object, class instances included, is taken as outputs. Unlike the task check in
- * lib/internal/task.ts, array-likes do not count: an outputs record may well have a `length`.
+ * One piece of a vertex's work (its handler, a transaction hook, a compensation), run by the one
+ * task lifecycle (a {@link FollowRun}) in `plain` mode: what the work returns is followed to its last
+ * value when it is an object RxJS can subscribe to, and is the result itself otherwise. A work
+ * that completes empty has no result: `next` gets `undefined` (for a handler: no outputs). The
+ * step is the work's {@link FlowContext}: its signal (created on first read) aborts when the step
+ * is cancelled.
  */
-export function isObservableInput(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (isObservable(value)) return true;
-  const v = value as Record<PropertyKey, unknown>;
-  return (
-    typeof v['then'] === 'function' ||
-    typeof v[Symbol.iterator] === 'function' ||
-    typeof v[Symbol.asyncIterator] === 'function' ||
-    typeof v[observableKey] === 'function' ||
-    typeof v['getReader'] === 'function'
-  );
-}
-
-/**
- * Calls `call` and follows what it returns to completion: a plain value goes to `next` at once
- * (no Observable made), anything else is subscribed with `from` and its last value (or
- * `undefined`) goes to `next` when it completes. A throw or error goes to `fail`. Returns the
- * subscription while the work is still running, `undefined` once it already finished.
- */
-export function follow(call: () => unknown, next: (last: unknown) => void, fail: (error: unknown) => void): Subscription | undefined {
-  let result: unknown;
-  try {
-    result = call();
-  } catch (error) {
-    fail(error);
-    return undefined;
+export class FlowStep extends FollowRun implements FlowContext {
+  constructor(
+    /** The vertex (or group) the work belongs to. */
+    readonly vertex: string,
+    work: (ctx: FlowContext) => unknown,
+    next: (result: unknown) => void,
+    fail: (error: unknown) => void,
+  ) {
+    // The step itself is the context `work` gets: a FollowRun with `vertex`.
+    super(work as unknown as (ctx: FollowRun) => unknown, { complete: (run) => next(run.hasValue ? run.last : undefined), error: fail });
   }
-  if (!isObservableInput(result)) {
-    next(result);
-    return undefined;
-  }
-  return subscribeLast(result, next, fail);
-}
-
-/** Subscribes to an ObservableInput and hands its last value (or `undefined`) to `next` on completion. */
-export function subscribeLast(input: unknown, next: (last: unknown) => void, fail: (error: unknown) => void): Subscription | undefined {
-  let source;
-  try {
-    source = from(input as Parameters<typeof from>[0]);
-  } catch (error) {
-    fail(error);
-    return undefined;
-  }
-  let last: unknown = undefined;
-  let finished = false;
-  const subscription = source.subscribe({
-    next: (value) => (last = value),
-    error: (error) => {
-      finished = true;
-      fail(error);
-    },
-    complete: () => {
-      finished = true;
-      next(last);
-    },
-  });
-  return finished ? undefined : subscription;
 }

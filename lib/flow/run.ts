@@ -2,12 +2,13 @@ import { Observable, filter, map, type Subscriber, type Subscription } from 'rxj
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
-import { FlowVertexContext, follow, isObservableInput, subscribeLast } from './follow.js';
+import { FlowStep } from './follow.js';
 import { compileFlow, type CompiledFlow, type CompiledGroup, type CompiledVertex } from './graph.js';
 import { IntHeap } from '../internal/heap.js';
 import { resolveSettings, validateSettings, type ResolvedFlowSettings } from './settings.js';
 import type {
   FlowCompensation,
+  FlowContext,
   FlowEvent,
   FlowHandler,
   FlowHookResult,
@@ -101,67 +102,96 @@ function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
   };
 }
 
-const RUNNING = 1;
-const DONE = 2;
-const CLOSED = 0;
-const OPEN = 1;
-const COMMITTED = 2;
+/** Where a vertex is in a run. */
+type VertexState =
+  /** Not started: its inputs are not all there, or it waits for a worker or for its group. */
+  | 'waiting'
+  /** Its work (begin hook, handler, commit hook) is running. */
+  | 'running'
+  /** Completed: its outputs are stored. */
+  | 'done';
+
+/** Where an atomic group is in a run. */
+type GroupState =
+  /** None of its vertices has started. */
+  | 'closed'
+  /** Some started, not all completed: a failure now rolls it back or compensates it. */
+  | 'open'
+  /** Every vertex completed (after `commit`, under `rollback`). */
+  | 'committed';
+
+/** One vertex in one run. */
+class VertexRun {
+  state: VertexState = 'waiting';
+  /** Producers not completed yet (the eager schedule starts it at 0). */
+  pending: number;
+  /** Its outputs, once completed (and not rolled back or compensated). */
+  outputs: FlowOutputs | undefined = undefined;
+  /** Its inputs, once completed in a group: for its compensation. */
+  inputs: Record<string, unknown> | undefined = undefined;
+  /** The piece of its work running now (begin hook, handler, commit hook); cancelled with the run. */
+  step: FlowStep | undefined = undefined;
+  /** Its position in completion order (1-based; 0 while not completed). */
+  doneAt = 0;
+
+  constructor(
+    readonly spec: CompiledVertex,
+    readonly group: GroupRun | undefined,
+  ) {
+    this.pending = spec.deps.length;
+  }
+}
+
+/** One atomic group in one run. */
+class GroupRun {
+  state: GroupState = 'closed';
+  /** No other vertex of the group may start now (one runs under `no_parallel`, or `begin` runs). */
+  busy = false;
+  /** Ranks of its ready vertices held back while it is busy. */
+  readonly waiting = new IntHeap();
+  /** Its completed vertices, in completion order. */
+  readonly done: VertexRun[] = [];
+  /** How many vertices of the run had completed when it opened: a rollback removes every later output. */
+  openedAt = 0;
+
+  constructor(readonly spec: CompiledGroup) {}
+}
 
 /** One subscription's run: the scheduler. */
 class FlowRun {
-  private readonly vertices: CompiledVertex[];
-  private readonly groups: CompiledGroup[];
+  /** By vertex index. */
+  private readonly vertices: VertexRun[];
+  /** Vertex runs by rank (the ready queue holds ranks). */
+  private readonly byRank: VertexRun[];
   private readonly maxWorkers: number;
   private readonly eager: boolean;
-  /** 0 waiting, RUNNING, DONE. */
-  private readonly state: Uint8Array;
-  private readonly pending: Int32Array;
-  private readonly outputs: (FlowOutputs | undefined)[];
-  /** Inputs of completed group vertices, for compensations. */
-  private readonly inputs: (Record<string, unknown> | undefined)[];
-  private readonly subs: (Subscription | undefined)[];
-  private readonly ctxs: (FlowVertexContext | undefined)[];
+  /** Ranks of the vertices ready to start. */
   private readonly ready = new IntHeap();
-  private readonly groupBusy: boolean[];
-  private readonly groupWaiting: IntHeap[];
-  private readonly groupState: number[];
-  /** Completed vertices of each group, in completion order. */
-  private readonly groupDone: number[][];
-  /** How many vertices had completed when each group opened: a rollback removes every later output. */
-  private readonly groupOpenedAt: number[];
-  /** Per vertex, its position in completion order (1-based; 0 while not completed). */
-  private readonly doneAt: Int32Array;
-  private readonly openGroups: number[] = [];
+  /** Open groups, in the order they opened. */
+  private readonly openGroups: GroupRun[] = [];
+  /** Vertices running now. */
   private running = 0;
+  /** Vertices completed so far. */
   private completed = 0;
+  /** Finished or failed: nothing new starts. */
   private stopped = false;
+  /** Re-entrancy guard of `pump`. */
   private pumping = false;
+  /** The stage running (`schedule: 'stages'`) and how many of its vertices are left. */
   private stage = 0;
   private stageLeft = 0;
-  private recovery: Subscription | undefined = undefined;
-  private recoveryCtx: FlowVertexContext | undefined = undefined;
+  /** The recovery hook running (rollback, compensation), cancelled on unsubscribe. */
+  private recovery: FlowStep | undefined = undefined;
 
   constructor(
     private readonly plan: Plan,
     private readonly subscriber: Subscriber<FlowEvent>,
   ) {
-    const n = plan.flow.vertices.length;
-    this.vertices = plan.flow.vertices;
-    this.groups = plan.flow.groups;
+    const groups = plan.flow.groups.map((g) => new GroupRun(g));
+    this.vertices = plan.flow.vertices.map((v) => new VertexRun(v, v.group >= 0 ? groups[v.group] : undefined));
+    this.byRank = plan.flow.order.map((i) => this.vertices[i]!);
     this.maxWorkers = plan.settings.maxWorkers;
     this.eager = plan.settings.schedule === 'eager';
-    this.state = new Uint8Array(n);
-    this.pending = Int32Array.from(this.vertices, (v) => v.deps.length);
-    this.outputs = new Array<FlowOutputs | undefined>(n);
-    this.inputs = new Array<Record<string, unknown> | undefined>(n);
-    this.subs = new Array<Subscription | undefined>(n);
-    this.ctxs = new Array<FlowVertexContext | undefined>(n);
-    this.groupBusy = this.groups.map(() => false);
-    this.groupWaiting = this.groups.map(() => new IntHeap());
-    this.groupState = this.groups.map(() => CLOSED);
-    this.groupDone = this.groups.map(() => []);
-    this.groupOpenedAt = this.groups.map(() => 0);
-    this.doneAt = new Int32Array(n);
   }
 
   private get live(): boolean {
@@ -171,153 +201,141 @@ class FlowRun {
   run(): void {
     const stages = this.plan.flow.stages;
     if (stages.length === 0) return this.finish();
-    this.stageLeft = stages[0]!.length;
-    for (const i of stages[0]!) this.ready.push(this.vertices[i]!.rank);
+    this.makeReady(stages[0]!);
     this.pump();
+  }
+
+  /** The vertices (by index) of the next stage are ready. */
+  private makeReady(stage: readonly number[]): void {
+    this.stageLeft = stage.length;
+    for (const i of stage) this.ready.push(this.vertices[i]!.spec.rank);
   }
 
   /** Starts ready vertices while workers are free; re-entrant calls return at once. */
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
-    const { ready, vertices, groupBusy } = this;
+    const ready = this.ready;
     while (ready.size > 0 && this.running < this.maxWorkers && this.live) {
-      const i = this.plan.flow.order[ready.pop()]!;
-      const g = vertices[i]!.group;
-      if (g >= 0 && groupBusy[g]) this.groupWaiting[g]!.push(vertices[i]!.rank);
-      else this.start(i);
+      const v = this.byRank[ready.pop()]!;
+      if (v.group?.busy) v.group.waiting.push(v.spec.rank);
+      else this.start(v);
     }
     this.pumping = false;
   }
 
-  private start(i: number): void {
-    const v = this.vertices[i]!;
-    this.state[i] = RUNNING;
+  private start(v: VertexRun): void {
+    v.state = 'running';
     this.running++;
-    const g = v.group;
-    if (g >= 0) {
-      const group = this.groups[g]!;
-      if (group.noParallel) this.groupBusy[g] = true;
-      if (this.groupState[g] === CLOSED) {
-        this.groupState[g] = OPEN;
-        this.groupOpenedAt[g] = this.completed;
-        this.openGroups.push(g);
-        const begin = group.onFailure === 'rollback' ? this.plan.transaction.begin : undefined;
+    const group = v.group;
+    if (group !== undefined) {
+      if (group.spec.noParallel) group.busy = true;
+      if (group.state === 'closed') {
+        group.state = 'open';
+        group.openedAt = this.completed;
+        this.openGroups.push(group);
+        const begin = group.spec.onFailure === 'rollback' ? this.plan.transaction.begin : undefined;
         if (begin) {
           // No other vertex of the group starts before `begin` is done, even with `no_parallel: false`.
-          this.groupBusy[g] = true;
-          return this.step(i, () => begin(group.name), () => {
-            if (!group.noParallel) this.releaseGroup(g);
-            this.execute(i);
+          group.busy = true;
+          return this.step(v, () => begin(group.spec.name), () => {
+            if (!group.spec.noParallel) this.releaseGroup(group);
+            this.execute(v);
             this.pump();
           });
         }
       }
     }
-    this.execute(i);
+    this.execute(v);
   }
 
-  /** Lets every waiting vertex of group `g` start (a group whose vertices may overlap, once `begin` is done). */
-  private releaseGroup(g: number): void {
-    this.groupBusy[g] = false;
-    const waiting = this.groupWaiting[g]!;
-    while (waiting.size > 0) this.ready.push(waiting.pop());
+  /** Lets every waiting vertex of `group` start (a group whose vertices may overlap, once `begin` is done). */
+  private releaseGroup(group: GroupRun): void {
+    group.busy = false;
+    while (group.waiting.size > 0) this.ready.push(group.waiting.pop());
   }
 
-  private execute(i: number): void {
+  private execute(v: VertexRun): void {
     if (!this.live) return;
-    const v = this.vertices[i]!;
+    const spec = v.spec;
     const inputs: Record<string, unknown> = {};
-    for (const b of v.bindings) inputs[b.name] = b.source < 0 ? this.plan.initialData[b.key] : this.outputs[b.source]![b.key];
-    const handler = this.plan.handlers[i]!;
+    for (const b of spec.bindings) inputs[b.name] = b.source < 0 ? this.plan.initialData[b.key] : this.vertices[b.source]!.outputs![b.key];
+    const handler = this.plan.handlers[spec.index]!;
     const cache = this.plan.settings.cache;
-    const key = cache && v.pure && (v.group < 0 || !this.groups[v.group]!.noCache) ? cacheKey(v.name, handler, inputs) : undefined;
+    const key = cache && spec.pure && !v.group?.spec.noCache ? cacheKey(spec.name, handler, inputs) : undefined;
     if (key !== undefined) {
       const hit = cache!.get(key);
-      if (hit !== undefined) return this.produced(i, inputs, hit, true, undefined);
+      if (hit !== undefined) return this.produced(v, inputs, hit, true, undefined);
     }
-    if (!this.emit({ type: 'started', vertex: v.name, inputs })) return;
-    const ctx = new FlowVertexContext(v.name);
-    this.ctxs[i] = ctx;
-    // The handler is called here rather than through `step`: a synchronous one costs no closures.
-    let result: unknown;
-    try {
-      result = handler(inputs, ctx);
-    } catch (error) {
-      return this.fail(i, error, true);
-    }
-    if (!isObservableInput(result)) return this.produced(i, inputs, result, false, key);
-    const sub = subscribeLast(result, (value) => this.produced(i, inputs, value, false, key), (error) => this.fail(i, error, true));
-    if (sub) this.subs[i] = sub;
+    if (!this.emit({ type: 'started', vertex: spec.name, inputs })) return;
+    this.step(v, (ctx) => handler(inputs, ctx), (value) => this.produced(v, inputs, value, false, key));
   }
 
-  /** Runs one piece of a vertex's work (hook or handler), tracking it for cancellation. */
-  private step(i: number, call: () => unknown, next: (value: unknown) => void): void {
-    const sub = follow(call, next, (error) => this.fail(i, error, true));
-    if (sub) this.subs[i] = sub;
+  /** Runs one piece of a vertex's work (hook or handler) through the task lifecycle, tracked for cancellation. */
+  private step(v: VertexRun, work: (ctx: FlowContext) => unknown, next: (value: unknown) => void): void {
+    const step = new FlowStep(v.spec.name, work, next, (error) => this.fail(v, error, true));
+    v.step = step;
+    step.start(true);
   }
 
   /** The handler (or the cache) gave `value`: check it, store it, commit the group if this was its last vertex. */
-  private produced(i: number, inputs: Record<string, unknown>, value: unknown, cached: boolean, key: string | undefined): void {
+  private produced(v: VertexRun, inputs: Record<string, unknown>, value: unknown, cached: boolean, key: string | undefined): void {
     if (!this.live) return;
-    const v = this.vertices[i]!;
-    this.ctxs[i] = undefined;
+    const spec = v.spec;
     if (value !== undefined && value !== null && !isRecord(value)) {
-      return this.fail(i, new TypeError(`Vertex \`${v.name}\`: expected its handler to produce a record of outputs (or nothing), got ${describe(value)}`), false);
+      return this.fail(v, new TypeError(`Vertex \`${spec.name}\`: expected its handler to produce a record of outputs (or nothing), got ${describe(value)}`), false);
     }
     const outputs = (value ?? {}) as FlowOutputs;
-    for (const read of v.reads) {
+    for (const read of spec.reads) {
       if (!Object.prototype.hasOwnProperty.call(outputs, read.key)) {
-        const reader = this.vertices[read.reader]!.name;
+        const reader = this.vertices[read.reader]!.spec.name;
         return this.fail(
-          i,
+          v,
           new TypeError(
-            `Vertex \`${v.name}\` produced no output \`${read.key}\`, which vertex \`${reader}\` reads (\`${read.input}: ${v.name}.${read.key}\`); it produced: ${Object.keys(outputs).join(', ') || 'nothing'}`,
+            `Vertex \`${spec.name}\` produced no output \`${read.key}\`, which vertex \`${reader}\` reads (\`${read.input}: ${spec.name}.${read.key}\`); it produced: ${Object.keys(outputs).join(', ') || 'nothing'}`,
           ),
           false,
         );
       }
     }
     if (key !== undefined && !cached) this.plan.settings.cache!.set(key, outputs);
-    const g = v.group;
-    const group = this.groups[g];
-    const commit = group?.onFailure === 'rollback' ? this.plan.transaction.commit : undefined;
-    if (commit && this.groupDone[g]!.length === group!.vertices.length - 1) {
-      return this.step(i, () => commit(group!.name), () => this.complete(i, inputs, outputs, cached));
+    const group = v.group;
+    const commit = group?.spec.onFailure === 'rollback' ? this.plan.transaction.commit : undefined;
+    if (commit && group!.done.length === group!.spec.vertices.length - 1) {
+      return this.step(v, () => commit(group!.spec.name), () => this.complete(v, inputs, outputs, cached));
     }
-    this.complete(i, inputs, outputs, cached);
+    this.complete(v, inputs, outputs, cached);
   }
 
-  private complete(i: number, inputs: Record<string, unknown>, outputs: FlowOutputs, cached: boolean): void {
+  private complete(v: VertexRun, inputs: Record<string, unknown>, outputs: FlowOutputs, cached: boolean): void {
     if (!this.live) return;
-    const v = this.vertices[i]!;
-    this.state[i] = DONE;
-    this.subs[i] = undefined;
-    this.outputs[i] = outputs;
+    const spec = v.spec;
+    v.state = 'done';
+    v.step = undefined;
+    v.outputs = outputs;
     this.running--;
-    this.doneAt[i] = ++this.completed;
-    const g = v.group;
-    if (g >= 0) {
-      const done = this.groupDone[g]!;
-      const group = this.groups[g]!;
-      done.push(i);
-      this.inputs[i] = inputs;
-      if (done.length === group.vertices.length) {
-        this.groupState[g] = COMMITTED;
-        this.openGroups.splice(this.openGroups.indexOf(g), 1);
+    v.doneAt = ++this.completed;
+    const group = v.group;
+    if (group !== undefined) {
+      group.done.push(v);
+      v.inputs = inputs;
+      if (group.done.length === group.spec.vertices.length) {
+        group.state = 'committed';
+        this.openGroups.splice(this.openGroups.indexOf(group), 1);
       }
-      if (group.noParallel) {
-        this.groupBusy[g] = false;
-        if (this.groupWaiting[g]!.size > 0) this.ready.push(this.groupWaiting[g]!.pop());
+      if (group.spec.noParallel) {
+        group.busy = false;
+        if (group.waiting.size > 0) this.ready.push(group.waiting.pop());
       }
     }
-    if (!this.emit({ type: 'completed', vertex: v.name, outputs, cached })) return;
+    if (!this.emit({ type: 'completed', vertex: spec.name, outputs, cached })) return;
     if (this.eager) {
-      for (const c of v.consumers) if (--this.pending[c]! === 0) this.ready.push(this.vertices[c]!.rank);
+      for (const c of spec.consumers) {
+        const consumer = this.vertices[c]!;
+        if (--consumer.pending === 0) this.ready.push(consumer.spec.rank);
+      }
     } else if (--this.stageLeft === 0 && this.stage + 1 < this.plan.flow.stages.length) {
-      const next = this.plan.flow.stages[++this.stage]!;
-      this.stageLeft = next.length;
-      for (const c of next) this.ready.push(this.vertices[c]!.rank);
+      this.makeReady(this.plan.flow.stages[++this.stage]!);
     }
     if (this.completed === this.vertices.length) return this.finish();
     this.pump();
@@ -329,12 +347,11 @@ class FlowRun {
   }
 
   /** A vertex failed: cancel the running ones, recover open groups, then error. */
-  private fail(i: number, cause: unknown, prefix: boolean): void {
+  private fail(v: VertexRun, cause: unknown, prefix: boolean): void {
     if (!this.live) return;
     this.stopped = true;
-    const name = this.vertices[i]!.name;
-    this.subs[i] = undefined;
-    this.ctxs[i] = undefined;
+    const name = v.spec.name;
+    v.step = undefined;
     if (!this.emit({ type: 'failed', vertex: name, error: cause })) return;
     this.cancelRunning();
     const errors: unknown[] = [];
@@ -344,71 +361,66 @@ class FlowRun {
     });
   }
 
+  /** Cancels the work of every running vertex (the lifecycle aborts their signals). */
   private cancelRunning(): void {
-    for (let i = 0; i < this.vertices.length; i++) {
-      if (this.state[i] !== RUNNING) continue;
-      const sub = this.subs[i];
-      const ctx = this.ctxs[i];
-      this.subs[i] = undefined;
-      this.ctxs[i] = undefined;
-      sub?.unsubscribe();
-      ctx?.abort();
+    for (const v of this.vertices) {
+      if (v.state !== 'running') continue;
+      const step = v.step;
+      v.step = undefined;
+      step?.cancel();
     }
   }
 
   /** Undoes the open groups, the last opened first, one after the other. */
-  private recover(groups: number[], errors: unknown[], done: () => void): void {
-    const g = groups.pop();
-    if (g === undefined) return done();
-    const group = this.groups[g]!;
-    const finished = this.groupDone[g]!;
+  private recover(groups: GroupRun[], errors: unknown[], done: () => void): void {
+    const group = groups.pop();
+    if (group === undefined) return done();
+    const { name, onFailure } = group.spec;
+    const finished = group.done;
     const next = (): void => this.recover(groups, errors, done);
-    if (group.onFailure === 'abort') return next();
-    const names = (list: readonly number[]): string[] => list.map((i) => this.vertices[i]!.name);
-    if (group.onFailure === 'rollback') {
+    if (onFailure === 'abort') return next();
+    const names = (list: readonly VertexRun[]): string[] => list.map((v) => v.spec.name);
+    if (onFailure === 'rollback') {
       // Back to the data as it was when the group's first vertex started: the group's outputs and
       // those of any vertex that completed since (in parallel mode, or between two group vertices).
-      const openedAt = this.groupOpenedAt[g]!;
-      for (let i = 0; i < this.vertices.length; i++) if (this.doneAt[i]! > openedAt) this.outputs[i] = undefined;
+      for (const v of this.vertices) if (v.doneAt > group.openedAt) v.outputs = undefined;
       const rollback = this.plan.transaction.rollback;
-      return this.hook(rollback && (() => rollback(group.name)), undefined, errors, () => {
-        if (this.emit({ type: 'rolledBack', group: group.name, strategy: 'rollback', vertices: names(finished), data: this.data() })) next();
+      return this.hook(name, rollback && (() => rollback(name)), errors, () => {
+        if (this.emit({ type: 'rolledBack', group: name, strategy: 'rollback', vertices: names(finished), data: this.data() })) next();
       });
     }
     const reverse = [...finished].reverse();
-    const compensated: number[] = [];
+    const compensated: VertexRun[] = [];
     const compensate = (k: number): void => {
-      const i = reverse[k];
-      if (i === undefined) {
-        if (this.emit({ type: 'rolledBack', group: group.name, strategy: 'compensate', vertices: names(compensated), data: this.data() })) next();
+      const v = reverse[k];
+      if (v === undefined) {
+        if (this.emit({ type: 'rolledBack', group: name, strategy: 'compensate', vertices: names(compensated), data: this.data() })) next();
         return;
       }
-      const name = this.vertices[i]!.name;
-      const compensation = own(this.plan.compensations, name) as FlowCompensation | undefined;
+      const compensation = own(this.plan.compensations, v.spec.name) as FlowCompensation | undefined;
       if (!compensation) return compensate(k + 1);
-      const ctx = new FlowVertexContext(name);
-      this.hook(() => compensation(this.outputs[i]!, this.inputs[i], ctx), ctx, errors, () => {
-        compensated.push(i);
-        this.outputs[i] = undefined;
+      this.hook(v.spec.name, (ctx) => compensation(v.outputs!, v.inputs, ctx), errors, () => {
+        compensated.push(v);
+        v.outputs = undefined;
         compensate(k + 1);
       });
     };
     compensate(0);
   }
 
-  /** Runs a recovery hook to completion; its error is recorded and recovery goes on. */
-  private hook(call: (() => FlowHookResult) | undefined, ctx: FlowVertexContext | undefined, errors: unknown[], next: () => void): void {
+  /** Runs a recovery hook to completion through the task lifecycle; its error is recorded and recovery goes on. */
+  private hook(owner: string, call: ((ctx: FlowContext) => FlowHookResult) | undefined, errors: unknown[], next: () => void): void {
     if (!call || this.subscriber.closed) return next();
-    this.recoveryCtx = ctx;
     const after = (): void => {
-      this.recoveryCtx = undefined;
+      this.recovery = undefined;
       next();
     };
-    const sub = follow(call, after, (error) => {
+    const step = new FlowStep(owner, call, after, (error) => {
       errors.push(error);
       after();
     });
-    if (sub) this.recovery = sub;
+    this.recovery = step;
+    step.start(true);
   }
 
   /** Emits an event; `false` when the consumer has gone (possibly because of this event). */
@@ -422,10 +434,10 @@ class FlowRun {
     const result: FlowResult = {};
     const initial = this.plan.initialData;
     for (const key of Object.keys(initial)) result[`input.${key}`] = initial[key];
-    for (const i of this.plan.flow.order) {
-      const outputs = this.outputs[i];
+    for (const v of this.byRank) {
+      const outputs = v.outputs;
       if (outputs === undefined) continue;
-      const name = this.vertices[i]!.name;
+      const name = v.spec.name;
       for (const key of Object.keys(outputs)) result[`${name}.${key}`] = outputs[key];
     }
     return result;
@@ -434,8 +446,7 @@ class FlowRun {
   teardown(): void {
     this.stopped = true;
     this.cancelRunning();
-    this.recovery?.unsubscribe();
-    this.recoveryCtx?.abort();
+    this.recovery?.cancel();
   }
 }
 

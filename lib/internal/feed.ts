@@ -4,23 +4,128 @@ import { describe } from './validate.js';
 /** Something that can be pulled: an iterable, an async iterable, or a function that makes one per subscription. */
 export type Pullable<T> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
 
-/**
- * How a pool takes its items, opened once per subscription: pushed by an Observable, or pulled
- * one at a time from a (sync or async) iterator when a slot is free.
- */
-export type Feed<T> =
-  | { readonly kind: 'push'; readonly source: Observable<T> }
+/** An opened pullable: a plain array (read by index), or a sync or async iterator. */
+export type PullSource<T> =
+  | { readonly kind: 'array'; readonly array: readonly T[] }
   | { readonly kind: 'sync'; readonly iterator: Iterator<T> }
   | { readonly kind: 'async'; readonly iterator: AsyncIterator<T> };
+
+/**
+ * How a pool takes its items, opened once per subscription: pushed by an Observable, or pulled
+ * one at a time (through an {@link IteratorReader}) when a slot is free.
+ */
+export type Feed<T> = { readonly kind: 'push'; readonly source: Observable<T> } | PullSource<T>;
+
+/** What an {@link IteratorReader} tells its owner. */
+export interface ReaderSink<T> {
+  /** The next item (synchronously inside `read()` for arrays and sync iterators). */
+  item(value: T): void;
+  /** The iterator is done. */
+  end(): void;
+  /** `next()` threw or rejected. */
+  error(error: unknown): void;
+}
+
+/**
+ * THE iterator reader: the one place that reads arrays, iterators and async iterators, one item
+ * per `read()`, for the pool (one item per free slot) and for `pull()` subscribed on its own.
+ * Arrays whose iteration is the built-in one are read by index (no result object per item).
+ * An async iterator has at most one `next()` pending. `close()` ends it early, calling `return()`.
+ */
+export class IteratorReader<T> {
+  /** The iterator is done, failed or closed: nothing more is read. */
+  finished = false;
+  /** An async `next()` is pending. */
+  pending = false;
+  /** The next index of an array source. */
+  private index = 0;
+
+  constructor(
+    private readonly source: PullSource<T>,
+    private readonly sink: ReaderSink<T>,
+  ) {}
+
+  /** Reads one item (or learns that there is none); does nothing while finished or pending. */
+  read(): void {
+    if (this.finished || this.pending) return;
+    const source = this.source;
+    if (source.kind === 'array') {
+      if (this.index < source.array.length) this.sink.item(source.array[this.index++]!);
+      else this.done();
+      return;
+    }
+    if (source.kind === 'sync') {
+      let result: IteratorResult<T>;
+      try {
+        result = source.iterator.next();
+      } catch (error) {
+        return this.fail(error);
+      }
+      if (result.done) this.done();
+      else this.sink.item(result.value);
+      return;
+    }
+    this.pending = true;
+    let next: Promise<IteratorResult<T>>;
+    try {
+      next = Promise.resolve(source.iterator.next());
+    } catch (error) {
+      this.pending = false;
+      return this.fail(error);
+    }
+    next.then(
+      (result) => {
+        this.pending = false;
+        if (this.finished) return;
+        if (result.done) this.done();
+        else this.sink.item(result.value);
+      },
+      (error: unknown) => {
+        this.pending = false;
+        if (!this.finished) this.fail(error);
+      },
+    );
+  }
+
+  /** Ends reading early (unsubscribe, error): the iterator's `return()` is called unless it had ended. */
+  close(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.source.kind !== 'array') closeIterator(this.source.iterator);
+  }
+
+  private done(): void {
+    this.finished = true;
+    this.sink.end();
+  }
+
+  private fail(error: unknown): void {
+    this.finished = true;
+    this.sink.error(error);
+  }
+}
 
 /** The Observable made by `pull()`: it remembers what it pulls from, so the pool can read it lazily. */
 export class PullObservable<T> extends Observable<T> {
   constructor(readonly pullable: Pullable<T>) {
-    super((subscriber) => {
-      const feed = openPullable(pullable);
-      return feed.kind === 'sync' ? emitSync(feed.iterator, subscriber) : emitAsync(feed.iterator, subscriber);
-    });
+    super((subscriber) => emitAll(openPullable(pullable), subscriber));
   }
+}
+
+/** `pull()` subscribed on its own: every item, read one after the other, then completion. */
+function emitAll<T>(source: PullSource<T>, subscriber: Subscriber<T>): () => void {
+  const sync = source.kind !== 'async';
+  const reader: IteratorReader<T> = new IteratorReader(source, {
+    item: (value) => {
+      subscriber.next(value);
+      if (!sync && !subscriber.closed) reader.read();
+    },
+    end: () => subscriber.complete(),
+    error: (error) => subscriber.error(error),
+  });
+  if (sync) while (!reader.finished && !subscriber.closed) reader.read();
+  else reader.read();
+  return () => reader.close();
 }
 
 /** Validates what `pull()` was given. */
@@ -36,20 +141,26 @@ export function validatePullable(name: string, value: unknown): void {
 export function openFeed<T>(input: ObservableInput<T>): Feed<T> {
   if (input instanceof PullObservable) return openPullable(input.pullable as Pullable<T>);
   if (isObservable(input)) return { kind: 'push', source: input };
-  if (isIterable(input)) return { kind: 'sync', iterator: input[Symbol.iterator]() };
-  if (isAsyncIterable(input)) return { kind: 'async', iterator: input[Symbol.asyncIterator]() };
+  if (isIterable(input) || isAsyncIterable(input)) return openIterable(input);
   return { kind: 'push', source: from(input) };
 }
 
-function openPullable<T>(pullable: Pullable<T>): Feed<T> & { kind: 'sync' | 'async' } {
+function openPullable<T>(pullable: Pullable<T>): PullSource<T> {
   const iterable = typeof pullable === 'function' ? pullable() : pullable;
-  if (isIterable(iterable)) return { kind: 'sync', iterator: iterable[Symbol.iterator]() };
-  if (isAsyncIterable(iterable)) return { kind: 'async', iterator: iterable[Symbol.asyncIterator]() };
+  if (isIterable(iterable) || isAsyncIterable(iterable)) return openIterable(iterable);
   throw new TypeError(`Expected the pull() factory to return an Iterable or AsyncIterable, got ${describe(iterable)}`);
 }
 
+const arrayIterator = Array.prototype[Symbol.iterator];
+
+function openIterable<T>(iterable: Iterable<T> | AsyncIterable<T>): PullSource<T> {
+  if (Array.isArray(iterable) && (iterable as T[])[Symbol.iterator] === arrayIterator) return { kind: 'array', array: iterable as T[] };
+  if (isIterable(iterable)) return { kind: 'sync', iterator: iterable[Symbol.iterator]() };
+  return { kind: 'async', iterator: iterable[Symbol.asyncIterator]() };
+}
+
 /** Ends an iterator early (unsubscribe, error): calls `return()`, swallowing what it throws or rejects with. */
-export function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {
+function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {
   try {
     const result = iterator.return?.() as unknown;
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
@@ -60,63 +171,12 @@ export function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknow
   }
 }
 
-function emitSync<T>(iterator: Iterator<T>, subscriber: Subscriber<T>) {
-  let finished = false;
-  try {
-    while (!subscriber.closed) {
-      const result = iterator.next();
-      if (result.done) {
-        finished = true;
-        subscriber.complete();
-        break;
-      }
-      subscriber.next(result.value);
-    }
-  } catch (error) {
-    finished = true;
-    subscriber.error(error);
-  }
-  if (!finished) closeIterator(iterator);
-  return () => {
-    finished = true;
-  };
-}
-
-function emitAsync<T>(iterator: AsyncIterator<T>, subscriber: Subscriber<T>) {
-  // Whether the iterator ended on its own (done or threw), or was already closed.
-  let finished = false;
-  const step = (): void => {
-    iterator.next().then(
-      (result) => {
-        if (finished) return;
-        if (result.done) {
-          finished = true;
-          subscriber.complete();
-        } else {
-          subscriber.next(result.value);
-          if (!subscriber.closed) step();
-        }
-      },
-      (error: unknown) => {
-        if (finished) return;
-        finished = true;
-        subscriber.error(error);
-      },
-    );
-  };
-  step();
-  return () => {
-    if (!finished) {
-      finished = true;
-      closeIterator(iterator);
-    }
-  };
-}
-
-function isIterable(value: unknown): value is Iterable<unknown> {
+/** Whether `value` is (sync) iterable. */
+export function isIterable(value: unknown): value is Iterable<unknown> {
   return value != null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+/** Whether `value` is async iterable. */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return value != null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

@@ -68,7 +68,7 @@ export const opt = {
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateNonNegative(path, value),
-  /** A finite number > 0 (an interval in ms). */
+  /** A finite number > 0 (an interval, a window, a period: zero would mean nothing). */
   positive:
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
@@ -108,6 +108,24 @@ export const opt = {
     <T>(): Reader<T | undefined> =>
     (_path, value) =>
       value as T | undefined,
+  /** A fraction in (0, 1]: above 0, at most 1 (a failure ratio). */
+  fraction:
+    <F extends number | undefined>(fallback: F): Reader<number | F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+        throw new RangeError(`Expected \`${path}\` to be a number above 0 and at most 1, got ${describe(value)}`);
+      }
+      return value;
+    },
+  /** A string (a name for messages). */
+  string:
+    <F extends string | undefined>(fallback: F): Reader<string | F> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'string') throw new TypeError(`Expected \`${path}\` to be a string, got ${describe(value)}`);
+      return value;
+    },
   /** `reader`'s value, or `undefined` when the value is `undefined` or `null` ("none"). */
   optional:
     <T>(reader: Reader<T>): Reader<T | undefined> =>

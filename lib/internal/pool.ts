@@ -1,17 +1,20 @@
-import { Observable, Subscriber, from, type ObservableInput, type Subscription } from 'rxjs';
+import type { ObservableInput, Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
 import type { Settled, TaskContext } from '../types.js';
-import { LazyContext } from './context.js';
-import { closeIterator, type Feed } from './feed.js';
+import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
+import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
 import { Queue } from './queue.js';
 
 /**
- * The engine behind every bounded fan-out primitive (`boundedMap`, `processConcurrently`,
- * `executeConcurrently`, `concurrently`, `completionStream`).
+ * The engine behind every fan-out primitive (`boundedMap`, `processConcurrently`,
+ * `executeConcurrently`, `concurrently`, `completionStream`) and every combinator (`gather`,
+ * `firstToFinish`, `firstSuccess`, `streamConcurrently`: a pool with no limit over the tasks).
  *
  * A pool takes items from a {@link Feed}, starts `project(item, index, ctx)` for each while
- * fewer than `limit` are running, and reports what the inners produce to a {@link PoolSink}.
- * Iterators are read only when a slot is free, so a pulled source costs O(limit) memory.
+ * fewer than `limit` are running, each one a {@link TaskRun} (the one task lifecycle, see
+ * lifecycle.ts), and reports what the inners produce to a {@link PoolSink}. Pulled sources are
+ * read through the one {@link IteratorReader}, only when a slot is free, so they cost O(limit)
+ * memory.
  *
  * Live items are kept in an intrusive doubly linked list in index order (O(1) append and unlink,
  * no hashing). In ordered mode the list holds running items and finished items waiting for the
@@ -45,88 +48,71 @@ export interface PoolConfig<T, R> {
    * instead of failing the pool on an inner's error.
    */
   readonly settle: boolean;
+  /**
+   * Ordered mode: how many items may be started and not yet emitted (default
+   * {@link orderedWindow}); ignored when unordered.
+   */
+  readonly window?: number;
+  /** How an `EmptyTaskError` names item `index` (default: the index itself), e.g. `gather`'s keys. */
+  readonly key?: (index: number) => number | string;
 }
 
 export interface PoolSink<T> {
   /** A value (`'each'`), a result (`'last'`) or a `Settled` (settle mode), with its item's index. */
   next(value: unknown, index: number, item: T): void;
+  /** An item finished and reports nothing (`'each'` and `'none'` modes without `settle`). */
+  done?(index: number): void;
   error(error: unknown): void;
   complete(): void;
 }
 
 /**
- * How far ahead of the oldest unfinished item an ordered pool may start new items: at most
- * `2 × limit` items are started and not yet emitted, so at most that many finished results wait
- * behind a slow head (O(limit) memory), while the pool keeps `limit` busy when durations vary.
+ * How far ahead of the oldest unfinished item an ordered pool may start new items, by default:
+ * at most `2 × limit` items are started and not yet emitted, so at most that many finished
+ * results wait behind a slow head (O(limit) memory), while the pool keeps `limit` busy when
+ * durations vary. A slow head stalls the pool once that many wait; `boundedMap`'s `window`
+ * option trades memory for throughput.
  */
 export function orderedWindow(limit: number): number {
   return limit * 2;
 }
 
-/** One item: its context (the slot is the `ctx` handed to `project`), its state and its place in the list. */
-class Slot<T> extends LazyContext {
+/**
+ * One item: a {@link TaskRun} (the run is the `ctx` handed to `project`; once finished, its
+ * `last` is what the item reports) and its place in the list.
+ */
+class Slot<T> extends TaskRun {
   /** Neighbours in the pool's list of live items (index order). */
   prev: Slot<T> | undefined = undefined;
   next: Slot<T> | undefined = undefined;
-  /** The inner has not completed, errored or been cancelled. */
-  running = true;
-  /** The Observable inner's subscriber (promises need none). */
-  inner: InnerSubscriber<T> | undefined = undefined;
   /** Values that arrived while this item was not at the head (ordered `'each'` mode). */
   buffer: unknown[] | undefined = undefined;
-  /** The last value seen (`'last'` mode) or, once finished, what the item reports. */
-  result: unknown = undefined;
-  hasValue = false;
 
   constructor(
+    private readonly pool: Pool<T>,
     readonly index: number,
     readonly item: T,
   ) {
     super();
   }
-}
-
-/** Routes an Observable inner's notifications to its pool; it exists before `subscribe` is called. */
-class InnerSubscriber<T> extends Subscriber<unknown> {
-  constructor(
-    private readonly pool: Pool<T>,
-    private readonly slot: Slot<T>,
-  ) {
-    super();
+  protected call(): unknown {
+    return this.pool.config.project(this.item, this.index, this);
   }
-  protected override _next(value: unknown): void {
-    this.pool.innerValue(this.slot, value);
+  protected override onValue(value: unknown): void {
+    this.pool.innerValue(this, value);
   }
-  protected override _error(error: unknown): void {
-    // Finalize the inner first, so the next one starts only after this one is unsubscribed.
-    this.unsubscribe();
-    this.pool.innerError(this.slot, error);
+  protected override onResolve(value: unknown): void {
+    this.pool.innerResolved(this, value);
   }
-  protected override _complete(): void {
-    this.unsubscribe();
-    this.pool.innerComplete(this.slot);
+  protected onComplete(): void {
+    this.pool.innerComplete(this);
+  }
+  protected onError(error: unknown): void {
+    this.pool.innerError(this, error);
   }
 }
 
-/** Routes a pushed source's notifications to its pool; it exists before `subscribe` is called. */
-class SourceSubscriber<T> extends Subscriber<T> {
-  constructor(private readonly pool: Pool<T>) {
-    super();
-  }
-  protected override _next(value: T): void {
-    this.pool.push(value);
-  }
-  protected override _error(error: unknown): void {
-    this.unsubscribe();
-    this.pool.fail(error);
-  }
-  protected override _complete(): void {
-    this.unsubscribe();
-    this.pool.sourceComplete();
-  }
-}
-
-export class Pool<T> {
+export class Pool<T> implements ReaderSink<T> {
   /** Inners subscribed (or promises pending) right now. */
   private active = 0;
   /** The index the next item gets. */
@@ -136,13 +122,11 @@ export class Pool<T> {
   private tail: Slot<T> | undefined = undefined;
   /** Pushed items waiting for a slot. */
   private readonly queue = new Queue<T>();
-  /** The pushed source's subscriber, or the iterator being pulled. */
-  private source: SourceSubscriber<T> | undefined = undefined;
-  private iterator: Iterator<T> | AsyncIterator<T> | undefined = undefined;
+  /** The pushed source's subscriber, or the reader of the pulled source. */
+  private source: EndFirstSubscriber<T> | undefined = undefined;
+  private reader: IteratorReader<T> | undefined = undefined;
   /** The source has no more items. */
   private sourceDone = false;
-  /** An async iterator's `next()` is pending (one at a time). */
-  private awaitingNext = false;
   /** Completed, errored or unsubscribed: nothing more happens. */
   closed = false;
   /** Re-entrancy guards (see the module comment). */
@@ -152,14 +136,24 @@ export class Pool<T> {
   private readonly window: number;
   /** Whether a finished item reports something (a result or a `Settled`). */
   private readonly reports: boolean;
+  /** Whether the sink wants to hear of items that finished and report nothing (looked up once, not per item). */
+  private readonly hearsDone: boolean;
+  /** The config's flags, read on every item (copied here: one load instead of two). */
+  private readonly ordered: boolean;
+  private readonly values: PoolValues;
+  private readonly settle: boolean;
 
   constructor(
     private readonly feed: Feed<T>,
-    private readonly config: PoolConfig<T, unknown>,
+    readonly config: PoolConfig<T, unknown>,
     private readonly sink: PoolSink<T>,
   ) {
-    this.window = config.ordered ? orderedWindow(config.limit) : Infinity;
+    this.window = config.ordered ? (config.window ?? orderedWindow(config.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
+    this.hearsDone = sink.done !== undefined;
+    this.ordered = config.ordered;
+    this.values = config.values;
+    this.settle = config.settle;
   }
 
   /**
@@ -171,16 +165,20 @@ export class Pool<T> {
     subscriber.add(() => this.close());
     const feed = this.feed;
     if (feed.kind === 'push') {
-      const sourceSubscriber = new SourceSubscriber(this);
+      const sourceSubscriber = new EndFirstSubscriber<T>({
+        value: (item) => this.push(item),
+        error: (error) => this.fail(error),
+        complete: () => this.sourceComplete(),
+      });
       this.source = sourceSubscriber;
       feed.source.subscribe(sourceSubscriber);
     } else {
-      this.iterator = feed.iterator;
+      this.reader = new IteratorReader(feed, this);
       this.drain();
     }
   }
 
-  /** The consumer unsubscribed: cancel everything, report nothing. */
+  /** The consumer unsubscribed (or decided the outcome): cancel everything, report nothing. */
   close(): void {
     if (!this.closed) this.teardown();
   }
@@ -192,50 +190,87 @@ export class Pool<T> {
     this.sink.error(error);
   }
 
+  /** @internal A pushed item. */
   push(item: T): void {
     if (this.closed) return;
     this.queue.push(item);
     this.drain();
   }
 
+  /** @internal A pulled item ({@link ReaderSink}): started at once inside `drain`, or (async) when it comes. */
+  item(item: T): void {
+    if (this.closed) return;
+    if (this.draining) return this.start(item);
+    this.draining = true;
+    this.start(item);
+    this.draining = false;
+    this.drain();
+  }
+
+  /** @internal The pulled source is done ({@link ReaderSink}). */
+  end(): void {
+    this.reader = undefined;
+    this.sourceDone = true;
+    if (!this.draining) this.checkDone();
+  }
+
+  /** @internal Reading the pulled source failed ({@link ReaderSink}). */
+  error(error: unknown): void {
+    this.reader = undefined;
+    this.fail(error);
+  }
+
+  /** @internal The pushed source completed. */
   sourceComplete(): void {
     this.source = undefined;
     this.sourceDone = true;
     this.checkDone();
   }
 
+  /** @internal A value of a running inner. */
   innerValue(slot: Slot<T>, value: unknown): void {
-    if (!slot.running || this.closed) return;
-    const mode = this.config.values;
+    if (this.closed) return;
+    const mode = this.values;
     if (mode === 'each') {
-      if (!this.config.ordered || (slot === this.head && !this.flushing)) this.sink.next(value, slot.index, slot.item);
+      if (!this.ordered || (slot === this.head && !this.flushing)) this.sink.next(value, slot.index, slot.item);
       else (slot.buffer ??= []).push(value);
     } else if (mode === 'last') {
-      slot.result = value;
+      slot.last = value;
       slot.hasValue = true;
     }
   }
 
-  innerComplete(slot: Slot<T>): void {
+  /** @internal A promise inner fulfilled: its value, then its completion. */
+  innerResolved(slot: Slot<T>, value: unknown): void {
+    this.innerValue(slot, value);
     if (!slot.running || this.closed) return;
-    if (this.config.values === 'last' && !slot.hasValue) {
-      this.innerError(slot, new EmptyTaskError(slot.index));
-      return;
+    slot.running = false;
+    this.innerComplete(slot);
+  }
+
+  /** @internal An inner completed (its subscription already torn down). */
+  innerComplete(slot: Slot<T>): void {
+    if (this.closed) return;
+    this.active--;
+    if (this.values === 'last' && !slot.hasValue) {
+      // An empty task has no result, and here every item owes one.
+      return this.settleFailed(slot, new EmptyTaskError(this.config.key?.(slot.index) ?? slot.index));
     }
-    this.settleSlot(slot);
-    if (this.config.settle) slot.result = { status: 'fulfilled', value: slot.result } satisfies Settled<unknown>;
+    // Once finished, `last` holds what the item reports: its last value, or a `Settled`.
+    if (this.settle) slot.last = { status: 'fulfilled', value: slot.last } satisfies Settled<unknown>;
     this.finish(slot);
   }
 
+  /** @internal An inner failed (its subscription already torn down; its signal stays as it is). */
   innerError(slot: Slot<T>, error: unknown): void {
-    if (!slot.running || this.closed) return;
-    // The failed item is finished, not cancelled: its signal must not abort with the others'.
-    this.settleSlot(slot);
-    if (!this.config.settle) {
-      this.fail(error);
-      return;
-    }
-    slot.result = { status: 'rejected', reason: error } satisfies Settled<unknown>;
+    if (this.closed) return;
+    this.active--;
+    this.settleFailed(slot, error);
+  }
+
+  private settleFailed(slot: Slot<T>, error: unknown): void {
+    if (!this.settle) return this.fail(error);
+    slot.last = { status: 'rejected', reason: error } satisfies Settled<unknown>;
     this.finish(slot);
   }
 
@@ -244,75 +279,19 @@ export class Pool<T> {
     if (this.draining) return;
     this.draining = true;
     const { limit } = this.config;
-    const feed = this.feed;
-    while (!this.closed && this.active < limit && this.started - (this.head?.index ?? this.started) < this.window) {
-      if (feed.kind === 'push') {
-        if (this.queue.length === 0) break;
-        this.start(this.queue.shift());
-      } else if (feed.kind === 'sync') {
-        const iterator = this.iterator as Iterator<T> | undefined;
-        if (iterator === undefined) break;
-        let result: IteratorResult<T>;
-        try {
-          result = iterator.next();
-        } catch (error) {
-          this.iterator = undefined;
-          this.fail(error);
-          break;
-        }
-        if (result.done) {
-          this.iterator = undefined;
-          this.sourceDone = true;
-          break;
-        }
-        this.start(result.value);
-      } else {
-        if (!this.awaitingNext && this.iterator !== undefined) this.requestNext(this.iterator as AsyncIterator<T>);
-        break;
-      }
+    const queue = this.queue;
+    while (!this.closed && this.active < limit && (!this.ordered || this.started - (this.head?.index ?? this.started) < this.window)) {
+      if (queue.length > 0) this.start(queue.shift());
+      else if (this.reader !== undefined && !this.reader.pending) this.reader.read();
+      else break;
     }
     this.draining = false;
     this.checkDone();
   }
 
-  /** Asks an async iterator for one item; starts it when it comes. */
-  private requestNext(iterator: AsyncIterator<T>): void {
-    this.awaitingNext = true;
-    let pending: Promise<IteratorResult<T>>;
-    try {
-      pending = Promise.resolve(iterator.next());
-    } catch (error) {
-      this.awaitingNext = false;
-      this.iterator = undefined;
-      this.fail(error);
-      return;
-    }
-    pending.then(
-      (result) => {
-        this.awaitingNext = false;
-        if (this.closed) return;
-        if (result.done) {
-          this.iterator = undefined;
-          this.sourceDone = true;
-          this.checkDone();
-          return;
-        }
-        this.draining = true;
-        this.start(result.value);
-        this.draining = false;
-        this.drain();
-      },
-      (error: unknown) => {
-        this.awaitingNext = false;
-        this.iterator = undefined;
-        this.fail(error);
-      },
-    );
-  }
-
-  /** Starts one item: calls `project` and subscribes to what it returns. */
+  /** Starts one item: a slot at the tail of the list, then `project` through the lifecycle. */
   private start(item: T): void {
-    const slot = new Slot<T>(this.started++, item);
+    const slot = new Slot<T>(this, this.started++, item);
     if (this.tail === undefined) this.head = slot;
     else {
       this.tail.next = slot;
@@ -320,41 +299,15 @@ export class Pool<T> {
     }
     this.tail = slot;
     this.active++;
-    let input: ObservableInput<unknown>;
-    try {
-      input = this.config.project(item, slot.index, slot);
-      if (!(input instanceof Observable) && typeof (input as PromiseLike<unknown>)?.then === 'function') {
-        // Promises skip the Observable machinery: two callbacks, no Subscriber.
-        (input as PromiseLike<unknown>).then(
-          (value) => {
-            this.innerValue(slot, value);
-            this.innerComplete(slot);
-          },
-          (error: unknown) => this.innerError(slot, error),
-        );
-        return;
-      }
-      const subscriber = new InnerSubscriber(this, slot);
-      slot.inner = subscriber;
-      (input instanceof Observable ? input : from(input)).subscribe(subscriber);
-    } catch (error) {
-      // `project` threw, or returned something RxJS cannot subscribe to.
-      this.innerError(slot, error);
-    }
-  }
-
-  /** Marks a slot as no longer running. */
-  private settleSlot(slot: Slot<T>): void {
-    slot.running = false;
-    slot.inner = undefined;
-    this.active--;
+    slot.start();
   }
 
   /** A slot finished without failing the pool: report it (in order, when ordered) and refill. */
   private finish(slot: Slot<T>): void {
-    if (!this.config.ordered) {
+    if (!this.ordered) {
       this.unlink(slot);
-      if (this.reports) this.sink.next(slot.result, slot.index, slot.item);
+      if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
+      else if (this.hearsDone) this.sink.done!(slot.index);
     } else if (slot === this.head) {
       this.flushHead();
     }
@@ -374,7 +327,8 @@ export class Pool<T> {
       }
       if (slot.running || this.closed) break;
       this.unlink(slot);
-      if (this.reports) this.sink.next(slot.result, slot.index, slot.item);
+      if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
+      else if (this.hearsDone) this.sink.done!(slot.index);
     }
     this.flushing = false;
   }
@@ -394,24 +348,17 @@ export class Pool<T> {
     this.sink.complete();
   }
 
-  /** Closes the pool: cancels running inners (aborting their signals), the source and the iterator. */
+  /** Closes the pool: cancels running inners (the lifecycle aborts their signals), the source and the reader. */
   private teardown(): void {
     this.closed = true;
-    for (let slot = this.head; slot !== undefined; slot = slot.next) {
-      if (slot.running) {
-        slot.running = false;
-        slot.inner?.unsubscribe();
-        slot.inner = undefined;
-        slot.abort();
-      }
-    }
+    for (let slot = this.head; slot !== undefined; slot = slot.next) slot.cancel();
     this.head = this.tail = undefined;
     this.queue.clear();
     this.source?.unsubscribe();
     this.source = undefined;
-    const iterator = this.iterator;
-    this.iterator = undefined;
-    if (iterator !== undefined) closeIterator(iterator);
+    const reader = this.reader;
+    this.reader = undefined;
+    reader?.close();
   }
 }
 

@@ -38,3 +38,51 @@ export class WaitList<W extends Waiter> {
     this.length--;
   }
 }
+
+/**
+ * A limiter's grant loop, safe against re-entrancy: `run()` calls `round` until no round asked for
+ * another. A nested `run()` (a grant that releases synchronously or unsubscribes another waiter,
+ * a `state$` listener that changes a setting, a store answering synchronously) does not recurse:
+ * it makes the running call go round again.
+ */
+export class Rounds {
+  /** Set while `run()` runs (read by fast paths that must not overtake a running round). */
+  running = false;
+  /** Set by a nested `run()`: one more round. */
+  private again = false;
+
+  constructor(private readonly round: () => void) {}
+
+  run(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        this.round();
+      } while (this.again);
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+/** Tells a low-level request's `onError` about `error`, or reports it when there is none (or it throws). */
+export function tellError(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  if (onError === undefined) return reportError(error);
+  try {
+    onError(error);
+  } catch (thrown) {
+    reportError(thrown);
+  }
+}
+
+/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
+export function reportError(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
+}

@@ -4,7 +4,7 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
-import { Waiter, WaitList } from '../internal/waitlist.js';
+import { Rounds, Waiter, WaitList, reportError, tellError } from '../internal/waitlist.js';
 import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
 import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
@@ -28,7 +28,7 @@ export interface CapacityLimiterOptions {
    * in memory. `redisCapacity(client, { key })` from `rxjs-concurrency/redis` shares them between
    * processes.
    */
-  readonly store?: CapacityStore<any>;
+  readonly store?: CapacityStore<unknown>;
   /**
    * At most this many requests wait (an integer ≥ 0 or `Infinity`, the default): a request that
    * would have to wait behind `maxWaiting` others fails at once with a
@@ -96,12 +96,7 @@ class CallbackLease extends Lease {
   }
 
   failed(error: unknown): void {
-    if (this.onError === undefined) return report(error);
-    try {
-      this.onError(error);
-    } catch (thrown) {
-      report(thrown);
-    }
+    tellError(this.onError, error);
   }
 }
 
@@ -214,10 +209,8 @@ export class CapacityLimiter {
   private epoch = 0;
   /** `state$`'s subscribers. */
   private readonly feed = new StateFeed<CapacityState>(() => this.snapshot());
-  /** Set while `update()` runs: a nested call (from a grant or a listener) only asks for another round. */
-  private updating = false;
-  /** Set by a nested `update()`: the running one must look at the queue and the listeners again. */
-  private again = false;
+  /** The grant loop (see `round()`), safe against re-entrant calls. */
+  private readonly rounds = new Rounds(() => this.round());
 
   /**
    * Every change of `total`, `borrowed` or `waiting`, starting with the current state on
@@ -359,6 +352,13 @@ export class CapacityLimiter {
   /** Queues `lease` (or sheds it, beyond `maxWaiting`) and grants what can be granted. */
   private enqueue(lease: Lease): void {
     const queued = this.queue.length;
+    if (queued === 0 && this.holders === null && this.held < this.limit && !this.rounds.running) {
+      // The fast path (the local store, a free token, nobody waiting, no round running): the
+      // local store grants synchronously, so the request need not pass through the queue.
+      this.hold(lease, this.store.acquire(this.limit));
+      this.feed.notify();
+      return;
+    }
     if (queued >= this.maxWaiting && (queued > 0 || this.blocked || this.held + this.pending >= this.limit)) {
       lease.state = 'released';
       lease.failed(new CapacityExceededError(this.maxWaiting));
@@ -370,16 +370,18 @@ export class CapacityLimiter {
 
   /** Called by `Lease.release()`. */
   private releaseLease(lease: Lease): void {
-    if (lease.state === 'released') return;
-    if (lease.state === 'waiting') this.queue.remove(lease);
+    const state = lease.state;
+    if (state === 'released') return;
+    // Released before the store hears of it: a store may wake us synchronously from `release`.
+    lease.state = 'released';
+    if (state === 'waiting') this.queue.remove(lease);
     else {
       this.held--;
       this.holders?.delete(lease.token);
-      this.store.release(lease.token);
       this.epoch++;
       this.blocked = false;
+      this.store.release(lease.token);
     }
-    lease.state = 'released';
     this.update();
   }
 
@@ -410,21 +412,14 @@ export class CapacityLimiter {
    * running call go round again.
    */
   private update(): void {
-    if (this.updating) {
-      this.again = true;
-      return;
-    }
-    this.updating = true;
-    try {
-      do {
-        this.again = false;
-        if (this.arrived.length > 0 || this.failures.length > 0) this.settle();
-        while (this.queue.length > this.pending && this.held + this.pending < this.limit && !this.blocked) this.attempt();
-        this.feed.notify();
-      } while (this.again);
-    } finally {
-      this.updating = false;
-    }
+    this.rounds.run();
+  }
+
+  /** One round of `update()`. */
+  private round(): void {
+    if (this.arrived.length > 0 || this.failures.length > 0) this.settle();
+    while (this.queue.length > this.pending && this.held + this.pending < this.limit && !this.blocked) this.attempt();
+    this.feed.notify();
   }
 
   /** One attempt at the store for the waiters without one. */
@@ -485,6 +480,11 @@ export class CapacityLimiter {
   private grant(token: unknown): void {
     const lease = this.queue.head!;
     this.queue.remove(lease);
+    this.hold(lease, token);
+  }
+
+  /** `lease` holds `token` now: tell its owner. */
+  private hold(lease: Lease, token: unknown): void {
     lease.state = 'held';
     lease.token = token;
     this.held++;
@@ -494,18 +494,11 @@ export class CapacityLimiter {
     } catch (error) {
       // A throwing callback must not stall the queue: free its token and report the error.
       lease.release();
-      report(error);
+      reportError(error);
     }
   }
 
   private unavailable(error: unknown): StoreUnavailableError {
     return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(this.store.key, error);
   }
-}
-
-/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
-function report(error: unknown): void {
-  setTimeout(() => {
-    throw error;
-  });
 }

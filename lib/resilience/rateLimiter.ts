@@ -4,7 +4,7 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
-import { Waiter, WaitList } from '../internal/waitlist.js';
+import { Rounds, Waiter, WaitList, reportError, tellError } from '../internal/waitlist.js';
 import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
 import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
 
@@ -119,12 +119,7 @@ class CallbackTicket extends Ticket {
   }
 
   failed(error: unknown): void {
-    if (this.onError === undefined) return report(error);
-    try {
-      this.onError(error);
-    } catch (thrown) {
-      report(thrown);
-    }
+    tellError(this.onError, error);
   }
 }
 
@@ -221,10 +216,8 @@ export class RateLimiter {
   /** Counts setting changes and wake-ups: a refusal decided before one of them is stale. */
   private epoch = 0;
   private readonly feed = new StateFeed<RateState>(() => this.snapshot());
-  /** Set while `update()` runs: a nested call only asks for another round. */
-  private updating = false;
-  /** Set by a nested `update()`. */
-  private again = false;
+  /** The grant loop (see `round()`), safe against re-entrant calls. */
+  private readonly rounds = new Rounds(() => this.round());
 
   /**
    * The current state on subscription, then each change (a grant, a request queued or leaving,
@@ -396,21 +389,14 @@ export class RateLimiter {
 
   /** Grants to the queue in FIFO order while the store allows, then tells `state$` listeners. */
   private update(): void {
-    if (this.updating) {
-      this.again = true;
-      return;
-    }
-    this.updating = true;
-    try {
-      do {
-        this.again = false;
-        while (this.answers.length > 0) this.settle(this.answers.shift()!);
-        while (this.queue.length > this.pending && this.pending < this.concurrency && this.timer === null) this.attempt(this.nth(this.pending));
-        this.feed.notify();
-      } while (this.again);
-    } finally {
-      this.updating = false;
-    }
+    this.rounds.run();
+  }
+
+  /** One round of `update()`. */
+  private round(): void {
+    while (this.answers.length > 0) this.settle(this.answers.shift()!);
+    while (this.queue.length > this.pending && this.pending < this.concurrency && this.timer === null) this.attempt(this.nth(this.pending));
+    this.feed.notify();
   }
 
   /** The waiter `k` places behind the head (0: the head); `k` is below the queue's length. */
@@ -486,7 +472,7 @@ export class RateLimiter {
     try {
       ticket.granted();
     } catch (error) {
-      report(error);
+      reportError(error);
     }
   }
 
@@ -502,11 +488,4 @@ export class RateLimiter {
     }, ms);
     if (!fired) this.timer = timer; // a scheduler may run it synchronously
   }
-}
-
-/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
-function report(error: unknown): void {
-  setTimeout(() => {
-    throw error;
-  });
 }

@@ -12,7 +12,8 @@
  * - **Attempts.** For each waiter at the head of its queue the limiter calls `acquire(...)`. The
  *   answer may be synchronous (a value) or asynchronous (a `PromiseLike`, one round trip). A
  *   capacity limiter may have several attempts in flight (at most one per waiter, and at most
- *   `total - borrowed`); a rate limiter has at most one.
+ *   `total - borrowed`); a rate limiter has at most one. (A store built on Observables returns
+ *   `firstValueFrom(reply$)`: one answer per attempt.)
  * - **Grants are fungible inside the process.** A granted token goes to the oldest waiter when it
  *   arrives, not necessarily to the one it was asked for, which keeps the process FIFO. When
  *   nobody waits any more (the waiter unsubscribed while the round trip was in flight), the
@@ -61,27 +62,31 @@ export interface StoreListener<Token = unknown> {
  *
  * @example
  * ```ts
- * import { CapacityLimiter, type CapacityStore } from 'rxjs-concurrency';
+ * import { CapacityLimiter, type CapacityStore, type StoreListener } from 'rxjs-concurrency';
  *
- * // A store that counts in a Map shared by several limiters of one process (a toy: real shared
- * // stores live in another process, and wake the others when a token is released).
- * const counts = new Map<string, number>();
+ * // A store shared by several limiters of one process (a toy: a real shared store keeps the
+ * // count in another process and publishes releases to the others, as this one calls `wake`).
+ * const held = new Map<string, number>();
+ * const listeners = new Set<StoreListener<number>>();
  * const shared = (key: string): CapacityStore<number> => {
  *   let next = 0;
  *   return {
  *     key,
+ *     attach: (listener) => void listeners.add(listener),
  *     acquire(total) {
- *       const used = counts.get(key) ?? 0;
+ *       const used = held.get(key) ?? 0;
  *       if (used >= total) return null; // refused: wait for a release or a wake-up
- *       counts.set(key, used + 1);
+ *       held.set(key, used + 1);
  *       return ++next;
  *     },
  *     release() {
- *       counts.set(key, (counts.get(key) ?? 1) - 1);
+ *       held.set(key, (held.get(key) ?? 1) - 1);
+ *       for (const listener of listeners) listener.wake(); // the others may go now
  *     },
  *   };
  * };
- * const limiter = new CapacityLimiter(4, { store: shared('api') });
+ * const a = new CapacityLimiter(4, { store: shared('api') });
+ * const b = new CapacityLimiter(4, { store: shared('api') }); // a and b hold at most 4 together
  * ```
  */
 export interface CapacityStore<Token = unknown> {

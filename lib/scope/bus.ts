@@ -1,7 +1,10 @@
-import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { DeadlineError } from '../errors.js';
-import { describe, validateFunction, validateNonNegative, validateScheduler } from '../internal/validate.js';
-import { BusClosedError } from './errors.js';
+import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
+import { armDeadline, deadlineError } from '../internal/clock.js';
+import { opt, readOptions } from '../internal/options.js';
+import { describe, validateFunction } from '../internal/validate.js';
+import { isEventCodec, type EventCodec } from './codec.js';
+import { BusClosedError, BusDecodeError, BusTransportError } from './errors.js';
+import { joinTransport, type BusTransport, type TransportLink } from './transport.js';
 
 /**
  * A class whose instances are events or state objects. Routing and lookup use the exact
@@ -25,13 +28,33 @@ export type ClassOf<T> = new (...args: never[]) => T;
  */
 export interface RequestOptions {
   /**
-   * Milliseconds to wait for a matching response before failing with a `DeadlineError`.
-   * Omitted: wait as long as the bus is open.
+   * Milliseconds to wait for a matching response before failing with a `DeadlineError`
+   * (`bus.request(Pong): no matching response within 2000 ms`). `0` has already passed: the
+   * request fails at once, without being sent. Omitted: wait as long as the bus is open.
    */
   readonly timeout?: number;
   /** Scheduler for the timeout (default `asyncScheduler`; `TestScheduler.run` makes it virtual). */
   readonly scheduler?: SchedulerLike;
 }
+
+/**
+ * Options of `new EventBus(options)`: a transport that joins this bus to buses in other threads,
+ * tabs or processes, and the codec that names the event classes travelling on it.
+ *
+ * @example
+ * ```ts
+ * new EventBus({ transport: broadcastChannelTransport('shop'), codec: eventCodec({ CartChanged }) });
+ * ```
+ */
+export interface EventBusOptions {
+  /** Where events also go, and come from: {@link broadcastChannelTransport}, `redisTransport`, or your own. */
+  readonly transport?: BusTransport;
+  /** The event classes that travel, by stable key ({@link eventCodec}); required with `transport`. */
+  readonly codec?: EventCodec;
+}
+
+/** The errors a bus reports on `errors$`. */
+export type BusError = BusTransportError | BusDecodeError;
 
 /**
  * Everything the bus keeps for one event type. `subscribers` is replaced, never mutated, when
@@ -49,7 +72,8 @@ interface Channel {
 }
 
 /**
- * A typed, in-process publish/subscribe bus: events are routed by their exact constructor.
+ * A typed publish/subscribe bus: events are routed by their exact constructor. In-process by
+ * default; with a transport, also across worker threads, browser tabs and processes.
  *
  * It is a plain class, so it works on its own, e.g. as an Angular service
  * (`@Injectable({ providedIn: 'root' }) class AppEvents extends EventBus {}`), and it is what every
@@ -63,6 +87,12 @@ interface Channel {
  *   callback sends from inside its own delivery**: such a send is queued and delivered, in order,
  *   once the current event has reached every subscriber (this costs nothing when not re-entrant).
  * - `close()` completes every subscription; `send` after that throws {@link BusClosedError}.
+ *
+ * With `{ transport, codec }` every event sent is also posted, once, to the other buses joined by
+ * the transport, which deliver it to their subscribers of the same type as if it had been sent
+ * there (it is not echoed back to this bus); events from one bus arrive in the order it sent them.
+ * Delivery is at most once: an event posted while the transport is down is lost. Undecodable
+ * messages and transport failures go to {@link errors$}, never into a subscriber.
  *
  * ```text
  * bus.send:   --a----b----c--
@@ -81,6 +111,54 @@ interface Channel {
 export class EventBus {
   private readonly channels = new Map<unknown, Channel>();
   private closed = false;
+  /** This bus's membership of its transport (`undefined`: in-process only). */
+  private readonly link: TransportLink | undefined;
+  /** The codec events are encoded and decoded with (set with `link`). */
+  private readonly codec: EventCodec | undefined;
+  /** How many `send`s on this (linked) bus are in progress, nested: incoming messages wait while any is. */
+  private sending = 0;
+  /** Whether the inbox is being delivered. */
+  private draining = false;
+  /** Messages from the transport not delivered yet (see `sendLinked`); empty when idle. */
+  private readonly inbox: unknown[] = [];
+  /** Where transport failures and undecodable messages go, created when `errors$` is first read. */
+  private errorSubject: Subject<BusError> | undefined = undefined;
+
+  /**
+   * A bus of its own (no options), or one joined to other buses by `options.transport`, whose
+   * events are named by `options.codec`. Joins the transport at once; a bad transport or codec
+   * is a `TypeError` here.
+   *
+   * @example
+   * ```ts
+   * const local = new EventBus();
+   * const shared = new EventBus({ transport: broadcastChannelTransport('app'), codec: eventCodec({ Saved }) });
+   * ```
+   */
+  constructor(options?: EventBusOptions) {
+    if (options === undefined) {
+      this.link = undefined;
+      this.codec = undefined;
+      return;
+    }
+    const { transport, codec } = readOptions('options', options, { transport: opt.any<BusTransport>(), codec: opt.any<EventCodec>() });
+    if (codec !== undefined && !isEventCodec(codec)) {
+      throw new TypeError(`Expected \`options.codec\` to be an event codec made by \`eventCodec({ … })\`, got ${describe(codec)}`);
+    }
+    if (transport === undefined) {
+      this.link = undefined;
+      this.codec = undefined;
+      return;
+    }
+    if (codec === undefined) {
+      throw new TypeError('Expected `options.codec` with `options.transport`: events need stable keys to cross it, e.g. `eventCodec({ CartChanged })`');
+    }
+    this.codec = codec;
+    this.link = joinTransport(transport, {
+      receive: (message) => this.receive(message),
+      fail: (error) => this.report(error instanceof BusTransportError ? error : new BusTransportError('The event bus transport failed', error)),
+    });
+  }
 
   /**
    * Whether {@link close} has been called.
@@ -95,9 +173,34 @@ export class EventBus {
   }
 
   /**
-   * Sends `event` to every current subscriber of its exact constructor, synchronously. With no
-   * subscriber the event is dropped. Throws {@link BusClosedError} after {@link close}, and a
-   * `TypeError` when `event` is not an object.
+   * Transport failures ({@link BusTransportError}: a message that could not be posted, a
+   * connection that dropped) and incoming messages that could not be decoded
+   * ({@link BusDecodeError}), as they happen. Hot; completes on {@link close}. Without a
+   * subscriber they are dropped. They never throw inside an `on()` subscriber and never stop
+   * local delivery. A bus without a transport never emits here.
+   *
+   * @example
+   * ```ts
+   * bus.errors$.subscribe((e) => log.warn(`bus: ${e.message}`));
+   * ```
+   */
+  get errors$(): Observable<BusError> {
+    if (this.closed) return new Observable<BusError>((subscriber) => subscriber.complete());
+    this.errorSubject ??= new Subject<BusError>();
+    return this.errorSubject.asObservable();
+  }
+
+  /** Reports a failure on `errors$` (dropped when nobody listens or the bus is closed). */
+  private report(error: BusError): void {
+    this.errorSubject?.next(error);
+  }
+
+  /**
+   * Sends `event` to every current subscriber of its exact constructor, synchronously, and, with
+   * a transport, to the other buses it joins. With no subscriber the event is dropped. Throws
+   * {@link BusClosedError} after {@link close}, and a `TypeError` when `event` is not an
+   * instance of a class (a primitive, `null`, a plain object or an array), or, with a transport,
+   * when its class is not in the codec.
    *
    * @example
    * ```ts
@@ -107,8 +210,85 @@ export class EventBus {
   send(event: object): void {
     if (this.closed) throw new BusClosedError();
     if (typeof event !== 'object' || event === null) validateObject('event', event);
+    if (this.link !== undefined) {
+      this.sendLinked(event);
+      return;
+    }
     const channel = this.channels.get(event.constructor);
-    if (channel === undefined) return;
+    if (channel === undefined) {
+      validateEventClass('event', event);
+      return;
+    }
+    this.deliver(event, channel);
+  }
+
+  /**
+   * `send` on a bus with a transport: encodes `event` (throwing for a class the codec lacks),
+   * posts it (in call order, so re-entrant sends reach the other buses in the order they were
+   * made; post failures are reported), then delivers it here. Events that arrive from the
+   * transport meanwhile (a synchronous transport delivers inside `post`) wait in the inbox until
+   * the outermost send is done, so they never cut into a delivery in progress.
+   */
+  private sendLinked(event: object): void {
+    validateEventClass('event', event);
+    const message = this.codec!.encode(event);
+    this.sending++;
+    try {
+      try {
+        this.link!.post(message);
+      } catch (error) {
+        this.report(new BusTransportError(`The event bus transport could not post a \`${message.type}\` event`, error));
+      }
+      const channel = this.channels.get(event.constructor);
+      if (channel !== undefined) this.deliver(event, channel);
+    } finally {
+      this.sending--;
+    }
+    if (this.sending === 0 && !this.draining && this.inbox.length !== 0) this.drainInbox();
+  }
+
+  /** A message from another bus: delivered at once, or into the inbox while a send or delivery is in progress. */
+  private receive(message: unknown): void {
+    if (this.closed) return;
+    if (this.sending !== 0 || this.draining) {
+      this.inbox.push(message);
+      return;
+    }
+    this.draining = true;
+    try {
+      this.deliverRemote(message);
+    } finally {
+      this.draining = false;
+    }
+    if (this.inbox.length !== 0) this.drainInbox();
+  }
+
+  /** Delivers the inbox's messages in arrival order (also those that arrive meanwhile). */
+  private drainInbox(): void {
+    this.draining = true;
+    try {
+      for (let i = 0; i < this.inbox.length && !this.closed; i++) this.deliverRemote(this.inbox[i]);
+    } finally {
+      this.draining = false;
+      this.inbox.length = 0;
+    }
+  }
+
+  /** Decodes a message and delivers it here (never posting it back); what cannot be decoded is reported. */
+  private deliverRemote(message: unknown): void {
+    let event: object;
+    try {
+      event = this.codec!.decode(message);
+    } catch (error) {
+      this.report(error instanceof BusDecodeError ? error : new BusDecodeError(`Cannot decode an incoming message: ${String(error)}`, message));
+      return;
+    }
+    const channel = this.channels.get(event.constructor);
+    if (channel !== undefined) this.deliver(event, channel);
+  }
+
+  /** Delivers `event` to a type's subscribers, or queues it behind the delivery in progress. */
+  private deliver(event: object, channel: Channel): void {
     const subscribers = channel.subscribers;
     if (channel.busy) {
       channel.pending.push(event, subscribers);
@@ -157,7 +337,7 @@ export class EventBus {
    * ```
    */
   on<T extends object>(Type: ClassOf<T>): Observable<T> {
-    validateClass('Type', Type);
+    validateEventType('Type', Type);
     return new Observable<T>((subscriber) => {
       if (this.closed) {
         subscriber.complete();
@@ -204,51 +384,58 @@ export class EventBus {
     request: object,
     ResponseType: ClassOf<Res>,
     match: (response: Res) => boolean,
-    options: RequestOptions = {},
+    options?: RequestOptions,
   ): Observable<Res> {
     validateObject('request', request);
-    validateClass('ResponseType', ResponseType);
+    validateEventClass('request', request);
+    if (this.link !== undefined) this.codec!.encode(request); // an unregistered class fails here, not at subscribe
+    validateEventType('ResponseType', ResponseType);
     validateFunction('match', match);
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected \`options\` to be an object ({ timeout?, scheduler? }), got ${describe(options)}`);
-    }
-    if (options.scheduler !== undefined) validateScheduler('scheduler', options.scheduler);
-    const timeout = options.timeout === undefined ? undefined : validateNonNegative('timeout', options.timeout);
-    const scheduler = options.scheduler ?? asyncScheduler;
+    const { timeout, scheduler } = readOptions('options', options, {
+      timeout: opt.nonNegative(undefined),
+      scheduler: opt.scheduler(asyncScheduler),
+    });
+    const origin = `bus.request(${ResponseType.name || 'ResponseType'})`;
     return new Observable<Res>((subscriber) => {
-      let timer: Subscription | undefined;
-      const responses = this.on(ResponseType).subscribe({
-        next: (response) => {
-          let matched: boolean;
-          try {
-            matched = match(response);
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          if (matched) {
-            subscriber.next(response);
-            subscriber.complete();
-          }
-        },
-        complete: () => subscriber.error(new BusClosedError('The event bus closed before a response to the request arrived')),
-      });
-      subscriber.add(responses);
-      if (subscriber.closed) return;
-      if (timeout !== undefined) {
-        timer = scheduler.schedule(() => subscriber.error(new DeadlineError(scheduler.now())), timeout);
-        subscriber.add(timer);
+      const start = (): void => {
+        subscriber.add(
+          this.on(ResponseType).subscribe({
+            next: (response) => {
+              let matched: boolean;
+              try {
+                matched = match(response);
+              } catch (error) {
+                subscriber.error(error);
+                return;
+              }
+              if (matched) {
+                subscriber.next(response);
+                subscriber.complete();
+              }
+            },
+            complete: () => subscriber.error(new BusClosedError('The event bus closed before a response to the request arrived')),
+          }),
+        );
+        if (subscriber.closed) return;
+        try {
+          this.send(request);
+        } catch (error) {
+          subscriber.error(error);
+        }
+      };
+      if (timeout === undefined) {
+        start();
+        return;
       }
-      try {
-        this.send(request);
-      } catch (error) {
-        subscriber.error(error);
-      }
+      const at = scheduler.now() + timeout;
+      const trip = () => subscriber.error(deadlineError(at, { origin, within: timeout, what: 'no matching response' }));
+      armDeadline(subscriber, scheduler, at, trip, start);
     });
   }
 
   /**
-   * Closes the bus: every subscription of {@link on} completes, events queued by re-entrant sends
+   * Closes the bus: it leaves its transport (no more remote events in or out), every
+   * subscription of {@link on} and {@link errors$} completes, events queued by re-entrant sends
    * are dropped, and {@link send} throws {@link BusClosedError} from now on. Idempotent.
    *
    * @example
@@ -259,6 +446,14 @@ export class EventBus {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.link !== undefined) {
+      try {
+        this.link.leave();
+      } catch (error) {
+        this.report(new BusTransportError('The event bus could not leave its transport', error));
+      }
+    }
+    this.errorSubject?.complete();
     const channels = [...this.channels.values()];
     this.channels.clear();
     for (const channel of channels) {
@@ -280,7 +475,10 @@ export class EventBus {
    * ```
    */
   listenerCount(Type?: ClassOf<object>): number {
-    if (Type !== undefined) return this.channels.get(Type)?.subscribers.length ?? 0;
+    if (Type !== undefined) {
+      validateClass('Type', Type);
+      return this.channels.get(Type)?.subscribers.length ?? 0;
+    }
     let count = 0;
     for (const channel of this.channels.values()) count += channel.subscribers.length;
     return count;
@@ -317,3 +515,26 @@ export function validateClass(name: string, value: unknown): void {
   }
 }
 
+/** An event class for `on`/`request`: a class, and not `Object` or `Array` (events of those are refused by `send`). */
+function validateEventType(name: string, Type: unknown): void {
+  validateClass(name, Type);
+  if (Type === Object || Type === Array) {
+    throw new TypeError(
+      `Expected \`${name}\` to be an event class, got ${describe(Type)}: plain objects and arrays are not events (\`send\` refuses them); declare a class`,
+    );
+  }
+}
+
+/**
+ * An event for `send`/`request`: an instance of a class other than `Object` and `Array`, whose
+ * subscribers `on(Type)` can name. A plain object or an array would reach nobody, silently.
+ */
+function validateEventClass(name: string, event: object): void {
+  const Type: unknown = event.constructor;
+  if (typeof Type !== 'function' || Type === Object || Type === Array) {
+    const what = Array.isArray(event) ? 'an array' : 'a plain object';
+    throw new TypeError(
+      `Expected \`${name}\` to be an instance of an event class, got ${describe(event)}: ${what} reaches no subscriber (\`bus.on\` takes a class); declare a class for it`,
+    );
+  }
+}

@@ -60,3 +60,45 @@ export class ScopeEndedError extends Error {
     super(`Scope ${path} has ended: no task can be spawned in it any more`);
   }
 }
+
+/**
+ * What a bus with a transport reports on `bus.errors$` when the transport fails: a message it
+ * could not post, a connection that dropped, a channel that could not be joined. `cause` is the
+ * transport's own error. Local delivery goes on; the event that could not be posted is lost
+ * (the bus is at-most-once, like the transports it rides on).
+ *
+ * @example
+ * ```ts
+ * bus.errors$.subscribe((e) => { if (e instanceof BusTransportError) log.warn(e.message); });
+ * ```
+ */
+export class BusTransportError extends Error {
+  override readonly name = 'BusTransportError';
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${message}: ${cause instanceof Error ? cause.message : describe(cause)}`);
+  }
+}
+
+/**
+ * What a bus with a transport reports on `bus.errors$` for an incoming message it cannot turn
+ * into an event: a type key its codec does not know, or a payload that is not an encoded event.
+ * `data` is the message as the transport delivered it. The message is dropped; nothing throws
+ * inside a subscriber.
+ *
+ * @example
+ * ```ts
+ * bus.errors$.pipe(filter((e) => e instanceof BusDecodeError)).subscribe((e) => log.warn(e.message));
+ * ```
+ */
+export class BusDecodeError extends Error {
+  override readonly name = 'BusDecodeError';
+  constructor(
+    message: string,
+    readonly data: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -1,18 +1,10 @@
-import {
-  AsyncSubject,
-  Observable,
-  Subscription,
-  asyncScheduler,
-  from,
-  type ObservableInput,
-  type SchedulerLike,
-  type Subscriber,
-} from 'rxjs';
-import { DeadlineError } from '../errors.js';
+import { AsyncSubject, Observable, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
 import { deadlineResolver } from '../resilience/deadline.js';
-import { LazyContext } from '../internal/context.js';
-import { taskToObservable, validateTask } from '../internal/task.js';
-import { describe, validateBoolean, validateFunction, validateScheduler } from '../internal/validate.js';
+import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
+import { FollowRun, TaskRun } from '../internal/lifecycle.js';
+import { opt, readOptions } from '../internal/options.js';
+import { startTask, validateTask } from '../internal/task.js';
+import { describe, validateFunction } from '../internal/validate.js';
 import type { Task } from '../types.js';
 import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
@@ -40,11 +32,20 @@ export interface ScopeOptions {
   readonly state?: readonly object[];
   /**
    * When the scope fails with a `DeadlineError`: milliseconds after subscription, or a `Date`
-   * (compared with `scheduler.now()`). Children inherit the nearest (earliest) deadline.
+   * (compared with `scheduler.now()`). Children inherit the nearest (earliest) deadline. The
+   * message names the scope that set it and its budget (`scope "import": not finished within
+   * 30000 ms`); a deadline already past at subscription fails the scope before the body runs.
    */
   readonly deadline?: number | Date;
   /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Root scopes only: the bus the scope uses instead of a new one, e.g. one joined to other
+   * threads, tabs or processes (`new EventBus({ transport, codec })`). The scope owns it from
+   * then on and closes it when the body ends, as it does its own bus, so it serves one run: a
+   * second subscription of the same scope finds it closed.
+   */
+  readonly bus?: EventBus;
 }
 
 /**
@@ -145,7 +146,11 @@ interface ScopeConfig<R> {
   readonly state: ReadonlyMap<unknown, object> | undefined;
   /** The own deadline, validated, as a function of the time at subscription. */
   readonly deadline: ((now: number) => number) | undefined;
+  /** How a `DeadlineError` of the own deadline describes it, less the scope's path. */
+  readonly deadlineBudget: Omit<DeadlineLabel, 'origin'> | undefined;
   readonly scheduler: SchedulerLike | undefined;
+  /** The bus given with `options.bus` (root scopes only). */
+  readonly bus: EventBus | undefined;
 }
 
 /**
@@ -214,19 +219,23 @@ function makeScope<R>(
     throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describe(name)}`);
   }
   validateFunction('body', body);
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  validateBoolean('isolated', options?.isolated);
-  if (options?.scheduler !== undefined) validateScheduler('scheduler', options.scheduler);
-  const deadline = options?.deadline === undefined ? undefined : deadlineResolver('deadline', options.deadline);
+  const read = readOptions('options', options, {
+    isolated: opt.boolean(false),
+    state: opt.any<unknown>(),
+    deadline: opt.any<number | Date>(),
+    scheduler: opt.scheduler(undefined),
+    bus: opt.any<unknown>(),
+  });
+  const deadline = read.deadline === undefined ? undefined : deadlineResolver('options.deadline', read.deadline);
   const config: ScopeConfig<R> = {
     name,
     body,
-    isolated: parent === undefined || options?.isolated === true,
-    state: stateMap(options?.state),
+    isolated: parent === undefined || read.isolated,
+    state: stateMap(read.state),
     deadline,
-    scheduler: options?.scheduler,
+    deadlineBudget: read.deadline === undefined ? undefined : typeof read.deadline === 'number' ? { within: read.deadline } : { by: read.deadline },
+    scheduler: read.scheduler,
+    bus: givenBus(parent, read.bus),
   };
   return new Observable<R>((subscriber) => {
     const run = new ScopeRun(parent, config, subscriber);
@@ -235,13 +244,23 @@ function makeScope<R>(
   });
 }
 
+/** `options.bus`: an {@link EventBus}, given to a root scope. */
+function givenBus(parent: ScopeRun<unknown> | undefined, bus: unknown): EventBus | undefined {
+  if (bus === undefined) return undefined;
+  if (!(bus instanceof EventBus)) throw new TypeError(`Expected \`options.bus\` to be an EventBus, got ${describe(bus)}`);
+  if (parent !== undefined) {
+    throw new TypeError('`options.bus` is for root scopes: a nested scope uses its parent\'s bus, or a new one with `isolated: true`');
+  }
+  return bus;
+}
+
 /** Validates `options.state` and keys its objects by their exact constructor. */
 function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
   if (state === undefined) return undefined;
-  if (!Array.isArray(state)) throw new TypeError(`Expected \`state\` to be an array of objects, got ${describe(state)}`);
+  if (!Array.isArray(state)) throw new TypeError(`Expected \`options.state\` to be an array of objects, got ${describe(state)}`);
   const map = new Map<unknown, object>();
   for (const [index, item] of (state as unknown[]).entries()) {
-    validateObject(`state[${index}]`, item);
+    validateObject(`options.state[${index}]`, item);
     map.set(item.constructor, item);
   }
   return map;
@@ -251,54 +270,57 @@ function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
 type TaskEnd = 'completed' | 'failed' | 'cancelled';
 
 /**
- * One running task with a shared result: an `AsyncSubject` that gets the task's last value when
- * it completes, its error when it fails, and only `complete` when it is cancelled.
+ * One spawned task, run by the one task lifecycle ({@link TaskRun}), with a shared result: an
+ * `AsyncSubject` that gets the task's last value when it completes (nothing when it was empty),
+ * its error when it fails, and only `complete` when it is cancelled.
  */
-class SharedTask<T> {
+class SharedTask<T> extends TaskRun {
   readonly result = new AsyncSubject<T>();
-  private readonly subscription = new Subscription();
-  private settled = false;
 
   constructor(
+    private readonly task: Task<T>,
     /**
      * Told once when the task ends: completed, failed (with `error`) or cancelled. Every owner
      * must hear of a cancellation too, or a scope that did not cancel it would wait for it forever.
      */
     private readonly onEnded: (task: SharedTask<T>, end: TaskEnd, error: unknown) => void,
-  ) {}
-
-  start(task: Task<T>): void {
-    let last: T | undefined;
-    let hasValue = false;
-    this.subscription.add(
-      taskToObservable(task).subscribe({
-        next: (value) => {
-          last = value;
-          hasValue = true;
-        },
-        error: (error: unknown) => {
-          this.settled = true;
-          this.onEnded(this, 'failed', error);
-          this.result.error(error);
-        },
-        complete: () => {
-          this.settled = true;
-          if (hasValue) this.result.next(last as T);
-          this.result.complete();
-          this.onEnded(this, 'completed', undefined);
-        },
-      }),
-    );
+  ) {
+    super();
   }
 
-  cancel(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.subscription.unsubscribe();
+  protected call(): unknown {
+    return startTask(this.task, this);
+  }
+
+  protected onComplete(): void {
+    if (this.hasValue) this.result.next(this.last as T);
+    this.result.complete();
+    this.onEnded(this, 'completed', undefined);
+  }
+
+  protected onError(error: unknown): void {
+    this.onEnded(this, 'failed', error);
+    this.result.error(error);
+  }
+
+  override cancel(): boolean {
+    if (!super.cancel()) return false;
     this.result.complete();
     this.onEnded(this, 'cancelled', undefined);
+    return true;
   }
 }
+
+/** How a scope run ends: the one argument of `ScopeRun.end`. */
+type ScopeEnd =
+  /** The body completed and no spawned task is left: emit the body's last value, complete. */
+  | { readonly how: 'completed' }
+  /** The body, a task or the deadline failed: cancel everything, then error. */
+  | { readonly how: 'failed'; readonly error: unknown }
+  /** `scope.cancel()`, or the group ended under a child that still runs: cancel everything, then complete without a value. */
+  | { readonly how: 'cancelled' }
+  /** Unsubscribed from outside: cancel everything, tell nobody. */
+  | { readonly how: 'unsubscribed' };
 
 /** One subscription of a scope: the {@link Scope} handle and the machinery behind it. */
 class ScopeRun<R> implements Scope {
@@ -308,17 +330,19 @@ class ScopeRun<R> implements Scope {
   readonly bus: EventBus;
   readonly deadline: number | undefined;
   readonly scheduler: SchedulerLike;
+  /** How a `DeadlineError` describes the deadline in effect (own or inherited). */
+  private readonly deadlineLabel: DeadlineLabel | undefined;
   /** The nearest isolated scope (this one when isolated): the task group spawned tasks belong to. */
   private readonly group: ScopeRun<unknown>;
-  private readonly context = new LazyContext();
+  /** The body, run by the task lifecycle; its context's signal is the scope's. */
+  private readonly body: FollowRun;
   /** State objects created lazily by `state(Type)` in this scope. */
   private created: Map<unknown, object> | undefined = undefined;
+  /** Spawned tasks still running that this scope waits for. */
   private readonly tasks = new Set<SharedTask<unknown>>();
-  private readonly body = new Subscription();
-  private timer: Subscription | undefined = undefined;
+  /** The body has completed. */
   private bodyDone = false;
-  private hasValue = false;
-  private last: R | undefined = undefined;
+  /** Set by {@link end} only: nothing more happens. */
   private ended = false;
 
   constructor(
@@ -329,7 +353,7 @@ class ScopeRun<R> implements Scope {
     this.name = config.name;
     this.path = parent === undefined ? config.name : `${parent.path}/${config.name}`;
     this.isolated = config.isolated;
-    this.bus = config.isolated || parent === undefined ? new EventBus() : parent.bus;
+    this.bus = config.isolated || parent === undefined ? (config.bus ?? new EventBus()) : parent.bus;
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
     const own = config.deadline?.(this.scheduler.now());
@@ -340,92 +364,79 @@ class ScopeRun<R> implements Scope {
         ? parent?.deadline
         : this.scheduler.now() + (parent.deadline - parent.scheduler.now());
     this.deadline = own === undefined ? inherited : inherited === undefined ? own : Math.min(own, inherited);
+    this.deadlineLabel =
+      this.deadline === undefined ? undefined : this.deadline === own ? { origin: `scope "${this.path}"`, ...config.deadlineBudget } : parent!.deadlineLabel;
+    this.body = new FollowRun(() => config.body(this), {
+      complete: () => this.bodyCompleted(),
+      error: (error) => this.end({ how: 'failed', error }),
+    });
   }
 
   get signal(): AbortSignal {
-    return this.context.signal;
+    return this.body.signal;
   }
 
+  /** Runs the body, under the deadline when there is one (the one deadline clock's rule). */
   start(): void {
     const deadline = this.deadline;
-    if (deadline !== undefined) {
-      const delay = deadline - this.scheduler.now();
-      if (delay <= 0) {
-        this.fail(new DeadlineError(deadline));
-        return;
-      }
-      this.timer = this.scheduler.schedule(() => this.fail(new DeadlineError(deadline)), delay);
-    }
-    let body: Observable<R>;
-    try {
-      body = from<ObservableInput<R>>(this.config.body(this));
-    } catch (error) {
-      // The body threw, or returned something that is not an ObservableInput.
-      this.fail(error);
-      return;
-    }
-    if (this.ended) return;
-    this.body.add(
-      body.subscribe({
-        next: (value) => {
-          this.last = value;
-          this.hasValue = true;
-        },
-        error: (error: unknown) => this.fail(error),
-        complete: () => {
-          this.bodyDone = true;
-          if (this.isolated) this.bus.close();
-          this.completeIfDone();
-        },
-      }),
+    if (deadline === undefined) return this.body.start();
+    const label = this.deadlineLabel!;
+    armDeadline(
+      this.subscriber,
+      this.scheduler,
+      deadline,
+      () => this.end({ how: 'failed', error: deadlineError(deadline, label) }),
+      () => this.body.start(),
     );
+  }
+
+  /** The body completed with `last` (if `hasValue`): the bus closes, the scope waits for its tasks. */
+  private bodyCompleted(): void {
+    this.bodyDone = true;
+    if (this.isolated) this.bus.close();
+    this.completeIfDone();
   }
 
   /** Completes the scope once the body is done and no spawned task is running. */
   private completeIfDone(): void {
-    if (this.ended || !this.bodyDone || this.tasks.size > 0) return;
-    this.ended = true;
-    this.timer?.unsubscribe();
-    if (this.hasValue) this.subscriber.next(this.last as R);
-    this.subscriber.complete();
+    if (!this.ended && this.bodyDone && this.tasks.size === 0) this.end({ how: 'completed' });
   }
 
-  /** Ends the scope with `error`, cancelling the body and every task first. */
-  private fail(error: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.endWithError(error);
+  /**
+   * THE way a scope run ends. Every run in `runs` (this one; also its group when a task of both
+   * fails) is marked ended first, so that the cancellations below, which tell every owner of a
+   * task, cannot end one of them some other way in between. Then each one, unless it completed,
+   * cancels the body (first, so it does not react to its tasks' ends), every task, its signal and
+   * its bus; and only then tells its subscriber (which disarms the deadline timer).
+   */
+  private end(end: ScopeEnd, runs: readonly ScopeRun<unknown>[] = [this as ScopeRun<unknown>]): void {
+    const ending = runs.filter((run) => !run.ended);
+    for (const run of ending) run.ended = true;
+    for (const run of ending) run.finish(end);
   }
 
-  /** The second half of {@link fail}, for a scope already marked ended. */
-  private endWithError(error: unknown): void {
-    this.cancelAll();
-    this.subscriber.error(error);
-  }
-
-  /** Unsubscribes the body (first, so it does not react to its tasks' ends) and every task. */
-  private cancelAll(): void {
-    this.body.unsubscribe();
-    this.timer?.unsubscribe();
+  private finish(end: ScopeEnd): void {
+    if (end.how === 'completed') {
+      if (this.body.hasValue) this.subscriber.next(this.body.last as R);
+      return this.subscriber.complete();
+    }
+    this.body.cancel();
     const tasks = [...this.tasks];
     this.tasks.clear();
     for (const task of tasks) task.cancel();
-    this.context.abort();
+    this.body.abort();
     if (this.isolated) this.bus.close();
+    if (end.how === 'failed') this.subscriber.error(end.error);
+    else if (end.how === 'cancelled') this.subscriber.complete();
   }
 
   /** Unsubscription from outside. */
   teardown(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.cancelAll();
+    this.end({ how: 'unsubscribed' });
   }
 
   cancel(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.cancelAll();
-    this.subscriber.complete();
+    this.end({ how: 'cancelled' });
   }
 
   spawn<T>(task: Task<T>): Observable<T> {
@@ -438,17 +449,12 @@ class ScopeRun<R> implements Scope {
     // A task cancelled by one owner (a non-isolated child unsubscribed or cancelled, or the group
     // failing) leaves the other owner too, which then completes if it was only waiting for it.
     const group = this.group;
-    const shared = new SharedTask<T>((ended, end, error) => {
+    const shared = new SharedTask<T>(task, (ended, end, error) => {
       this.tasks.delete(ended as SharedTask<unknown>);
       group.tasks.delete(ended as SharedTask<unknown>);
       if (end === 'failed') {
-        // Both owners end with the error. Mark both ended before either cancels anything: the
-        // cancellations tell every owner, and must not complete the other one in between.
-        const mine = !this.ended;
-        const theirs = group !== this && !group.ended;
-        this.ended = group.ended = true;
-        if (mine) this.endWithError(error);
-        if (theirs) group.endWithError(error);
+        // Both owners end with the error (see `end`: both are marked ended before either cancels).
+        this.end({ how: 'failed', error }, group === this ? [this] : [this, group]);
       } else if (end === 'cancelled' && this !== group && group.ended) {
         // The group ended (failed, cancelled, past its deadline) and took the task with it: a
         // child still running (subscribed outside the group's body) cannot finish its work either.
@@ -460,15 +466,15 @@ class ScopeRun<R> implements Scope {
     });
     this.tasks.add(shared as SharedTask<unknown>);
     group.tasks.add(shared as SharedTask<unknown>);
-    shared.start(task);
+    shared.start();
     return shared.result.asObservable();
   }
 
   spawnBackground<T>(task: Task<T>): Observable<T> {
     validateTask('task', task);
-    const shared = new SharedTask<T>((ended) => background.delete(ended as SharedTask<unknown>));
+    const shared = new SharedTask<T>(task, (ended) => background.delete(ended as SharedTask<unknown>));
     background.add(shared as SharedTask<unknown>);
-    shared.start(task);
+    shared.start();
     return shared.result.asObservable();
   }
 
@@ -512,4 +518,3 @@ class ScopeRun<R> implements Scope {
     return this.bus.request(request, ResponseType, match, withScheduler);
   }
 }
-

@@ -22,7 +22,14 @@ export class PromiseCapacityStore {
   private readonly listeners: StoreListener<number>[] = [];
   private next = 0;
 
-  constructor(readonly key = 'test') {}
+  /**
+   * @param slowReplies Replies travel back one macrotask after the server acted, so a wake-up
+   *   ("published" at once) can overtake the reply to an acquire the server refused before.
+   */
+  constructor(
+    readonly key = 'test',
+    private readonly slowReplies = false,
+  ) {}
 
   /** A store bound to one limiter (one "process"). */
   client(): CapacityStore<number> {
@@ -32,7 +39,9 @@ export class PromiseCapacityStore {
         this.listeners.push(listener);
       },
       acquire: (total) =>
-        new Promise<number | null>((resolve, reject) =>
+        new Promise<number | null>((res, rej) => {
+          const resolve = this.slowReplies ? (v: number | null) => void setImmediate(() => res(v)) : res;
+          const reject = this.slowReplies ? (e: unknown) => void setImmediate(() => rej(e)) : rej;
           this.roundTrip(() => {
             if (this.down) return reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
             if (this.held.size >= total) {
@@ -44,8 +53,8 @@ export class PromiseCapacityStore {
             this.peak = Math.max(this.peak, this.held.size);
             this.log.push(`grant ${token}`);
             resolve(token);
-          }),
-        ),
+          });
+        }),
       release: (token) =>
         this.roundTrip(() => {
           if (this.down || !this.held.delete(token)) return;

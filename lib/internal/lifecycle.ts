@@ -1,0 +1,259 @@
+import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
+import type { TaskContext } from '../types.js';
+import { cancelReason } from './context.js';
+
+/**
+ * THE task lifecycle: how every primitive runs one piece of work and follows it to its end — a
+ * fan-out item (the pool's `Slot`), a combinator's task (the pool again), `scope.spawn`'s task,
+ * a flow vertex's handler or hook, and `taskToObservable` (the capacity limiter's tasks).
+ *
+ * 1. **Start.** `start()` calls {@link TaskRun.call} (the factory, `project` or handler) with the run
+ *    itself as its {@link TaskContext}; the `AbortSignal` is created only if the work reads it. A
+ *    throw is the task failing.
+ * 2. **Follow.** A promise (a thenable that is not an Observable) is followed with two callbacks and
+ *    no Subscriber; anything else RxJS takes goes through `from()` into one {@link EndFirstSubscriber},
+ *    made before `subscribe` is called, so a synchronous inner (`of(x)`) that completes inside
+ *    `subscribe` finds it in place. In `plain` mode (flow handlers and hooks), a returned value that
+ *    is not an object RxJS can subscribe to is the result at once.
+ * 3. **Last value.** The run keeps the last value (`last`, `hasValue`); {@link TaskRun.onValue} may
+ *    also forward each one. **An empty task is one that completed without a value: it has no
+ *    result.** The run reports it as completed with `hasValue === false`; primitives that promise
+ *    one result per task (the pool in `'last'` mode: `boundedMap` with `settle`, `concurrently`,
+ *    `completionStream`, `executeConcurrently`, `gather`, `firstToFinish`, `firstSuccess`) turn it
+ *    into an `EmptyTaskError`; `scope.spawn`'s result then completes without a value, and a flow
+ *    vertex produces no outputs.
+ * 4. **End.** On completion or error the run's own subscription is torn down (the inner's finalizers
+ *    run) *before* the owner hears of it through {@link TaskRun.onComplete} / {@link TaskRun.onError}:
+ *    whatever the task's form, the consumer never hears an outcome while the task that decided it
+ *    still holds resources. A run that ended on its own never has its signal aborted.
+ * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
+ *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
+ */
+export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
+  /**
+   * The signal's controller, created on the first read of `signal`: creating one costs
+   * microseconds, far more than a fast pool spends on an item, so work that never reads the
+   * signal must not pay for one. (A run is its work's context.)
+   */
+  private controller: AbortController | undefined = undefined;
+  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
+  private abortedEarly = false;
+  /** The reason given to that early `abort()`, if any (else the signal gets an `AbortError`). */
+  private earlyReason: unknown = undefined;
+  /** Started and not yet completed, failed or cancelled. */
+  running = false;
+  /** The last value seen, once `hasValue`. */
+  last: unknown = undefined;
+  hasValue = false;
+  /** The Observable inner's subscriber while it runs (promises and plain values need none). */
+  private inner: EndFirstSubscriber<unknown> | undefined = undefined;
+
+  /** Aborts when the run is cancelled; created on first read. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedEarly) this.controller.abort(this.earlyReason ?? cancelReason());
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
+  abort(reason?: unknown): void {
+    if (this.controller === undefined) {
+      this.abortedEarly = true;
+      this.earlyReason ??= reason;
+    } else if (!this.controller.signal.aborted) this.controller.abort(reason ?? cancelReason());
+  }
+
+  /** Calls the work with this run as its context and returns what it returned. */
+  protected abstract call(): unknown;
+  /** The task completed (its subscription already torn down); `last`/`hasValue` say what it gave. */
+  protected abstract onComplete(): void;
+  /** The task failed: `call` threw, it errored or rejected, or RxJS could not subscribe to it. */
+  protected abstract onError(error: unknown): void;
+  /** Each value, as it comes; by default only the last is kept. */
+  protected onValue(value: unknown): void {
+    this.last = value;
+    this.hasValue = true;
+  }
+
+  /** Starts the work and follows it; `plain`: a value that is not an ObservableInput object is the result. */
+  start(plain = false): void {
+    this.running = true;
+    let input: unknown;
+    try {
+      input = this.call();
+      // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
+      if (!this.running) return;
+      if (!(input instanceof Observable)) {
+        if (typeof (input as PromiseLike<unknown> | null | undefined)?.then === 'function') {
+          followPromise(this, input as PromiseLike<unknown>);
+          return;
+        }
+        if (plain && !isFollowable(input)) {
+          this.value(input);
+          this.complete();
+          return;
+        }
+      }
+      const subscriber = new EndFirstSubscriber<unknown>(this);
+      this.inner = subscriber;
+      (input instanceof Observable ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
+    } catch (error) {
+      // `call` threw, or returned something RxJS cannot subscribe to.
+      this.error(error);
+    }
+  }
+
+  /**
+   * Cancels the task if it is running: unsubscribes it, then aborts its signal (with `reason`,
+   * else an `AbortError`). Returns whether it was running.
+   */
+  cancel(reason?: unknown): boolean {
+    if (!this.running) return false;
+    this.running = false;
+    const inner = this.inner;
+    this.inner = undefined;
+    inner?.unsubscribe();
+    this.abort(reason);
+    return true;
+  }
+
+  /** @internal A promise fulfilled: its one value, then completion, in one step. */
+  resolve(value: unknown): void {
+    if (this.running) this.onResolve(value);
+  }
+
+  /**
+   * The task gave its one value and completed (a promise): by default {@link onValue}, then,
+   * unless that cancelled it, {@link onComplete}. The pool's slots take both in one step.
+   */
+  protected onResolve(value: unknown): void {
+    this.onValue(value);
+    if (!this.running) return;
+    this.running = false;
+    this.onComplete();
+  }
+
+  /** @internal A value from the task. */
+  value(value: unknown): void {
+    if (this.running) this.onValue(value);
+  }
+
+  /** @internal The task completed; its subscriber has already unsubscribed. */
+  complete(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.inner = undefined;
+    this.onComplete();
+  }
+
+  /** @internal The task failed; its subscriber has already unsubscribed. */
+  error(error: unknown): void {
+    if (!this.running) return;
+    this.running = false;
+    this.inner = undefined;
+    this.onError(error);
+  }
+}
+
+/** What a {@link FollowRun} reports: each value (when asked), then how the task ended. */
+export interface RunObserver {
+  next?(value: unknown): void;
+  /** The task completed; `run.last` and `run.hasValue` say what it gave. */
+  complete(run: TaskRun): void;
+  error(error: unknown): void;
+}
+
+/**
+ * A task run for one-off work: calls `work(ctx)` (the run is the context) and reports to
+ * `observer`. Serves `taskToObservable` (the observer is the subscriber), a scope's body and flow steps.
+ */
+export class FollowRun extends TaskRun {
+  constructor(
+    private readonly work: (ctx: FollowRun) => unknown,
+    private readonly observer: RunObserver,
+  ) {
+    super();
+  }
+  protected call(): unknown {
+    return this.work(this);
+  }
+  protected override onValue(value: unknown): void {
+    this.last = value;
+    this.hasValue = true;
+    this.observer.next?.(value);
+  }
+  protected onComplete(): void {
+    this.observer.complete(this);
+  }
+  protected onError(error: unknown): void {
+    this.observer.error(error);
+  }
+}
+
+/** Follows a promise: its value, then completion (one step); or its rejection. */
+function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
+  promise.then(
+    (value) => run.resolve(value),
+    (error: unknown) => run.error(error),
+  );
+}
+
+/** Flow's rule for a handler's return value: objects RxJS can subscribe to, array-likes excluded (an outputs record may have a `length`). */
+function isFollowable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && isObservableInput(value, false);
+}
+
+/** Where an {@link EndFirstSubscriber} routes what it receives. */
+export interface EndFirstTarget<T> {
+  value(value: T): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * The subscriber of the lifecycle: routes an Observable's notifications to a target (a task's run,
+ * the pool for its pushed source) and, on error or completion, unsubscribes itself — running the
+ * source's finalizers — *before* the target hears of the end. It exists before `subscribe` is
+ * called, so a synchronous source that ends inside `subscribe` finds it in place.
+ */
+export class EndFirstSubscriber<T> extends Subscriber<T> {
+  constructor(private readonly target: EndFirstTarget<T>) {
+    super();
+  }
+  protected override _next(value: T): void {
+    this.target.value(value);
+  }
+  protected override _error(error: unknown): void {
+    this.unsubscribe();
+    this.target.error(error);
+  }
+  protected override _complete(): void {
+    this.unsubscribe();
+    this.target.complete();
+  }
+}
+
+/**
+ * Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`
+ * (Observable, interop Observable, array or array-like, Promise or thenable, async iterable,
+ * iterable, ReadableStream, string). The one such check: tasks, combinator arguments and flow
+ * handlers' results all go through it. `arrayLikes: false` leaves out objects that are only
+ * array-like (a `length` and nothing else RxJS takes), for flow, whose outputs records may have a `length`.
+ */
+export function isObservableInput(value: unknown, arrayLikes = true): value is ObservableInput<unknown> {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return true;
+  if (typeof value !== 'object' && typeof value !== 'function') return false;
+  const v = value as Record<PropertyKey, unknown>;
+  return (
+    isObservable(value) ||
+    typeof v[observable as PropertyKey] === 'function' ||
+    (arrayLikes && typeof v['length'] === 'number' && typeof value !== 'function') ||
+    typeof v['then'] === 'function' ||
+    typeof v[Symbol.asyncIterator] === 'function' ||
+    typeof v[Symbol.iterator] === 'function' ||
+    typeof v['getReader'] === 'function'
+  );
+}

@@ -1,0 +1,276 @@
+import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray, throwError, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { CapacityLimiter, EventBus, boundedMap, pull, retryBackoff } from '../lib/index';
+
+/**
+ * Behaviours the suite ran but never asserted (each one a mutant that survived a mutation run):
+ * every test here fails when the behaviour it names is removed from the engine.
+ */
+
+/** An async iterator built by hand, so each test controls `next()` and `return()` exactly. */
+function manualAsyncIterable<T>(next: () => Promise<IteratorResult<T>>, ret?: () => Promise<IteratorResult<T>>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next, ...(ret === undefined ? {} : { return: ret }) }),
+  };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('boundedMap over async iterators', () => {
+  it('an async iterator whose next() rejects errors the output (it does not hang)', async () => {
+    const boom = new Error('read failed');
+    let calls = 0;
+    const source = manualAsyncIterable<number>(() => (++calls === 3 ? Promise.reject(boom) : Promise.resolve({ value: calls, done: false })));
+    await expect(lastValueFrom(pull(source).pipe(boundedMap((x) => of(x), 2), toArray()))).rejects.toBe(boom);
+  });
+
+  it('an async iterator whose next() throws synchronously errors the output', async () => {
+    const boom = new Error('sync throw in next');
+    let calls = 0;
+    const source = manualAsyncIterable<number>(() => {
+      if (++calls === 2) throw boom;
+      return Promise.resolve({ value: calls, done: false });
+    });
+    await expect(lastValueFrom(pull(source).pipe(boundedMap((x) => of(x), 2), toArray()))).rejects.toBe(boom);
+  });
+
+  it('a pending next() that resolves after unsubscribe starts no item', async () => {
+    let resolveNext: ((r: IteratorResult<number>) => void) | undefined;
+    const source = manualAsyncIterable<number>(() => new Promise((resolve) => (resolveNext = resolve)));
+    let projected = 0;
+    const sub = pull(source)
+      .pipe(boundedMap((x) => ((projected++, of(x))), 2))
+      .subscribe();
+    await tick();
+    expect(resolveNext).toBeDefined();
+    sub.unsubscribe();
+    resolveNext!({ value: 1, done: false });
+    await tick();
+    await tick();
+    expect(projected).toBe(0);
+  });
+
+  it('asks for one item at a time: never two next() calls pending at once, never more than limit inners', async () => {
+    let pending = 0;
+    let maxPending = 0;
+    let produced = 0;
+    const source = manualAsyncIterable<number>(async () => {
+      pending++;
+      maxPending = Math.max(maxPending, pending);
+      await tick();
+      pending--;
+      return produced < 20 ? { value: produced++, done: false } : { value: undefined, done: true };
+    });
+    let running = 0;
+    let maxRunning = 0;
+    const out = await lastValueFrom(
+      pull(source).pipe(
+        boundedMap(async (x) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+          return x;
+        }, 2),
+        toArray(),
+      ),
+    );
+    expect(out).toEqual([...Array(20).keys()]);
+    expect(maxPending).toBe(1);
+    expect(maxRunning).toBe(2);
+  });
+});
+
+describe('boundedMap, ordered mode', () => {
+  it('a source that completes from inside next while results wait behind the head loses none', () => {
+    const source = new Subject<number>();
+    const resolvers: Array<Subject<number>> = [];
+    const seen: number[] = [];
+    let completed = false;
+    source
+      .pipe(
+        boundedMap((x) => {
+          const inner = new Subject<number>();
+          resolvers[x] = inner;
+          return inner;
+        }, 3),
+      )
+      .subscribe({ next: (v) => seen.push(v), complete: () => (completed = true) });
+    source.next(0);
+    source.next(1);
+    source.next(2);
+    // 1 and 2 finish first and wait behind 0; the source completes from inside 2's value.
+    resolvers[1]!.next(10);
+    resolvers[1]!.complete();
+    resolvers[2]!.next(20);
+    source.complete();
+    resolvers[2]!.complete();
+    expect(seen).toEqual([]);
+    resolvers[0]!.next(0);
+    resolvers[0]!.complete();
+    expect(seen).toEqual([0, 10, 20]);
+    expect(completed).toBe(true);
+  });
+
+  it('a head inner that emits re-entrantly (from a consumer callback) keeps the order a, b, c', () => {
+    const head = new Subject<string>();
+    const seen: string[] = [];
+    of(0, 1)
+      .pipe(boundedMap((i) => (i === 0 ? head : of('c')), 2))
+      .subscribe((v) => {
+        seen.push(v);
+        if (v === 'a') head.next('b'); // re-entrant: emitted while 'a' is being delivered
+        if (v === 'b') head.complete();
+      });
+    head.next('a');
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('boundedMap with thenables', () => {
+  it('a thenable that resolves and then rejects is reported once and frees its slot once', async () => {
+    let started = 0;
+    const naughty = (x: number): PromiseLike<number> => ({
+      then(onFulfilled, onRejected) {
+        started++;
+        (onFulfilled as (v: number) => void)(x);
+        (onRejected as (e: unknown) => void)(new Error('late rejection'));
+        return undefined as never;
+      },
+    });
+    let running = 0;
+    let maxRunning = 0;
+    const out = await lastValueFrom(
+      of(1, 2, 3, 4, 5).pipe(
+        boundedMap((x) => {
+          if (x % 2 === 1) return naughty(x);
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          return new Promise<number>((resolve) => setImmediate(() => (running--, resolve(x))));
+        }, 2),
+        toArray(),
+      ),
+    );
+    expect(out).toEqual([1, 2, 3, 4, 5]);
+    expect(started).toBe(3);
+    expect(maxRunning).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('CapacityLimiter.state$', () => {
+  it('a listener unsubscribed by another listener stays removed', () => {
+    const limiter = new CapacityLimiter(2);
+    const seenB: number[] = [];
+    let subB: { unsubscribe(): void } | undefined;
+    const subA = limiter.state$.subscribe((s) => {
+      if (s.borrowed === 1) subB?.unsubscribe();
+    });
+    subB = limiter.state$.subscribe((s) => seenB.push(s.borrowed));
+    const lease = limiter.acquire(() => undefined);
+    lease.release();
+    limiter.acquire(() => undefined);
+    expect(seenB).toEqual([0]);
+    subA.unsubscribe();
+  });
+
+  it('a change of total alone emits', () => {
+    const limiter = new CapacityLimiter(2);
+    const totals: number[] = [];
+    limiter.state$.subscribe((s) => totals.push(s.total));
+    limiter.total = 5;
+    limiter.total = 5; // no change: no emission
+    limiter.total = 1;
+    expect(totals).toEqual([2, 5, 1]);
+  });
+
+  it('listeners that unsubscribe leave nothing behind: 1,000 cycles, then acquire/release tells nobody', () => {
+    const limiter = new CapacityLimiter(1);
+    let calls = 0;
+    for (let i = 0; i < 1000; i++) limiter.state$.subscribe(() => calls++).unsubscribe();
+    expect(calls).toBe(1000); // one initial state each
+    for (let i = 0; i < 100; i++) limiter.acquire(() => undefined).release();
+    expect(calls).toBe(1000);
+  });
+});
+
+describe('EventBus.listenerCount', () => {
+  class A {}
+  class B {}
+  it('with no argument counts every subscriber of every type while they exist', () => {
+    const bus = new EventBus();
+    const s1 = bus.on(A).subscribe();
+    const s2 = bus.on(A).subscribe();
+    const s3 = bus.on(B).subscribe();
+    expect(bus.listenerCount()).toBe(3);
+    expect(bus.listenerCount(A)).toBe(2);
+    s2.unsubscribe();
+    expect(bus.listenerCount()).toBe(2);
+    s1.unsubscribe();
+    s3.unsubscribe();
+    expect(bus.listenerCount()).toBe(0);
+  });
+});
+
+describe('retryBackoff', () => {
+  class Timeout extends Error {}
+  class Reset extends Error {}
+  class Fatal extends Error {}
+  it('retryOn with two or more classes retries each listed class and no other', () => {
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ expectObservable }) => {
+      const errors = [new Timeout(), new Reset(), new Fatal()];
+      let attempt = 0;
+      const source = new Observable<never>((s) => s.error(errors[attempt++]));
+      const fatal = errors[2];
+      expectObservable(source.pipe(retryBackoff({ attempts: 5, baseDelay: 1, jitter: 0, retryOn: [Timeout, Reset] }))).toBe(
+        '---#',
+        undefined,
+        fatal,
+      );
+    });
+  });
+});
+
+describe('pull on its own', () => {
+  it('calls return() when unsubscribed early', () => {
+    let returned = 0;
+    const iterable: Iterable<number> = {
+      [Symbol.iterator]: () => {
+        let i = 0;
+        return { next: () => ({ value: i++, done: false }), return: () => (returned++, { value: undefined, done: true }) };
+      },
+    };
+    const seen: number[] = [];
+    pull(iterable).pipe(take(3)).subscribe((v) => seen.push(v));
+    expect(seen).toEqual([0, 1, 2]);
+    expect(returned).toBe(1);
+  });
+
+  it('an async iterator that rejects errors the Observable', async () => {
+    const boom = new Error('async read failed');
+    await expect(firstValueFrom(pull(manualAsyncIterable(() => Promise.reject(boom))))).rejects.toBe(boom);
+  });
+
+  it('a rejecting async return() on early close is swallowed (no unhandled rejection, no error downstream)', async () => {
+    let i = 0;
+    const source = manualAsyncIterable<number>(
+      () => Promise.resolve({ value: i++, done: false }),
+      () => Promise.reject(new Error('return failed')),
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expect(await lastValueFrom(pull(source).pipe(take(2), toArray()))).toEqual([0, 1]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('sanity of the helpers above', () => {
+  it('timer-based work still completes under the same imports', async () => {
+    expect(await lastValueFrom(timer(1).pipe(boundedMap(() => throwError(() => 1).pipe(take(0)), 1), toArray()))).toEqual([]);
+  });
+});
