@@ -36,7 +36,8 @@ import {
   withRate,
 } from '../lib/index';
 import { createTestScheduler, deepEqual, renderMarbles, renderSubscription, seededRandom } from '../lib/testing/index';
-import { FlowDefinitionError, configureFlows, executionStages, parseFlow, runFlow, runFlowResult, stringifyFlow } from '../lib/flow/index';
+import { FlowDefinitionError, configureFlows, executionStages, runFlow, runFlowResult } from '../lib/flow/index';
+import { parseFlow, stringifyFlow } from '../lib/flow/yaml/index';
 import { createRecorder, renderTimeline, renderTimelineText, traceTasks } from '../lib/devtools/index';
 
 // ── Bad values, by what the parameter expects ───────────────────────────────────────────────
