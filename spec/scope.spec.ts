@@ -1,4 +1,4 @@
-import { NEVER, Observable, VirtualTimeScheduler, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
+import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
 import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope, type TaskHandle } from '../lib/index';
@@ -561,6 +561,19 @@ describe('scope: errors: "all"', () => {
       { errors: 'all' },
     );
     expect(await aggregate(q)).toEqual({ message: 'scope "root": 2 failures', errors: [e1, e2] });
+    // The child fails first: it ends with its group, so its error does not reach the group a second time (through the body).
+    let childError: unknown;
+    const r = run(
+      (s) =>
+        merge(
+          s.scope('child', (c) => (c.spawn(throwError(() => e2)), NEVER)).pipe(tap({ error: (e: unknown) => (childError = e) })),
+          defer(() => (s.spawn(throwError(() => e1)), NEVER)),
+        ),
+      { errors: 'all' },
+    );
+    expect(await aggregate(r)).toEqual({ message: 'scope "root": 2 failures', errors: [e2, e1] });
+    // The child itself errors with its own failures, as in 'first' mode.
+    expect((childError as AggregateError).errors).toEqual([e2]);
   });
 
   it('unsubscribing while failing cancels the teardown: nothing is reported, nothing left scheduled', () => {

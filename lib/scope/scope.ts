@@ -433,6 +433,14 @@ class ScopeRun<R> implements Scope {
    * scheduled. Set, the scope neither completes nor fails another way until that teardown.
    */
   private failures: { readonly order: number; readonly error: unknown }[] | undefined = undefined;
+  /**
+   * `errors: 'all'`, a non-isolated child whose task failure its group collected too: the group's
+   * teardown ends this run with it, as `'first'` mode ends both at once (else the child's error
+   * would reach the group a second time, through the group's body).
+   */
+  private joinedTo: ScopeRun<unknown> | undefined = undefined;
+  /** `errors: 'all'`, a group: the children its teardown ends with it (see {@link joinedTo}). */
+  private joined: ScopeRun<unknown>[] | undefined = undefined;
 
   constructor(
     readonly parent: ScopeRun<unknown> | undefined,
@@ -501,16 +509,33 @@ class ScopeRun<R> implements Scope {
     const live = runs.filter((run) => !run.ended);
     for (const run of live) {
       if (run.errors === 'first') continue;
+      const group = run.group;
+      if (group !== run && group.errors === 'all' && live.includes(group) && run.joinedTo === undefined) {
+        run.joinedTo = group;
+        (group.joined ??= []).push(run);
+      }
       if (run.failures !== undefined) {
         run.failures.push({ order, error });
         continue;
       }
       run.failures = [{ order, error }];
       const on = run.scheduler === asyncScheduler ? asapScheduler : run.scheduler;
-      run.subscriber.add(on.schedule(() => run.end({ how: 'failed', error: run.aggregate() })));
+      run.subscriber.add(on.schedule(() => run.tearDownFailing()));
     }
     const first = live.filter((run) => run.errors === 'first');
     if (first.length > 0) this.end({ how: 'failed', error }, first);
+  }
+
+  /**
+   * `errors: 'all'`: the end of the turn in which this run started failing. Ends it and the
+   * children joined to it together (children first, as {@link end} does), each with its own
+   * failures; a run joined to its group waits for the group's teardown instead.
+   */
+  private tearDownFailing(): void {
+    if (this.joinedTo !== undefined) return;
+    const ending = [...(this.joined ?? []), this as ScopeRun<unknown>].filter((run) => !run.ended);
+    for (const run of ending) run.ended = true;
+    for (const run of ending) run.finish({ how: 'failed', error: run.aggregate() });
   }
 
   /** The deadline passed: it ends the scope at once, with its error alone or after the failures collected so far. */
