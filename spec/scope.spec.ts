@@ -576,6 +576,22 @@ describe('scope: errors: "all"', () => {
     expect((childError as AggregateError).errors).toEqual([e2]);
   });
 
+  it('scope.cancel() while failing does not drop the failures: the teardown comes at once', async () => {
+    const e1 = new Error('one');
+    let signal: AbortSignal | undefined;
+    const p = run(
+      (s) => {
+        s.spawn((ctx) => ((signal = ctx.signal), NEVER));
+        s.spawn(throwError(() => e1));
+        s.cancel();
+        expect(signal!.aborted).toBe(true);
+        return NEVER;
+      },
+      { errors: 'all' },
+    );
+    expect(await aggregate(p)).toEqual({ message: 'scope "root": 1 failure', errors: [e1] });
+  });
+
   it('unsubscribing while failing cancels the teardown: nothing is reported, nothing left scheduled', () => {
     const ts = new TestScheduler(() => undefined);
     const seen: unknown[] = [];

@@ -228,7 +228,8 @@ interface ScopeConfig<R> {
  *   has settled (it waits, it does not cancel healthy tasks), emitting the body's last value;
  * - errors with the body's error, cancelling every spawned task;
  * - errors with a spawned task's error (unwrapped) when one fails, cancelling the other tasks and
- *   the body;
+ *   the body; with `errors: 'all'`, at the end of that turn, with an `AggregateError` of every
+ *   failure of the turn ({@link ScopeOptions.errors});
  * - fails with a `DeadlineError` when `options.deadline` passes;
  * - when unsubscribed, cancels the body and all tasks and aborts `scope.signal`.
  *
@@ -585,6 +586,8 @@ class ScopeRun<R> implements Scope {
   }
 
   cancel(): void {
+    // Failing (`errors: 'all'`): the failures are not dropped; the teardown comes now.
+    if (this.failures !== undefined && this.joinedTo === undefined) return this.tearDownFailing();
     this.end({ how: 'cancelled' });
   }
 
