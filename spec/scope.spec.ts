@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
@@ -621,6 +622,36 @@ describe('scope: errors: "all"', () => {
     expect((seen[1] as AggregateError).errors[0]).toBe(e1);
     expect((seen[1] as AggregateError).errors[1]).toBeInstanceOf(DeadlineError);
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('scope: errors: "all" (fast-check, virtual time)', () => {
+  it('fails at the earliest failing frame with every failure of that frame, in spawn order; else completes when the last task ends', () => {
+    const spec = fc.record({ delay: fc.integer({ min: 1, max: 20 }), fails: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(spec, { minLength: 1, maxLength: 6 }), (tasks) => {
+        const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+        const events: { frame: number; error?: unknown; complete?: true }[] = [];
+        let sources: ReturnType<TestScheduler['createColdObservable']>[] = [];
+        ts.run(({ cold }) => {
+          sources = tasks.map((t, i) => cold(`${t.delay}ms ${t.fails ? '#' : '(v|)'}`, { v: i }, `e${i}`));
+          scope('app', (s) => (sources.forEach((source) => s.spawn(source)), EMPTY), { errors: 'all' }).subscribe({
+            error: (error: unknown) => events.push({ frame: ts.now(), error }),
+            complete: () => events.push({ frame: ts.now(), complete: true }),
+          });
+        });
+        const frame = Math.min(...tasks.map((t) => (t.fails ? t.delay : Infinity)));
+        expect(events).toHaveLength(1);
+        if (frame === Infinity) {
+          expect(events[0]).toEqual({ frame: Math.max(...tasks.map((t) => t.delay)), complete: true });
+        } else {
+          expect(events[0]!.frame).toBe(frame);
+          expect((events[0]!.error as AggregateError).errors).toEqual(tasks.flatMap((t, i) => (t.fails && t.delay === frame ? [`e${i}`] : [])));
+        }
+        const end = events[0]!.frame;
+        sources.forEach((source, i) => expect(source.subscriptions).toEqual([{ subscribedFrame: 0, unsubscribedFrame: Math.min(end, tasks[i]!.delay) }]));
+      }),
+    );
   });
 });
 
