@@ -1,6 +1,6 @@
 import { Observable, Subscription, asapScheduler, map } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
-import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
+import { isPlainBag, readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
 import { openFeed } from '../internal/feed.js';
 import { opt } from '../internal/options.js';
 import { runPool } from '../internal/pool.js';
@@ -107,26 +107,25 @@ export function gather(...args: unknown[]): Observable<unknown> {
     const proto: unknown = Object.getPrototypeOf(first);
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(
-        `Expected \`gather\` to get tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
+        `Expected \`tasks\` to be tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
       );
     }
     if (args.length > 2) {
-      throw new TypeError(`Expected \`gather({ ...tasks }, options?)\` to get at most 2 arguments, got ${args.length}`);
+      throw new TypeError(`Expected \`tasks\` (an object of tasks) to be followed by at most an options object: gather({ ...tasks }, options?) takes at most 2 arguments, got ${args.length}`);
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
-    const options = readOptions(args[1]);
+    const { settle, errors } = readCombinatorOptions(args[1], GATHER_OPTIONS);
     const shape = (values: unknown[]): unknown => Object.fromEntries(keys.map((key, i) => [key, values[i]]));
-    return collect(tasks, booleanOption(options, 'settle'), errorsOption(options), (i) => keys[i]!, shape);
+    return collect(tasks, settle, errors, (i) => keys[i]!, shape);
   }
   const { tasks, options } = splitTasks(args, 'tasks', 0, true);
-  return collect(tasks, booleanOption(options, 'settle'), errorsOption(options), (i) => i, (values) => values);
+  const { settle, errors } = readCombinatorOptions(options, GATHER_OPTIONS);
+  return collect(tasks, settle, errors, (i) => i, (values) => values);
 }
 
-/** `options.errors`: `'first'` (default) or `'all'`. */
-function errorsOption(options: Record<string, unknown>): 'first' | 'all' {
-  return opt.oneOf(['first', 'all'] as const, 'first')('options.errors', options['errors']);
-}
+/** What `gather`'s options object may hold. */
+const GATHER_OPTIONS = { settle: opt.boolean(false), errors: opt.oneOf(['first', 'all'] as const, 'first') };
 
 /** `.name` for identifiers, `["odd key"]` otherwise. */
 function propertyPath(key: string): string {
