@@ -670,6 +670,7 @@ describe('scope: bad input throws at call time', () => {
     expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`options.scheduler` to be a scheduler.*`5` \(number\)/);
     expect(() => scope('x', () => of(1), { errors: 'some' as never })).toThrow('Expected `options.errors` to be one of `"first"`, `"all"`, got `"some"` (string)');
     expect(() => scope('x', () => of(1), { errors: true as never })).toThrow(/`options.errors` to be one of.*`true` \(boolean\)/);
+    expect(() => scope('x', () => of(1), { errors: null as never })).toThrow(/`options.errors` to be one of.*`null`/);
   });
 
   it('state(Type), spawn(task) and nested scopes check their arguments', async () => {

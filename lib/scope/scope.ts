@@ -292,7 +292,8 @@ function makeScope<R>(
     state: opt.any<unknown>(),
     deadline: opt.any<number | Date>(),
     scheduler: opt.scheduler(undefined),
-    errors: opt.optional(opt.oneOf(['first', 'all'] as const, 'first')),
+    // Absent: the parent's mode (so no fallback here); `null` is refused like any other value.
+    errors: (path: string, value: unknown) => (value === undefined ? undefined : opt.oneOf(['first', 'all'] as const, 'first')(path, value)),
     bus: opt.any<unknown>(),
   });
   const deadline = read.deadline === undefined ? undefined : deadlineResolver('options.deadline', read.deadline);
