@@ -1,13 +1,13 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { runPool } from '../internal/pool.js';
+import { runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, Task } from '../types.js';
 import { runTask } from '../internal/task.js';
 
 export interface CompletionStreamOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */
-  readonly limit?: number;
+  readonly limit?: FanoutLimit;
   /** `true`: emit each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;
 }
@@ -66,7 +66,7 @@ export function completionStream<R>(
   options: CompletionStreamOptions = {},
 ): Observable<Completion<R> | SettledCompletion<R>> {
   validateOptions('options', options, ['limit', 'settle']);
-  const limit = validateLimit('limit', options.limit === undefined ? Infinity : options.limit);
+  const limit = validateFanoutLimit('limit', options.limit === undefined ? Infinity : options.limit);
   validateBoolean('settle', options.settle);
   const settle = options.settle ?? false;
   const config = { project: runTask, limit, ordered: false, values: 'last', settle } as const;

@@ -1,3 +1,4 @@
+import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable } from 'rxjs';
 import { isAsyncIterable, isIterable } from '../internal/feed.js';
 import { runTask } from '../internal/task.js';
@@ -8,7 +9,7 @@ import { collectInOrder } from './collect.js';
 
 export interface ConcurrentlyOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;
 }
@@ -68,7 +69,7 @@ export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task
     throw new TypeError(`Expected \`tasks\` to be an Iterable or AsyncIterable of tasks, got ${describe(tasks)}`);
   }
   validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
+  const limit = validateFanoutLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('settle', options.settle);
   return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, limit, options.settle ?? false);
 }

@@ -1,3 +1,4 @@
+import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable, ObservableInput } from 'rxjs';
 import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
@@ -5,7 +6,7 @@ import { collectInOrder } from './collect.js';
 
 export interface ExecuteConcurrentlyOptions {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each item's outcome as a `Settled` and never error on a handler's failure. */
   readonly settle?: boolean;
 }
@@ -56,7 +57,7 @@ export function executeConcurrently<T, R>(
 ): Observable<unknown[]> {
   validateFunction('handler', handler);
   validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
+  const limit = validateFanoutLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('settle', options.settle);
   return collectInOrder(source, handler, limit, options.settle ?? false);
 }

@@ -1,12 +1,12 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { Pool } from '../internal/pool.js';
+import { Pool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
 export interface ProcessConcurrentlyOptions<T> {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  readonly concurrentTasks?: FanoutLimit;
   /**
    * `true`: a handler's failure is passed to `onError` and processing goes on. An error of the
    * source itself still errors the output. Default `false`: the first failure errors the output
@@ -57,7 +57,7 @@ export function processConcurrently<T>(
 ): Observable<never> {
   validateFunction('handler', handler);
   validateOptions('options', options, ['concurrentTasks', 'ignoreErrors', 'onError']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
+  const limit = validateFanoutLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
   validateBoolean('ignoreErrors', options.ignoreErrors);
   if (options.onError !== undefined) validateFunction('onError', options.onError);
   const ignoreErrors = options.ignoreErrors ?? false;
