@@ -6,7 +6,7 @@ import type { Settled, Task } from '../types.js';
 import { runTask } from '../internal/task.js';
 
 export interface CompletionStreamOptions {
-  /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */
+  /** The most tasks running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default: all at once. */
   readonly limit?: FanoutLimit;
   /** `true`: emit each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;

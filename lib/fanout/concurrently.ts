@@ -8,7 +8,7 @@ import type { Settled, Task } from '../types.js';
 import { collectInOrder } from './collect.js';
 
 export interface ConcurrentlyOptions {
-  /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
+  /** The most tasks running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
   readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;

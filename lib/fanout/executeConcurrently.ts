@@ -5,7 +5,7 @@ import type { Settled, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
 
 export interface ExecuteConcurrentlyOptions {
-  /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
+  /** The most handlers running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
   readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each item's outcome as a `Settled` and never error on a handler's failure. */
   readonly settle?: boolean;

@@ -5,7 +5,7 @@ import { validateBoolean, validateFunction, validateLimit, validateOptions } fro
 import type { Settled, TaskContext } from '../types.js';
 
 export interface ProcessConcurrentlyOptions<T> {
-  /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
+  /** The most handlers running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
   readonly concurrentTasks?: FanoutLimit;
   /**
    * `true`: a handler's failure is passed to `onError` and processing goes on. An error of the
