@@ -168,3 +168,23 @@ describe('fan-out with a live limit', () => {
     expect(error).toEqual(new RangeError('Expected `concurrentTasks$` to emit integers from 1 and up or `Infinity`, got `-1` (number)'));
   });
 });
+
+describe('fan-out with a live limit: teardown', () => {
+  it('a bad first value fails at subscribe and leaves limit$ unobserved', () => {
+    const limit$ = new BehaviorSubject(0);
+    let error: unknown;
+    from([1]).pipe(boundedMap((x) => [x], limit$)).subscribe({ error: (e) => (error = e) });
+    expect(error).toBeInstanceOf(RangeError);
+    expect(limit$.observed).toBe(false);
+  });
+
+  it('completion and unsubscription both unsubscribe limit$', () => {
+    const limit$ = new BehaviorSubject(2);
+    from([1, 2]).pipe(boundedMap((x) => [x], limit$)).subscribe();
+    expect(limit$.observed).toBe(false);
+    const sub = from([1]).pipe(boundedMap(() => NEVER, limit$)).subscribe();
+    expect(limit$.observed).toBe(true);
+    sub.unsubscribe();
+    expect(limit$.observed).toBe(false);
+  });
+});

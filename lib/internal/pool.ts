@@ -261,6 +261,8 @@ export class Pool<T> implements ReaderSink<T> {
         if (!seen) this.fail(new RangeError(`Expected \`${streamName(limitNames.get(limit$) ?? 'limit')}\` to emit a limit before completing`));
       },
     });
+    // Failed inside `subscribe` (a bad first value): the subscription did not exist yet at teardown.
+    if (this.closed) this.limitSubscription.unsubscribe();
   }
 
   /** The consumer unsubscribed (or decided the outcome): cancel everything, report nothing. */
