@@ -165,7 +165,7 @@ describe('fan-out with a live limit', () => {
   it('names the option in the error of a bad emitted value', () => {
     let error: unknown;
     processConcurrently([1], (x) => [x], { concurrentTasks: new BehaviorSubject(-1) }).subscribe({ error: (e) => (error = e) });
-    expect(error).toEqual(new RangeError('Expected `concurrentTasks$` to emit integers from 1 and up or `Infinity`, got `-1` (number)'));
+    expect(error).toEqual(new RangeError('Expected `options.concurrentTasks` (an Observable) to emit integers from 1 and up or `Infinity`, got `-1` (number)'));
   });
 });
 

@@ -1,9 +1,11 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { orderedWindow, runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
+/** Options of {@link boundedMap}. */
 export interface BoundedMapOptions {
   /**
    * `true` (default): results leave in input order, each as soon as it and everything before it
@@ -100,18 +102,19 @@ export function boundedMap<T, R>(
 ): OperatorFunction<T, unknown> {
   validateFunction('project', project);
   validateFanoutLimit('limit', limit);
-  validateOptions('options', options, ['ordered', 'settle', 'window']);
-  validateBoolean('options.ordered', options.ordered);
-  validateBoolean('options.settle', options.settle);
   // A live limit's default window follows the limit (the pool recomputes it); a fixed one is checked against a number limit.
   const fixed = typeof limit === 'number';
-  const window =
-    options.window === undefined ? (fixed ? orderedWindow(limit) : undefined) : validateLimit('options.window', options.window, true, fixed ? limit : 1);
-  const settle = options.settle ?? false;
+  const { ordered, settle, window } = readOptions('options', options, {
+    ordered: opt.boolean(true),
+    settle: opt.boolean(false),
+    // At least `limit` (a smaller window would leave slots idle); default `orderedWindow(limit)`.
+    window: (path, value) =>
+      value === undefined ? (fixed ? orderedWindow(limit) : undefined) : validateLimit(path, value, true, fixed ? limit : 1),
+  });
   const config = {
     project,
     limit,
-    ordered: options.ordered ?? true,
+    ordered,
     values: settle ? ('last' as const) : ('each' as const),
     settle,
     window,

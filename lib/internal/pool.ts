@@ -66,9 +66,9 @@ export function validateFanoutLimit(name: string, value: unknown): FanoutLimit {
 /** The parameter or option each live limit was given as, for the pool's messages (default `limit`). */
 const limitNames = new WeakMap<object, string>();
 
-/** How a live limit's Observable is named in errors: `limit` → `limit$`, `options.limit` → `options.limit (an Observable)`. */
+/** How a live limit's Observable is named in errors: `limit` → "`limit$`", `options.limit` → "`options.limit` (an Observable)". */
 function streamName(name: string): string {
-  return name.includes('.') ? `${name} (an Observable)` : `${name}$`;
+  return name.includes('.') ? `\`${name}\` (an Observable)` : `\`${name}$\``;
 }
 
 /** What each inner contributes. */
@@ -249,7 +249,7 @@ export class Pool<T> implements ReaderSink<T> {
         if (this.closed) return;
         if (!(typeof value === 'number' && ((Number.isInteger(value) && value >= 1) || value === Infinity))) {
           const name = streamName(limitNames.get(limit$) ?? 'limit');
-          return this.fail(new RangeError(`Expected \`${name}\` to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
+          return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
         }
         seen = true;
         this.limit = value;
@@ -258,7 +258,7 @@ export class Pool<T> implements ReaderSink<T> {
       },
       error: (error: unknown) => this.fail(error),
       complete: () => {
-        if (!seen) this.fail(new RangeError(`Expected \`${streamName(limitNames.get(limit$) ?? 'limit')}\` to emit a limit before completing`));
+        if (!seen) this.fail(new RangeError(`Expected ${streamName(limitNames.get(limit$) ?? 'limit')} to emit a limit before completing`));
       },
     });
     // Failed inside `subscribe` (a bad first value): the subscription did not exist yet at teardown.

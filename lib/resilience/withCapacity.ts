@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import { subscribeWithCapacity, type CapacityLimiter } from './capacityLimiter.js';
+import { CapacityLimiter, subscribeWithCapacity } from './capacityLimiter.js';
 
 /**
  * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO),
@@ -25,7 +25,8 @@ import { subscribeWithCapacity, type CapacityLimiter } from './capacityLimiter.j
  * ```
  *
  * @param limiter The shared {@link CapacityLimiter}.
- * @throws TypeError when `limiter` is not a CapacityLimiter (at creation).
+ * @throws TypeError when `limiter` is not a {@link CapacityLimiter} instance (at creation; a look-alike
+ *   object with an `acquire` method is refused too).
  *
  * @example
  * ```ts
@@ -34,7 +35,7 @@ import { subscribeWithCapacity, type CapacityLimiter } from './capacityLimiter.j
  * ```
  */
 export function withCapacity<T>(limiter: CapacityLimiter): MonoTypeOperatorFunction<T> {
-  if (limiter === null || typeof limiter !== 'object' || typeof (limiter as { acquire?: unknown }).acquire !== 'function') {
+  if (!(limiter instanceof CapacityLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
   return (source) => new Observable<T>((subscriber) => subscribeWithCapacity(limiter, source, subscriber));
