@@ -10,6 +10,7 @@ export { EmptyTaskError, DeadlineError, BrokenCircuitError } from './errors.js';
 
 // ── Bounded fan-out ──────────────────────────────────────────────────────────────────────────
 export { boundedMap, type BoundedMapOptions } from './fanout/boundedMap.js';
+export type { FanoutLimit } from './internal/pool.js';
 export { pull, type Pullable } from './fanout/pull.js';
 export { processConcurrently, type ProcessConcurrentlyOptions } from './fanout/processConcurrently.js';
 export { executeConcurrently, type ExecuteConcurrentlyOptions } from './fanout/executeConcurrently.js';

@@ -399,3 +399,87 @@ describe('executeConcurrently / concurrently / completionStream / processConcurr
     expect(seen).toEqual([['broken', 'b', 1]]);
   });
 });
+
+describe('boundedMap with a live limit (marbles)', () => {
+  it('starts nothing before limit$ emits, then more at once when it is raised mid-flight', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const limit$ = hot('  --1---3--', { 1: 1, 3: 3 });
+      const source = hot('  (abcd|)');
+      const a = cold('        -------A|');
+      const b = cold('            ---B|');
+      const c = cold('            ---C|');
+      const d = cold('            -----D|');
+      const inners: Record<string, Observable<string>> = { a, b, c, d };
+      const out = source.pipe(boundedMap((k: string) => inners[k]!, limit$, { ordered: false }));
+      // limit 1 at frame 2: a starts; limit 3 at frame 6: b and c start at once (a still runs);
+      // d starts when slots free (a, b and c all end at frame 10).
+      expectObservable(out).toBe('---------(ABC)-D|');
+      expectSubscriptions(limit$.subscriptions).toBe('^---------------!');
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+      expectSubscriptions(a.subscriptions).toBe('--^-------!');
+      expectSubscriptions(b.subscriptions).toBe('------^---!');
+      expectSubscriptions(c.subscriptions).toBe('------^---!');
+      expectSubscriptions(d.subscriptions).toBe('----------^-----!');
+    });
+  });
+
+  it('lowered mid-flight: running inners finish, none starts until fewer than the new limit run', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const limit$ = hot('  3-1-----', { 1: 1, 3: 3 });
+      const source = hot('  (abcde|)');
+      const a = cold('      ---A|');
+      const b = cold('      -----B|');
+      const c = cold('      -------C|');
+      const d = cold('              -D|');
+      const e = cold('                -E|');
+      const inners: Record<string, Observable<string>> = { a, b, c, d, e };
+      const out = source.pipe(boundedMap((k: string) => inners[k]!, limit$, { ordered: false }));
+      // a, b, c start at once under limit 3; the limit drops to 1 at frame 2: a ending (4) and b
+      // ending (6) start nothing, c ending (8) leaves none running, so d starts, then e after d.
+      expectObservable(out).toBe('---A-B-C-D-E|');
+      expectSubscriptions(limit$.subscriptions).toBe('^-----------!');
+      expectSubscriptions(a.subscriptions).toBe('^---!');
+      expectSubscriptions(b.subscriptions).toBe('^-----!');
+      expectSubscriptions(c.subscriptions).toBe('^-------!');
+      expectSubscriptions(d.subscriptions).toBe('--------^-!');
+      expectSubscriptions(e.subscriptions).toBe('----------^-!');
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+  });
+
+  it('an invalid value or an error of limit$ errors the output and cancels the running inners', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const bad$ = hot('  1--0', { 0: 0, 1: 1 });
+      const failing$ = hot('1--#', { 1: 1 });
+      const source = hot('a----');
+      const a = cold('    ------A|');
+      const message = 'Expected `limit$` to emit integers from 1 and up or `Infinity`, got `0` (number)';
+      expectObservable(source.pipe(boundedMap(() => a, bad$))).toBe('---#', undefined, new RangeError(message));
+      expectObservable(source.pipe(boundedMap(() => a, failing$))).toBe('---#');
+      expectSubscriptions(bad$.subscriptions).toBe('^--!');
+      expectSubscriptions(failing$.subscriptions).toBe('^--!');
+      expectSubscriptions(source.subscriptions).toBe(['^--!', '^--!']);
+      expectSubscriptions(a.subscriptions).toBe(['^--!', '^--!']);
+    });
+  });
+
+  it('a completed limit$ keeps its last value; one that completes without a value errors', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const limit$ = cold('1|', { 1: 1 });
+      const empty$ = cold<number>('--|');
+      const source = hot('(ab|)');
+      const inner = { a: cold('-A|'), b: cold('-B|') };
+      expectObservable(source.pipe(boundedMap((k: string) => inner[k as 'a' | 'b'], limit$))).toBe('-A-B|');
+      expectObservable(source.pipe(boundedMap((k: string) => inner[k as 'a' | 'b'], empty$))).toBe(
+        '--#',
+        undefined,
+        new RangeError('Expected `limit$` to emit a limit before completing'),
+      );
+      expectSubscriptions(limit$.subscriptions).toBe('^!');
+      expectSubscriptions(empty$.subscriptions).toBe('^-!');
+      expectSubscriptions(source.subscriptions).toBe(['(^!)', '(^!)']);
+      expectSubscriptions(inner.a.subscriptions).toBe('^-!');
+      expectSubscriptions(inner.b.subscriptions).toBe('--^-!');
+    });
+  });
+});

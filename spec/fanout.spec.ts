@@ -549,7 +549,7 @@ describe('the function forms', () => {
 describe('bad input is rejected when the operator is created', () => {
   it.each([0, -1, 1.5, NaN, '2', null])('limit %p → RangeError naming it and the value', (limit) => {
     expect(() => boundedMap((x) => of(x), limit as number)).toThrow(RangeError);
-    expect(() => boundedMap((x) => of(x), limit as number)).toThrow(/Expected `limit` to be an integer from 1 and up or `Infinity`, got `/);
+    expect(() => boundedMap((x) => of(x), limit as number)).toThrow(/Expected `limit` to be an integer from 1 and up or `Infinity`(, an Observable of such numbers, or a CapacityLimiter)?, got `/);
     expect(() => executeConcurrently((x) => of(x), [], { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);
     expect(() => processConcurrently([], (x) => of(x), { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);
     expect(() => concurrently([], { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);

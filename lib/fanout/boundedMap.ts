@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { orderedWindow, runPool } from '../internal/pool.js';
+import { orderedWindow, runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { opt, readOptions } from '../internal/options.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
@@ -72,38 +72,44 @@ export interface BoundedMapOptions {
  * ```
  *
  * @param project Maps a value, its index and a {@link TaskContext} to an `ObservableInput`.
- * @param limit The most inners running at once: an integer ≥ 1, or `Infinity`.
+ * @param limit The most inners running at once: an integer ≥ 1 or `Infinity`; or an
+ * `Observable<number>` whose latest value is the limit (nothing starts before its first value;
+ * lowering it lets running inners finish; a bad value, or its error, errors the output; its
+ * completion keeps the last value); or a `CapacityLimiter`, whose tokens each inner holds while it runs.
  * @param options See {@link BoundedMapOptions}.
  * @throws {TypeError} `project` is not a function, or an option has the wrong type.
- * @throws {RangeError} `limit` is not an integer ≥ 1 or `Infinity`.
+ * @throws {RangeError} `limit` is not an integer ≥ 1, `Infinity`, an Observable or a `CapacityLimiter`.
  */
 export function boundedMap<T, O extends ObservableInput<unknown>>(
   project: (value: T, index: number, ctx: TaskContext) => O,
-  limit: number,
+  limit: FanoutLimit,
   options?: BoundedMapOptions & { readonly settle?: false },
 ): OperatorFunction<T, ObservedValueOf<O>>;
 export function boundedMap<T, O extends ObservableInput<unknown>>(
   project: (value: T, index: number, ctx: TaskContext) => O,
-  limit: number,
+  limit: FanoutLimit,
   options: BoundedMapOptions & { readonly settle: true },
 ): OperatorFunction<T, Settled<ObservedValueOf<O>>>;
 export function boundedMap<T, O extends ObservableInput<unknown>>(
   project: (value: T, index: number, ctx: TaskContext) => O,
-  limit: number,
+  limit: FanoutLimit,
   options?: BoundedMapOptions,
 ): OperatorFunction<T, ObservedValueOf<O> | Settled<ObservedValueOf<O>>>;
 export function boundedMap<T, R>(
   project: (value: T, index: number, ctx: TaskContext) => ObservableInput<R>,
-  limit: number,
+  limit: FanoutLimit,
   options: BoundedMapOptions = {},
 ): OperatorFunction<T, unknown> {
   validateFunction('project', project);
-  validateLimit('limit', limit);
+  validateFanoutLimit('limit', limit);
+  // A live limit's default window follows the limit (the pool recomputes it); a fixed one is checked against a number limit.
+  const fixed = typeof limit === 'number';
   const { ordered, settle, window } = readOptions('options', options, {
     ordered: opt.boolean(true),
     settle: opt.boolean(false),
     // At least `limit` (a smaller window would leave slots idle); default `orderedWindow(limit)`.
-    window: (path, value) => (value === undefined ? orderedWindow(limit) : validateLimit(path, value, true, limit)),
+    window: (path, value) =>
+      value === undefined ? (fixed ? orderedWindow(limit) : undefined) : validateLimit(path, value, true, fixed ? limit : 1),
   });
   const config = {
     project,

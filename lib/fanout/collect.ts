@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { runPool } from '../internal/pool.js';
+import { runPool, type FanoutLimit } from '../internal/pool.js';
 import type { TaskContext } from '../types.js';
 
 /**
@@ -11,7 +11,7 @@ import type { TaskContext } from '../types.js';
 export function collectInOrder<T>(
   source: ObservableInput<T>,
   handler: (item: T, index: number, ctx: TaskContext) => ObservableInput<unknown>,
-  limit: number,
+  limit: FanoutLimit,
   settle: boolean,
   key?: (index: number) => number | string,
 ): Observable<unknown[]> {

@@ -1,14 +1,14 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { runPool } from '../internal/pool.js';
+import { runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { opt, readOptions } from '../internal/options.js';
 import type { Settled, Task } from '../types.js';
 import { runTask, validateObservableInput, validateTaskArray } from '../internal/task.js';
 
 /** Options of {@link completionStream}. */
 export interface CompletionStreamOptions {
-  /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */
-  readonly limit?: number;
+  /** The most tasks running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default: all at once. */
+  readonly limit?: FanoutLimit;
   /** `true`: emit each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;
 }
@@ -70,7 +70,7 @@ export function completionStream<R>(
 ): Observable<Completion<R> | SettledCompletion<R>> {
   validateObservableInput('tasks', tasks);
   validateTaskArray(tasks);
-  const { limit, settle } = readOptions('options', options, { limit: opt.limit(Infinity), settle: opt.boolean(false) });
+  const { limit, settle } = readOptions('options', options, { limit: (path, value) => validateFanoutLimit(path, value === undefined ? Infinity : value), settle: opt.boolean(false) });
   const config = { project: runTask, limit, ordered: false, values: 'last', settle } as const;
   return new Observable((subscriber) =>
     runPool(subscriber, openFeed(tasks), config, {

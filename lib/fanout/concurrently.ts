@@ -1,3 +1,4 @@
+import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable } from 'rxjs';
 import { isAsyncIterable, isIterable } from '../internal/feed.js';
 import { opt, readOptions } from '../internal/options.js';
@@ -9,8 +10,8 @@ import { collectInOrder } from './collect.js';
 
 /** Options of {@link concurrently}. */
 export interface ConcurrentlyOptions {
-  /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  /** The most tasks running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
+  readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each task's outcome as a `Settled` and never error on a task's failure. */
   readonly settle?: boolean;
 }
@@ -72,6 +73,6 @@ export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task
     throw new TypeError(`Expected \`tasks\` to be an Iterable or AsyncIterable of tasks, got ${describe(tasks)}`);
   }
   validateTaskArray(tasks);
-  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
+  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: (path, value) => validateFanoutLimit(path, value === undefined ? 2 : value), settle: opt.boolean(false) });
   return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, concurrentTasks, settle);
 }

@@ -1,3 +1,4 @@
+import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable, ObservableInput } from 'rxjs';
 import { opt, readOptions } from '../internal/options.js';
 import { validateObservableInput } from '../internal/task.js';
@@ -7,8 +8,8 @@ import { collectInOrder } from './collect.js';
 
 /** Options of {@link executeConcurrently}. */
 export interface ExecuteConcurrentlyOptions {
-  /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  /** The most handlers running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
+  readonly concurrentTasks?: FanoutLimit;
   /** `true`: report each item's outcome as a `Settled` and never error on a handler's failure. */
   readonly settle?: boolean;
 }
@@ -60,6 +61,6 @@ export function executeConcurrently<T, R>(
 ): Observable<unknown[]> {
   validateFunction('handler', handler);
   validateObservableInput('source', source);
-  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
+  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: (path, value) => validateFanoutLimit(path, value === undefined ? 2 : value), settle: opt.boolean(false) });
   return collectInOrder(source, handler, concurrentTasks, settle);
 }

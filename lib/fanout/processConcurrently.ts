@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { Pool } from '../internal/pool.js';
+import { Pool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { opt, readOptions } from '../internal/options.js';
 import { validateObservableInput } from '../internal/task.js';
 import { validateFunction } from '../internal/validate.js';
@@ -8,8 +8,8 @@ import type { Settled, TaskContext } from '../types.js';
 
 /** Options of {@link processConcurrently}. */
 export interface ProcessConcurrentlyOptions<T> {
-  /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
-  readonly concurrentTasks?: number;
+  /** The most handlers running at once: an integer ≥ 1 or `Infinity`, an `Observable<number>` (its latest value) or a `CapacityLimiter` (a token per running one; see {@link FanoutLimit}). Default 2. */
+  readonly concurrentTasks?: FanoutLimit;
   /**
    * `true`: a handler's failure is passed to `onError` and processing goes on. An error of the
    * source itself still errors the output. Default `false`: the first failure errors the output
@@ -62,7 +62,7 @@ export function processConcurrently<T>(
   validateObservableInput('source', source);
   validateFunction('handler', handler);
   const { concurrentTasks: limit, ignoreErrors, onError } = readOptions('options', options, {
-    concurrentTasks: opt.limit(2),
+    concurrentTasks: (path, value) => validateFanoutLimit(path, value === undefined ? 2 : value),
     ignoreErrors: opt.boolean(false),
     onError: opt.fn<(error: unknown, item: T, index: number) => void>((error: unknown) => console.error(error)),
   });

@@ -1,9 +1,11 @@
-import type { ObservableInput, Subscription } from 'rxjs';
+import { isObservable, type Observable, type ObservableInput, type Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
+import { CapacityLimiter, type CapacityLease } from '../resilience/capacityLimiter.js';
 import type { Settled, TaskContext } from '../types.js';
 import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
 import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
 import { Queue } from './queue.js';
+import { describe, validateLimit } from './validate.js';
 
 /**
  * The engine behind every fan-out primitive (`boundedMap`, `processConcurrently`,
@@ -25,7 +27,49 @@ import { Queue } from './queue.js';
  * unsubscribe synchronously, sources may push from inside a sink. `drain` and `flushHead` are
  * guarded by flags so nested calls fall through to the loop already running instead of recursing
  * (no stack growth with a million synchronous inners), and every step re-checks `closed`.
+ *
+ * Live limits ({@link FanoutLimit}): an `Observable<number>` limit is subscribed before the
+ * source; until its first value nothing starts, each value replaces the limit (raising it starts
+ * more at once, lowering it starts nothing new until fewer run), a value that is not an integer
+ * ≥ 1 or `Infinity` fails the pool naming it, its error fails the pool, and its completion keeps
+ * the last value (completing without one fails the pool: nothing could ever start). A
+ * `CapacityLimiter` limit: each inner holds one of its tokens while it runs; the pool asks for one
+ * token at a time (one place in the limiter's FIFO queue), only when it has an item to start, and
+ * gives each token back when its inner ends; a limiter error (shedding, a store failure, a lost
+ * lease) fails the pool.
  */
+
+/**
+ * How many inners of a fan-out run at once: a number (an integer ≥ 1, or `Infinity`), an
+ * `Observable<number>` whose latest value is the limit, or a `CapacityLimiter` whose tokens the
+ * inners share with other work.
+ */
+export type FanoutLimit = number | Observable<number> | CapacityLimiter;
+
+/**
+ * Checks a fan-out limit at call time: a number goes through `validateLimit` (RangeError), an
+ * Observable or a `CapacityLimiter` is taken as it is, anything else is a RangeError naming it
+ * (as a bad number always was).
+ */
+export function validateFanoutLimit(name: string, value: unknown): FanoutLimit {
+  if (typeof value === 'number') return validateLimit(name, value);
+  if (isObservable(value)) {
+    limitNames.set(value, name);
+    return value as Observable<number>;
+  }
+  if (value instanceof CapacityLimiter) return value;
+  throw new RangeError(
+    `Expected \`${name}\` to be an integer from 1 and up or \`Infinity\`, an Observable of such numbers, or a CapacityLimiter, got ${describe(value)}`,
+  );
+}
+
+/** The parameter or option each live limit was given as, for the pool's messages (default `limit`). */
+const limitNames = new WeakMap<object, string>();
+
+/** How a live limit's Observable is named in errors: `limit` → "`limit$`", `options.limit` → "`options.limit` (an Observable)". */
+function streamName(name: string): string {
+  return name.includes('.') ? `\`${name}\` (an Observable)` : `\`${name}$\``;
+}
 
 /** What each inner contributes. */
 export type PoolValues =
@@ -38,8 +82,8 @@ export type PoolValues =
 
 export interface PoolConfig<T, R> {
   readonly project: (value: T, index: number, ctx: TaskContext) => ObservableInput<R>;
-  /** Inners running at once: an integer ≥ 1, or Infinity. */
-  readonly limit: number;
+  /** Inners running at once: an integer ≥ 1 or Infinity, a stream of them, or a limiter's tokens. */
+  readonly limit: FanoutLimit;
   /** Emit in input order (true) or as produced (false). */
   readonly ordered: boolean;
   readonly values: PoolValues;
@@ -50,9 +94,9 @@ export interface PoolConfig<T, R> {
   readonly settle: boolean;
   /**
    * Ordered mode: how many items may be started and not yet emitted (default
-   * {@link orderedWindow}); ignored when unordered.
+   * {@link orderedWindow} of the current limit); ignored when unordered.
    */
-  readonly window?: number;
+  readonly window?: number | undefined;
   /** How an `EmptyTaskError` names item `index` (default: the index itself), e.g. `gather`'s keys. */
   readonly key?: (index: number) => number | string;
 }
@@ -133,7 +177,18 @@ export class Pool<T> implements ReaderSink<T> {
   private draining = false;
   private flushing = false;
   /** Items may start while `started - head index` is below this (ordered mode). */
-  private readonly window: number;
+  private window: number;
+  /** Inners may start while fewer than this run (a live limit changes it; 0 until its first value). */
+  private limit: number;
+  /** A limiter limit: its tokens bound the inners instead (`limit` is then Infinity). */
+  private readonly limiter: CapacityLimiter | undefined;
+  /** Tokens held: one per running inner, plus any granted and not yet used. */
+  private readonly tokens: CapacityLease[] = [];
+  /** The one pending request for a token, if any. */
+  private request: CapacityLease | undefined = undefined;
+  private requesting = false;
+  /** The live limit's subscription. */
+  private limitSubscription: Subscription | undefined = undefined;
   /** Whether a finished item reports something (a result or a `Settled`). */
   private readonly reports: boolean;
   /** Whether the sink wants to hear of items that finished and report nothing (looked up once, not per item). */
@@ -148,7 +203,10 @@ export class Pool<T> implements ReaderSink<T> {
     readonly config: PoolConfig<T, unknown>,
     private readonly sink: PoolSink<T>,
   ) {
-    this.window = config.ordered ? (config.window ?? orderedWindow(config.limit)) : Infinity;
+    const limit = config.limit;
+    this.limit = typeof limit === 'number' ? limit : limit instanceof CapacityLimiter ? Infinity : 0;
+    this.limiter = limit instanceof CapacityLimiter ? limit : undefined;
+    this.window = config.ordered ? (config.window ?? orderedWindow(this.limiter?.total ?? this.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
     this.hearsDone = sink.done !== undefined;
     this.ordered = config.ordered;
@@ -163,6 +221,11 @@ export class Pool<T> implements ReaderSink<T> {
    */
   run(subscriber: Subscription): void {
     subscriber.add(() => this.close());
+    const limit = this.config.limit;
+    if (typeof limit !== 'number' && !(limit instanceof CapacityLimiter)) {
+      this.followLimit(limit);
+      if (this.closed) return;
+    }
     const feed = this.feed;
     if (feed.kind === 'push') {
       const sourceSubscriber = new EndFirstSubscriber<T>({
@@ -176,6 +239,30 @@ export class Pool<T> implements ReaderSink<T> {
       this.reader = new IteratorReader(feed, this);
       this.drain();
     }
+  }
+
+  /** Subscribes to a live limit: each valid value replaces the limit and starts what it allows. */
+  private followLimit(limit$: Observable<number>): void {
+    let seen = false;
+    this.limitSubscription = limit$.subscribe({
+      next: (value) => {
+        if (this.closed) return;
+        if (!(typeof value === 'number' && ((Number.isInteger(value) && value >= 1) || value === Infinity))) {
+          const name = streamName(limitNames.get(limit$) ?? 'limit');
+          return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
+        }
+        seen = true;
+        this.limit = value;
+        if (this.ordered && this.config.window === undefined) this.window = orderedWindow(value);
+        this.drain();
+      },
+      error: (error: unknown) => this.fail(error),
+      complete: () => {
+        if (!seen) this.fail(new RangeError(`Expected ${streamName(limitNames.get(limit$) ?? 'limit')} to emit a limit before completing`));
+      },
+    });
+    // Failed inside `subscribe` (a bad first value): the subscription did not exist yet at teardown.
+    if (this.closed) this.limitSubscription.unsubscribe();
   }
 
   /** The consumer unsubscribed (or decided the outcome): cancel everything, report nothing. */
@@ -200,6 +287,11 @@ export class Pool<T> implements ReaderSink<T> {
   /** @internal A pulled item ({@link ReaderSink}): started at once inside `drain`, or (async) when it comes. */
   item(item: T): void {
     if (this.closed) return;
+    if (this.limiter !== undefined && !this.hasToken()) {
+      // No token yet: the item waits (the only one read ahead) until the request is granted.
+      this.queue.push(item);
+      return;
+    }
     if (this.draining) return this.start(item);
     this.draining = true;
     this.start(item);
@@ -278,15 +370,48 @@ export class Pool<T> implements ReaderSink<T> {
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
-    const { limit } = this.config;
     const queue = this.queue;
-    while (!this.closed && this.active < limit && (!this.ordered || this.started - (this.head?.index ?? this.started) < this.window)) {
-      if (queue.length > 0) this.start(queue.shift());
-      else if (this.reader !== undefined && !this.reader.pending) this.reader.read();
-      else break;
+    const limiter = this.limiter;
+    if (limiter !== undefined && this.ordered && this.config.window === undefined) this.window = orderedWindow(limiter.total);
+    while (!this.closed && this.active < this.limit && (!this.ordered || this.started - (this.head?.index ?? this.started) < this.window)) {
+      if (queue.length > 0) {
+        if (limiter !== undefined && !this.hasToken()) break;
+        this.start(queue.shift());
+      } else if (this.reader !== undefined && !this.reader.pending) {
+        if (limiter !== undefined && this.requesting) break;
+        this.reader.read();
+      } else break;
     }
+    // Tokens granted with nothing left to start go back at once.
+    if (limiter !== undefined) while (this.tokens.length > this.active && queue.length === 0) this.tokens.pop()!.release();
     this.draining = false;
     this.checkDone();
+  }
+
+  /** Limiter mode: whether a token is free for one more inner; if not, asks for one (it may be granted at once). */
+  private hasToken(): boolean {
+    if (this.tokens.length > this.active) return true;
+    if (this.requesting) return false;
+    this.requesting = true;
+    // Granted at once: the caller starts the item itself (a drain here could start a later one first).
+    let now = true;
+    const request = this.limiter!.acquire(
+      (lease) => {
+        this.requesting = false;
+        this.request = undefined;
+        if (this.closed) return lease.release();
+        this.tokens.push(lease);
+        if (!now) this.drain();
+      },
+      (error) => {
+        this.requesting = false;
+        this.request = undefined;
+        this.fail(error);
+      },
+    );
+    now = false;
+    if (this.requesting) this.request = request;
+    return this.tokens.length > this.active;
   }
 
   /** Starts one item: a slot at the tail of the list, then `project` through the lifecycle. */
@@ -311,6 +436,8 @@ export class Pool<T> implements ReaderSink<T> {
     } else if (slot === this.head) {
       this.flushHead();
     }
+    // Its token goes back to the limiter's queue (other work may be waiting for it).
+    if (this.limiter !== undefined && this.tokens.length > this.active) this.tokens.pop()!.release();
     this.drain();
   }
 
@@ -345,7 +472,20 @@ export class Pool<T> implements ReaderSink<T> {
   private checkDone(): void {
     if (this.closed || !this.sourceDone || this.active > 0 || this.queue.length > 0 || this.head !== undefined) return;
     this.closed = true;
+    this.releaseLimit();
     this.sink.complete();
+  }
+
+  /** Ends the live limit's subscription and gives back every token (and the pending request). */
+  private releaseLimit(): void {
+    this.limitSubscription?.unsubscribe();
+    this.limitSubscription = undefined;
+    if (this.limiter === undefined) return;
+    const request = this.request;
+    this.request = undefined;
+    this.requesting = false;
+    request?.release();
+    for (const token of this.tokens.splice(0)) token.release();
   }
 
   /** Closes the pool: cancels running inners (the lifecycle aborts their signals), the source and the reader. */
@@ -353,6 +493,7 @@ export class Pool<T> implements ReaderSink<T> {
     this.closed = true;
     for (let slot = this.head; slot !== undefined; slot = slot.next) slot.cancel();
     this.head = this.tail = undefined;
+    this.releaseLimit();
     this.queue.clear();
     this.source?.unsubscribe();
     this.source = undefined;
