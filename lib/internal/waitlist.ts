@@ -1,7 +1,15 @@
+import { Subscription, type SchedulerLike } from 'rxjs';
+import { armDeadline } from './clock.js';
+import { opt } from './options.js';
+
 /**
- * The limiters' FIFO queue of waiters: an intrusive doubly linked list, so a waiter leaves from
- * anywhere in O(1) when it unsubscribes. Waiters carry their own links (`prev`, `next`) and their
- * arrival number (`seq`, increasing), by which a store failure picks the waiters it concerns.
+ * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
+ * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
+ * O(1) when it unsubscribes, plus one {@link Bucket} per priority present, which marks where that
+ * priority's run of waiters ends. Joining an existing priority is O(1) (the common case of a
+ * single priority does not even look up the map); a new priority costs a scan of the priorities
+ * present. Waiters carry their own links (`prev`, `next`), their arrival number (`seq`,
+ * increasing), by which a store failure picks the waiters it concerns, and their queue-wait timer.
  */
 export class Waiter {
   /** The neighbours in the queue while waiting. */
@@ -9,35 +17,125 @@ export class Waiter {
   next: Waiter | null = null;
   /** Arrival order: 1, 2, 3… per list. */
   seq = 0;
+  /** Higher is served first (0 by default). */
+  priority = 0;
+  /** The run of waiters of this priority, while waiting. */
+  bucket: Bucket | null = null;
+  /** The queue-wait timer (`{ timeout }`), while waiting: cleared when the waiter leaves the queue. */
+  timer: Subscription | null = null;
+}
+
+/** The waiters of one priority: a run of the list, from `first` to `last`. */
+class Bucket {
+  first: Waiter;
+  last: Waiter;
+  constructor(
+    readonly priority: number,
+    waiter: Waiter,
+  ) {
+    this.first = this.last = waiter;
+  }
 }
 
 export class WaitList<W extends Waiter> {
-  /** Oldest first. */
+  /** First to be served (the oldest of the highest priority). */
   head: W | null = null;
   tail: W | null = null;
   /** How many wait. */
   length = 0;
   /** The `seq` of the latest arrival. */
   arrivals = 0;
+  /** The bucket of each priority present. */
+  private readonly buckets = new Map<number, Bucket>();
+  /** The bucket joined last (spares the map lookup when every waiter has the same priority). */
+  private recent: Bucket | null = null;
 
+  /** Queues `waiter` behind the waiters of its `priority` and of every higher one. */
   push(waiter: W): void {
     waiter.seq = ++this.arrivals;
-    waiter.prev = this.tail;
-    if (this.tail === null) this.head = waiter;
-    else this.tail.next = waiter;
-    this.tail = waiter;
+    const priority = waiter.priority;
+    let bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
+    let after: Waiter | null;
+    if (bucket !== undefined) {
+      after = bucket.last;
+      bucket.last = waiter;
+    } else {
+      // A new priority: it goes after the last waiter of the nearest higher priority (or first).
+      let above: Bucket | null = null;
+      for (const b of this.buckets.values()) if (b.priority > priority && (above === null || b.priority < above.priority)) above = b;
+      after = above === null ? null : above.last;
+      bucket = new Bucket(priority, waiter);
+      this.buckets.set(priority, bucket);
+    }
+    this.recent = bucket;
+    waiter.bucket = bucket;
+    waiter.prev = after;
+    waiter.next = after === null ? this.head : after.next;
+    if (waiter.prev === null) this.head = waiter;
+    else waiter.prev.next = waiter;
+    if (waiter.next === null) this.tail = waiter;
+    else waiter.next.prev = waiter;
     this.length++;
   }
 
+  /** Takes `waiter` out of the queue (and disarms its queue-wait timer). */
   remove(waiter: W): void {
+    const bucket = waiter.bucket!;
+    if (bucket.first === waiter && bucket.last === waiter) {
+      this.buckets.delete(bucket.priority);
+      if (this.recent === bucket) this.recent = null;
+    } else if (bucket.first === waiter) bucket.first = waiter.next!;
+    else if (bucket.last === waiter) bucket.last = waiter.prev!;
     if (waiter.prev === null) this.head = waiter.next as W | null;
     else waiter.prev.next = waiter.next;
     if (waiter.next === null) this.tail = waiter.prev as W | null;
     else waiter.next.prev = waiter.prev;
     waiter.prev = waiter.next = null;
+    waiter.bucket = null;
     this.length--;
+    if (waiter.timer !== null) {
+      const timer = waiter.timer;
+      waiter.timer = null;
+      timer.unsubscribe();
+    }
+  }
+
+  /** Takes out every waiter that arrived by `upTo` (`seq <= upTo`), in queue order, and returns them. */
+  removeUpTo(upTo: number): W[] {
+    const out: W[] = [];
+    for (let w = this.head; w !== null; w = w.next as W | null) if (w.seq <= upTo) out.push(w);
+    for (const w of out) this.remove(w);
+    return out;
   }
 }
+
+/** What one acquire asks of the queue: its place (`priority`) and how long it may wait (`timeout`). */
+export interface QueueOptions {
+  readonly priority: number;
+  /** In ms, or `undefined`: wait as long as it takes. */
+  readonly timeout: number | undefined;
+}
+
+/** The readers of {@link QueueOptions}, for `readOptions` beside each entry point's own keys. */
+export const queueReaders = {
+  priority: opt.finite(0),
+  timeout: opt.nonNegative(undefined),
+};
+
+/**
+ * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}): after
+ * `timeout` ms still waiting, `expire(at)` takes it out; a `timeout` of 0 expires it at once,
+ * synchronously. Call it right after queueing, only when the waiter still waits; the timer is
+ * disarmed when the waiter leaves the queue (`WaitList.remove`).
+ */
+export function armWait(waiter: Waiter, scheduler: SchedulerLike, timeout: number, expire: (at: number) => void): void {
+  const timer = new Subscription();
+  waiter.timer = timer;
+  const at = scheduler.now() + timeout;
+  armDeadline(timer, scheduler, at, () => expire(at), noop);
+}
+
+function noop(): void {}
 
 /**
  * A limiter's grant loop, safe against re-entrancy: `run()` calls `round` until no round asked for
