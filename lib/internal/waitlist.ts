@@ -6,9 +6,9 @@ import { opt } from './options.js';
  * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
  * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
  * O(1) when it unsubscribes, plus one {@link Bucket} per priority present, which marks where that
- * priority's run of waiters ends. Joining an existing priority is O(1) (the common case of a
- * single priority does not even look up the map); a new priority costs a scan of the priorities
- * present. Waiters carry their own links (`prev`, `next`), their arrival number (`seq`,
+ * priority's run of waiters ends. Joining an existing priority is O(1); a new priority costs a
+ * scan of the priorities present. While every waiter has the same priority (the common case) the
+ * map is not used at all: that one bucket is `single`, and it is reused when the queue empties. Waiters carry their own links (`prev`, `next`), their arrival number (`seq`,
  * increasing), by which a store failure picks the waiters it concerns, and their queue-wait timer.
  */
 export class Waiter {
@@ -30,7 +30,7 @@ class Bucket {
   first: Waiter;
   last: Waiter;
   constructor(
-    readonly priority: number,
+    public priority: number,
     waiter: Waiter,
   ) {
     this.first = this.last = waiter;
@@ -45,19 +45,38 @@ export class WaitList<W extends Waiter> {
   length = 0;
   /** The `seq` of the latest arrival. */
   arrivals = 0;
-  /** The bucket of each priority present. */
+  /** The one bucket while every waiter has the same priority (then `buckets` is empty). */
+  private single: Bucket | null = null;
+  /** The bucket of each priority present, once waiters of two priorities met (until the queue empties). */
   private readonly buckets = new Map<number, Bucket>();
-  /** The bucket joined last (spares the map lookup when every waiter has the same priority). */
+  /** The bucket joined last, in `buckets` (spares a lookup for a run of one priority). */
   private recent: Bucket | null = null;
+  /** The last emptied `single`, for reuse: a queue that fills and empties allocates no bucket. */
+  private spare: Bucket | null = null;
 
   /** Queues `waiter` behind the waiters of its `priority` and of every higher one. */
   push(waiter: W): void {
     waiter.seq = ++this.arrivals;
     const priority = waiter.priority;
-    let bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
+    let bucket: Bucket | undefined;
+    if (this.head === null) {
+      // An empty queue: one bucket, no map.
+      bucket = this.spare ?? new Bucket(priority, waiter);
+      this.spare = null;
+      bucket.priority = priority;
+      bucket.first = waiter;
+      this.single = bucket;
+    } else if (this.single !== null) {
+      if (this.single.priority === priority) bucket = this.single;
+      else {
+        // A second priority: from now on (until the queue empties) the buckets are in the map.
+        this.buckets.set(this.single.priority, this.single);
+        this.single = null;
+      }
+    } else bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
     let after: Waiter | null;
     if (bucket !== undefined) {
-      after = bucket.last;
+      after = this.head === null ? null : bucket.last;
       bucket.last = waiter;
     } else {
       // A new priority: it goes after the last waiter of the nearest higher priority (or first).
@@ -67,7 +86,7 @@ export class WaitList<W extends Waiter> {
       bucket = new Bucket(priority, waiter);
       this.buckets.set(priority, bucket);
     }
-    this.recent = bucket;
+    if (this.single === null) this.recent = bucket;
     waiter.bucket = bucket;
     waiter.prev = after;
     waiter.next = after === null ? this.head : after.next;
@@ -82,8 +101,13 @@ export class WaitList<W extends Waiter> {
   remove(waiter: W): void {
     const bucket = waiter.bucket!;
     if (bucket.first === waiter && bucket.last === waiter) {
-      this.buckets.delete(bucket.priority);
-      if (this.recent === bucket) this.recent = null;
+      if (this.single === bucket) {
+        this.single = null;
+        this.spare = bucket;
+      } else {
+        this.buckets.delete(bucket.priority);
+        if (this.recent === bucket) this.recent = null;
+      }
     } else if (bucket.first === waiter) bucket.first = waiter.next!;
     else if (bucket.last === waiter) bucket.last = waiter.prev!;
     if (waiter.prev === null) this.head = waiter.next as W | null;
