@@ -74,7 +74,7 @@ async function timed(run: Run, lib: typeof Core): Promise<number> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  for (const [name, run] of cases) {
+  for (const [name, run] of cases.filter(([n]) => (process.env['CASE'] ?? '') === '' || n.includes(process.env['CASE']!))) {
     await timed(run, A); // warm-up
     await timed(run, B);
     const a: number[] = [];

@@ -71,12 +71,13 @@ describe('WaitList (priority buckets)', () => {
         (ops) => {
           const list = new WaitList<Waiter>();
           let model: Waiter[] = [];
-          const sorted = (): Waiter[] => [...model].sort((x, y) => y.priority - x.priority || x.seq - y.seq);
+          const priorities = new Map<Waiter, number>();
+          const sorted = (): Waiter[] => [...model].sort((x, y) => priorities.get(y)! - priorities.get(x)! || x.seq - y.seq);
           for (const o of ops) {
             if (o.op === 'push') {
               const w = new Waiter();
-              w.priority = o.priority;
-              list.push(w);
+              priorities.set(w, o.priority);
+              list.push(w, o.priority);
               model.push(w);
             } else if (o.op === 'remove' && model.length > 0) {
               const w = model[o.pick % model.length]!;

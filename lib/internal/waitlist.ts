@@ -17,9 +17,7 @@ export class Waiter {
   next: Waiter | null = null;
   /** Arrival order: 1, 2, 3… per list. */
   seq = 0;
-  /** Higher is served first (0 by default). */
-  priority = 0;
-  /** The run of waiters of this priority, while waiting. */
+  /** The run of waiters of its priority, while waiting. */
   bucket: Bucket | null = null;
   /** The queue-wait timer (`{ timeout }`), while waiting: cleared when the waiter leaves the queue. */
   timer: Subscription | null = null;
@@ -54,10 +52,9 @@ export class WaitList<W extends Waiter> {
   /** The last emptied `single`, for reuse: a queue that fills and empties allocates no bucket. */
   private spare: Bucket | null = null;
 
-  /** Queues `waiter` behind the waiters of its `priority` and of every higher one. */
-  push(waiter: W): void {
+  /** Queues `waiter` behind the waiters of `priority` (higher is served first) and of every higher one. */
+  push(waiter: W, priority: number): void {
     waiter.seq = ++this.arrivals;
-    const priority = waiter.priority;
     let bucket: Bucket | undefined;
     if (this.head === null) {
       // An empty queue: one bucket, no map.
@@ -139,6 +136,9 @@ export interface QueueOptions {
   /** In ms, or `undefined`: wait as long as it takes. */
   readonly timeout: number | undefined;
 }
+
+/** Priority 0, no queue-wait limit. */
+export const DEFAULT_QUEUE: QueueOptions = { priority: 0, timeout: undefined };
 
 /** The readers of {@link QueueOptions}, for `readOptions` beside each entry point's own keys. */
 export const queueReaders = {

@@ -5,7 +5,7 @@ import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { deadlineError } from '../internal/clock.js';
-import { Rounds, Waiter, WaitList, armWait, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
+import { DEFAULT_QUEUE, Rounds, Waiter, WaitList, armWait, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
 import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
 import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
@@ -97,7 +97,7 @@ abstract class Lease extends Waiter implements CapacityLease {
 /** The limiter's private methods that its leases and `withCapacity` call. */
 interface LimiterInternals {
   releaseLease(lease: Lease): void;
-  enqueue(lease: Lease, timeout: number | undefined, origin: string): void;
+  enqueue(lease: Lease, request: QueueOptions, origin: string): void;
 }
 
 class CallbackLease extends Lease {
@@ -166,8 +166,7 @@ export function subscribeWithCapacity<T>(
   beforeError?: (error: unknown) => void,
 ): Unsubscribable {
   const lease = new OperatorLease(limiter, source, subscriber, beforeError);
-  lease.priority = request.priority;
-  (limiter as unknown as LimiterInternals).enqueue(lease, request.timeout, origin);
+  (limiter as unknown as LimiterInternals).enqueue(lease, request, origin);
   return lease;
 }
 
@@ -342,7 +341,7 @@ export class CapacityLimiter {
     validateFunction('onGranted', onGranted);
     if (onError !== undefined) validateFunction('onError', onError);
     const lease = new CallbackLease(this, onGranted, onError);
-    this.enqueue(lease, undefined, 'CapacityLimiter.acquire');
+    this.enqueue(lease, DEFAULT_QUEUE, 'CapacityLimiter.acquire');
     return lease;
   }
 
@@ -392,7 +391,7 @@ export class CapacityLimiter {
    * Queues `lease` (or sheds it, beyond `maxWaiting`), grants what can be granted, and arms the
    * queue-wait limit of a lease still waiting (`origin` names the entry point in its error).
    */
-  private enqueue(lease: Lease, timeout: number | undefined, origin: string): void {
+  private enqueue(lease: Lease, request: QueueOptions, origin: string): void {
     const queued = this.queue.length;
     if (queued === 0 && this.holders === null && this.held < this.limit && !this.rounds.running) {
       // The fast path (the local store, a free token, nobody waiting, no round running): the
@@ -406,8 +405,9 @@ export class CapacityLimiter {
       lease.failed(new CapacityExceededError(this.maxWaiting));
       return;
     }
-    this.queue.push(lease);
+    this.queue.push(lease, request.priority);
     this.update();
+    const timeout = request.timeout;
     if (timeout !== undefined && lease.state === 'waiting') {
       armWait(lease, this.scheduler, timeout, (at) => this.expire(lease, deadlineError(at, { origin, within: timeout, what: 'no token' })));
     }

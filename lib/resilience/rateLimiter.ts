@@ -111,7 +111,7 @@ abstract class Ticket extends Waiter implements RateTicket {
 /** The limiter's private methods that its tickets and `withRate` call. */
 interface RateInternals {
   leave(ticket: Ticket): void;
-  enqueue(ticket: Ticket, timeout: number | undefined, origin: string): void;
+  enqueue(ticket: Ticket, request: QueueOptions, origin: string): void;
   readRequest(options: RateRequestOptions | undefined): RateRequestRead;
 }
 
@@ -181,8 +181,7 @@ export function subscribeWithRate<T>(
   subscriber: Subscriber<T>,
 ): Unsubscribable {
   const ticket = new OperatorTicket(limiter, request.cost, source, subscriber);
-  ticket.priority = request.priority;
-  (limiter as unknown as RateInternals).enqueue(ticket, request.timeout, origin);
+  (limiter as unknown as RateInternals).enqueue(ticket, request, origin);
   return ticket;
 }
 
@@ -329,11 +328,10 @@ export class RateLimiter {
    */
   acquire(onGranted: (ticket: RateTicket) => void, options?: RateAcquireOptions): RateTicket {
     validateFunction('onGranted', onGranted);
-    const { cost, onError, priority, timeout } = readOptions('options', options, { cost: opt.limit(1, false), onError: opt.fn(undefined), ...queueReaders });
+    const { cost, onError, ...request } = readOptions('options', options, { cost: opt.limit(1, false), onError: opt.fn(undefined), ...queueReaders });
     this.checkCost('options.cost', cost);
     const ticket = new CallbackTicket(this, cost, onGranted, onError as ((error: unknown) => void) | undefined);
-    ticket.priority = priority;
-    this.enqueue(ticket, timeout, 'RateLimiter.acquire');
+    this.enqueue(ticket, request, 'RateLimiter.acquire');
     return ticket;
   }
 
@@ -387,7 +385,7 @@ export class RateLimiter {
    * Queues `ticket` (or sheds it, beyond `maxWaiting`), grants what can be granted, and arms the
    * queue-wait limit of a ticket still waiting (`origin` names the entry point in its error).
    */
-  private enqueue(ticket: Ticket, timeout: number | undefined, origin: string): void {
+  private enqueue(ticket: Ticket, request: QueueOptions, origin: string): void {
     const queued = this.queue.length;
     if (
       queued >= this.maxWaiting &&
@@ -397,10 +395,11 @@ export class RateLimiter {
       ticket.failed(new RateLimitExceededError(this.maxWaiting));
       return;
     }
-    this.queue.push(ticket);
+    this.queue.push(ticket, request.priority);
     // Went ahead of a head that waits for its timer (a higher priority): it may cost less, ask now.
     if (queued > 0 && this.queue.head === ticket && this.timer !== null) this.retryNow();
     else this.update();
+    const timeout = request.timeout;
     if (timeout !== undefined && ticket.state === 'waiting') {
       armWait(ticket, this.scheduler, timeout, (at) => this.leave(ticket, deadlineError(at, { origin, within: timeout, what: 'no grant' })));
     }
