@@ -5,11 +5,13 @@ import { opt } from './options.js';
 /**
  * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
  * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
- * O(1) when it unsubscribes, plus one {@link Bucket} per priority present, which marks where that
- * priority's run of waiters ends. Joining an existing priority is O(1); a new priority costs a
- * scan of the priorities present. While every waiter has the same priority (the common case) the
- * map is not used at all: that one bucket is `single`, and it is reused when the queue empties. Waiters carry their own links (`prev`, `next`), their arrival number (`seq`,
- * increasing), by which a store failure picks the waiters it concerns, and their queue-wait timer.
+ * O(1) when it unsubscribes. While every waiter has the same priority (the common case) that is
+ * all there is: joining appends at the tail, as a plain FIFO queue does. Once a second priority
+ * joins, each priority present gets a {@link Bucket} (in a map) marking where its run of waiters
+ * begins and ends, until the queue empties again: joining an existing priority is then O(1), a
+ * new priority a scan of the priorities present. Waiters carry their own links (`prev`, `next`)
+ * and their arrival number (`seq`, increasing), by which a store failure picks the waiters it
+ * concerns.
  */
 export class Waiter {
   /** The neighbours in the queue while waiting. */
@@ -17,22 +19,17 @@ export class Waiter {
   next: Waiter | null = null;
   /** Arrival order: 1, 2, 3… per list. */
   seq = 0;
-  /** The run of waiters of its priority, while waiting. */
+  /** The run of waiters of its priority, once priorities are mixed (`null`: the list's `base`). */
   bucket: Bucket | null = null;
-  /** The queue-wait timer (`{ timeout }`), while waiting: cleared when the waiter leaves the queue. */
-  timer: Subscription | null = null;
 }
 
 /** The waiters of one priority: a run of the list, from `first` to `last`. */
 class Bucket {
-  first: Waiter;
-  last: Waiter;
   constructor(
-    public priority: number,
-    waiter: Waiter,
-  ) {
-    this.first = this.last = waiter;
-  }
+    readonly priority: number,
+    public first: Waiter,
+    public last: Waiter,
+  ) {}
 }
 
 export class WaitList<W extends Waiter> {
@@ -43,47 +40,54 @@ export class WaitList<W extends Waiter> {
   length = 0;
   /** The `seq` of the latest arrival. */
   arrivals = 0;
-  /** The one bucket while every waiter has the same priority (then `buckets` is empty). */
-  private single: Bucket | null = null;
-  /** The bucket of each priority present, once waiters of two priorities met (until the queue empties). */
+  /** The priority of every waiter, while not `mixed`. */
+  private level = 0;
+  /** Waiters of two priorities or more are queued: the buckets are in use (until the queue empties). */
+  private mixed = false;
+  /** When mixed: the bucket of the waiters queued before, at `level` (their `bucket` is `null`). */
+  private base: Bucket | null = null;
+  /** When mixed: the bucket of each priority present. */
   private readonly buckets = new Map<number, Bucket>();
-  /** The bucket joined last, in `buckets` (spares a lookup for a run of one priority). */
+  /** The bucket joined last (spares a lookup for a run of one priority). */
   private recent: Bucket | null = null;
-  /** The last emptied `single`, for reuse: a queue that fills and empties allocates no bucket. */
-  private spare: Bucket | null = null;
+  /** The queue-wait timers of the waiters that have one (few do). */
+  private readonly timers = new Map<Waiter, Subscription>();
 
   /** Queues `waiter` behind the waiters of `priority` (higher is served first) and of every higher one. */
   push(waiter: W, priority: number): void {
     waiter.seq = ++this.arrivals;
-    let bucket: Bucket | undefined;
-    if (this.head === null) {
-      // An empty queue: one bucket, no map.
-      bucket = this.spare ?? new Bucket(priority, waiter);
-      this.spare = null;
-      bucket.priority = priority;
-      bucket.first = waiter;
-      this.single = bucket;
-    } else if (this.single !== null) {
-      if (this.single.priority === priority) bucket = this.single;
-      else {
-        // A second priority: from now on (until the queue empties) the buckets are in the map.
-        this.buckets.set(this.single.priority, this.single);
-        this.single = null;
-      }
-    } else bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
+    const tail = this.tail;
+    if (tail === null || (!this.mixed && priority === this.level)) {
+      // One priority: a plain FIFO append.
+      this.level = priority;
+      waiter.prev = tail;
+      if (tail === null) this.head = waiter;
+      else tail.next = waiter;
+      this.tail = waiter;
+      this.length++;
+      return;
+    }
+    if (!this.mixed) {
+      // A second priority: the waiters so far become the bucket of `level`.
+      this.mixed = true;
+      this.base = new Bucket(this.level, this.head!, tail);
+      this.buckets.set(this.level, this.base);
+      this.recent = this.base;
+    }
+    let bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
     let after: Waiter | null;
     if (bucket !== undefined) {
-      after = this.head === null ? null : bucket.last;
+      after = bucket.last;
       bucket.last = waiter;
     } else {
       // A new priority: it goes after the last waiter of the nearest higher priority (or first).
       let above: Bucket | null = null;
       for (const b of this.buckets.values()) if (b.priority > priority && (above === null || b.priority < above.priority)) above = b;
       after = above === null ? null : above.last;
-      bucket = new Bucket(priority, waiter);
+      bucket = new Bucket(priority, waiter, waiter);
       this.buckets.set(priority, bucket);
     }
-    if (this.single === null) this.recent = bucket;
+    this.recent = bucket;
     waiter.bucket = bucket;
     waiter.prev = after;
     waiter.next = after === null ? this.head : after.next;
@@ -96,28 +100,30 @@ export class WaitList<W extends Waiter> {
 
   /** Takes `waiter` out of the queue (and disarms its queue-wait timer). */
   remove(waiter: W): void {
-    const bucket = waiter.bucket!;
-    if (bucket.first === waiter && bucket.last === waiter) {
-      if (this.single === bucket) {
-        this.single = null;
-        this.spare = bucket;
-      } else {
+    if (this.mixed) {
+      const bucket = waiter.bucket ?? this.base!;
+      if (bucket.first === waiter && bucket.last === waiter) {
         this.buckets.delete(bucket.priority);
         if (this.recent === bucket) this.recent = null;
-      }
-    } else if (bucket.first === waiter) bucket.first = waiter.next!;
-    else if (bucket.last === waiter) bucket.last = waiter.prev!;
+      } else if (bucket.first === waiter) bucket.first = waiter.next!;
+      else if (bucket.last === waiter) bucket.last = waiter.prev!;
+      waiter.bucket = null;
+    }
     if (waiter.prev === null) this.head = waiter.next as W | null;
     else waiter.prev.next = waiter.next;
     if (waiter.next === null) this.tail = waiter.prev as W | null;
     else waiter.next.prev = waiter.prev;
     waiter.prev = waiter.next = null;
-    waiter.bucket = null;
-    this.length--;
-    if (waiter.timer !== null) {
-      const timer = waiter.timer;
-      waiter.timer = null;
-      timer.unsubscribe();
+    if (--this.length === 0 && this.mixed) {
+      this.mixed = false;
+      this.base = this.recent = null;
+    }
+    if (this.timers.size !== 0) {
+      const timer = this.timers.get(waiter);
+      if (timer !== undefined) {
+        this.timers.delete(waiter);
+        timer.unsubscribe();
+      }
     }
   }
 
@@ -128,7 +134,22 @@ export class WaitList<W extends Waiter> {
     for (const w of out) this.remove(w);
     return out;
   }
+
+  /**
+   * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}): after
+   * `timeout` ms still waiting, `expire(at)` takes it out; a `timeout` of 0 expires it at once,
+   * synchronously. Call it right after queueing, only when the waiter still waits; the timer is
+   * disarmed when the waiter leaves the queue (`remove`).
+   */
+  armWait(waiter: W, scheduler: SchedulerLike, timeout: number, expire: (at: number) => void): void {
+    const timer = new Subscription();
+    this.timers.set(waiter, timer);
+    const at = scheduler.now() + timeout;
+    armDeadline(timer, scheduler, at, () => expire(at), noop);
+  }
 }
+
+function noop(): void {}
 
 /** What one acquire asks of the queue: its place (`priority`) and how long it may wait (`timeout`). */
 export interface QueueOptions {
@@ -146,20 +167,6 @@ export const queueReaders = {
   timeout: opt.nonNegative(undefined),
 };
 
-/**
- * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}): after
- * `timeout` ms still waiting, `expire(at)` takes it out; a `timeout` of 0 expires it at once,
- * synchronously. Call it right after queueing, only when the waiter still waits; the timer is
- * disarmed when the waiter leaves the queue (`WaitList.remove`).
- */
-export function armWait(waiter: Waiter, scheduler: SchedulerLike, timeout: number, expire: (at: number) => void): void {
-  const timer = new Subscription();
-  waiter.timer = timer;
-  const at = scheduler.now() + timeout;
-  armDeadline(timer, scheduler, at, () => expire(at), noop);
-}
-
-function noop(): void {}
 
 /**
  * A limiter's grant loop, safe against re-entrancy: `run()` calls `round` until no round asked for

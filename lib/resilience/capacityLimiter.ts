@@ -5,7 +5,7 @@ import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { deadlineError } from '../internal/clock.js';
-import { DEFAULT_QUEUE, Rounds, Waiter, WaitList, armWait, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
+import { DEFAULT_QUEUE, Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
 import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
 import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
@@ -409,7 +409,7 @@ export class CapacityLimiter {
     this.update();
     const timeout = request.timeout;
     if (timeout !== undefined && lease.state === 'waiting') {
-      armWait(lease, this.scheduler, timeout, (at) => this.expire(lease, deadlineError(at, { origin, within: timeout, what: 'no token' })));
+      this.queue.armWait(lease, this.scheduler, timeout, (at) => this.expire(lease, deadlineError(at, { origin, within: timeout, what: 'no token' })));
     }
   }
 

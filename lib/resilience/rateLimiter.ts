@@ -5,7 +5,7 @@ import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
 import { deadlineError } from '../internal/clock.js';
-import { Rounds, Waiter, WaitList, armWait, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
+import { Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
 import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
 import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
 
@@ -401,7 +401,7 @@ export class RateLimiter {
     else this.update();
     const timeout = request.timeout;
     if (timeout !== undefined && ticket.state === 'waiting') {
-      armWait(ticket, this.scheduler, timeout, (at) => this.leave(ticket, deadlineError(at, { origin, within: timeout, what: 'no grant' })));
+      this.queue.armWait(ticket, this.scheduler, timeout, (at) => this.leave(ticket, deadlineError(at, { origin, within: timeout, what: 'no grant' })));
     }
   }
 
