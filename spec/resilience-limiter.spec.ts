@@ -5,6 +5,7 @@ import { CapacityLimiter, type CapacityState } from '../lib/resilience/capacityL
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { countAbortControllers } from './support/abort';
 import { DeadlineError } from '../lib/errors';
+import { QueueModel } from './support/queue-order';
 
 /** An Observable that counts live subscriptions in `live` and tracks the peak. */
 function counted<T>(source: Observable<T>, gauge: { live: number; peak: number; started: number }): Observable<T> {
@@ -517,24 +518,13 @@ describe('CapacityLimiter: priority and queue-wait limits', () => {
       fc.property(fc.integer({ min: 1, max: 3 }), fc.array(request, { maxLength: 25 }), (total, requests) => {
         const scheduler = new VirtualTimeScheduler();
         const limiter = new CapacityLimiter(total, { scheduler });
-        const outcomes = requests.map(() => [] as string[]);
-        /** Waiting requests, by index, with their arrival number. */
-        const waiting = new Map<number, number>();
-        let arrivals = 0;
+        const model = new QueueModel(requests.length);
         let live = 0;
         let peak = 0;
         requests.forEach((r, i) => {
           scheduler.schedule(() => {
-            const seq = ++arrivals;
             const work = new Observable<never>((subscriber) => {
-              for (const [j, s] of waiting) {
-                if (j === i) continue;
-                const p = requests[j]!.priority;
-                // Nobody still waiting should have been served before this one.
-                expect(p > r.priority || (p === r.priority && s < seq)).toBe(false);
-              }
-              waiting.delete(i);
-              outcomes[i]!.push('granted');
+              model.granted(i);
               live++;
               peak = Math.max(peak, live);
               const done = scheduler.schedule(() => subscriber.complete(), r.hold);
@@ -543,29 +533,21 @@ describe('CapacityLimiter: priority and queue-wait limits', () => {
                 done.unsubscribe();
               };
             });
-            waiting.set(i, seq);
+            model.arrive(i, r.priority);
             const sub = work.pipe(withCapacity(limiter, { priority: r.priority, ...(r.timeout === undefined ? {} : { timeout: r.timeout }) })).subscribe({
-              error: (e) => {
-                waiting.delete(i);
-                outcomes[i]!.push(e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`);
-              },
+              error: (e) => model.end(i, e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`),
             });
             if (r.cancelAfter !== undefined) {
               scheduler.schedule(() => {
-                if (waiting.has(i)) {
-                  waiting.delete(i);
-                  outcomes[i]!.push('cancelled');
-                }
+                if (model.isWaiting(i)) model.end(i, 'cancelled');
                 sub.unsubscribe();
               }, r.cancelAfter);
             }
           }, r.at);
         });
         scheduler.flush();
-        for (const o of outcomes) {
-          expect(o).toHaveLength(1);
-          expect(['granted', 'timed out', 'cancelled']).toContain(o[0]);
-        }
+        model.expectEachOnce();
+        const outcomes = model.outcomes;
         requests.forEach((r, i) => {
           if (r.timeout === undefined && r.cancelAfter === undefined) expect(outcomes[i]).toEqual(['granted']);
         });

@@ -6,6 +6,7 @@ import { RateLimitExceededError, StoreUnavailableError } from '../lib/resilience
 import { LocalRateStore } from '../lib/resilience/store';
 import { PromiseRateStore, until } from './support/promise-store';
 import { DeadlineError } from '../lib/errors';
+import { QueueModel } from './support/queue-order';
 
 const virtual = (): VirtualTimeScheduler => new VirtualTimeScheduler();
 
@@ -358,48 +359,33 @@ describe('RateLimiter: priority and queue-wait limits', () => {
           const scheduler = virtual();
           const limiter = new RateLimiter({ limit, interval, scheduler });
           const grants: number[] = [];
-          const outcomes = requests.map(() => [] as string[]);
-          const waiting = new Map<number, number>();
-          let arrivals = 0;
+          const model = new QueueModel(requests.length);
           requests.forEach((r, i) => {
             scheduler.schedule(() => {
-              const seq = ++arrivals;
-              waiting.set(i, seq);
+              model.arrive(i, r.priority);
               const ticket = limiter.acquire(
                 () => {
-                  for (const [j, s] of waiting) {
-                    const p = requests[j]!.priority;
-                    if (j !== i) expect(p > r.priority || (p === r.priority && s < seq)).toBe(false);
-                  }
-                  waiting.delete(i);
-                  outcomes[i]!.push('granted');
+                  model.granted(i);
                   grants.push(scheduler.now());
                 },
                 {
                   priority: r.priority,
                   ...(r.timeout === undefined ? {} : { timeout: r.timeout }),
-                  onError: (e) => {
-                    waiting.delete(i);
-                    outcomes[i]!.push(e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`);
-                  },
+                  onError: (e) => model.end(i, e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`),
                 },
               );
               if (r.cancelAfter !== undefined) {
                 scheduler.schedule(() => {
                   if (ticket.state === 'waiting') {
-                    waiting.delete(i);
                     ticket.cancel();
-                    outcomes[i]!.push('cancelled');
+                    model.end(i, 'cancelled');
                   }
                 }, r.cancelAfter);
               }
             }, r.at);
           });
           scheduler.flush();
-          for (const o of outcomes) {
-            expect(o).toHaveLength(1);
-            expect(['granted', 'timed out', 'cancelled']).toContain(o[0]);
-          }
+          model.expectEachOnce();
           expect(limiter.waiting).toBe(0);
           for (const at of grants) expect(grants.filter((g) => g >= at && g < at + interval).length).toBeLessThanOrEqual(limit);
         },
