@@ -81,8 +81,9 @@ export interface RateRequestOptions {
 export interface RateAcquireOptions extends RateRequestOptions {
   /**
    * Called instead of `onGranted` when the request is shed ({@link RateLimitExceededError},
-   * synchronously), waited `timeout` ms (`DeadlineError`), the store cannot answer ({@link StoreUnavailableError}) or `limit` shrank below
-   * the cost (`RangeError`). Without it, such errors are reported asynchronously.
+   * synchronously), waited `timeout` ms (`DeadlineError`), the store cannot answer
+   * ({@link StoreUnavailableError}) or `limit` shrank below the cost (`RangeError`). Without it,
+   * such errors are reported asynchronously.
    */
   readonly onError?: (error: unknown) => void;
 }
