@@ -8,9 +8,11 @@
 //      node_modules/rxjs-concurrency, and this project's own node_modules/rxjs (plus tslib, its
 //      dependency, and yaml, the flow entry's) linked in — no network needed;
 //   3. in the consumer, a CommonJS script (`require`) and an ES module script (`import`) load
-//      `rxjs-concurrency`, `rxjs-concurrency/testing`, `/flow` and `/devtools`, get Observables
-//      out of the package and check they are `instanceof` the consumer's own `Observable`, and
-//      that `rxjs` resolves to the consumer's copy from inside the package.
+//      `rxjs-concurrency`, `rxjs-concurrency/testing`, `/flow`, `/devtools` and `/redis`, get
+//      Observables out of the package and check they are `instanceof` the consumer's own
+//      `Observable`, and that `rxjs` resolves to the consumer's copy from inside the package.
+//      ioredis is not installed in the consumer: every entry, `/redis` included, must load
+//      without it (it is an optional peer; the redis stores only use the client passed in).
 // Prints one "pass" line, or the failure and exits non-zero.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -75,6 +77,8 @@ function main() {
     check(Object.keys(core).length > 0, 'the core entry exports nothing');
     check(typeof flow.runFlow === 'function', 'rxjs-concurrency/flow does not export runFlow');
     check(Object.keys(devtools).length > 0, 'rxjs-concurrency/devtools exports nothing');
+    check(typeof redis.redisCapacity === 'function' && typeof redis.redisRate === 'function', 'rxjs-concurrency/redis does not export redisCapacity and redisRate');
+    check(redis.StoreUnavailableError === core.StoreUnavailableError, 'rxjs-concurrency/redis and the core entry export different StoreUnavailableError classes');
 
     // The testing entry hands out the consumer's TestScheduler and Observables.
     const scheduler = testing.createTestScheduler();
@@ -111,6 +115,7 @@ function main() {
     const testing = require('rxjs-concurrency/testing');
     const flow = require('rxjs-concurrency/flow');
     const devtools = require('rxjs-concurrency/devtools');
+    const redis = require('rxjs-concurrency/redis');
     const { createRequire } = require('node:module');
     const fromPackage = createRequire(require.resolve('rxjs-concurrency')).resolve('rxjs');
     (async () => {
@@ -126,6 +131,7 @@ function main() {
     import * as testing from 'rxjs-concurrency/testing';
     import * as flow from 'rxjs-concurrency/flow';
     import * as devtools from 'rxjs-concurrency/devtools';
+    import * as redis from 'rxjs-concurrency/redis';
     import { fileURLToPath } from 'node:url';
     const resolve = (s) => fileURLToPath(import.meta.resolve(s));
     ${checks(`entry: resolve('rxjs-concurrency'), rxjs: resolve('rxjs'), rxjsFromPackage: null`)}

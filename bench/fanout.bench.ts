@@ -129,7 +129,7 @@ export default async function main(): Promise<void> {
   );
   report('fanout', `Bounded fan-out at limit ${LIMIT} (ns per item; ratio to the hand-written pool at the same N and handler)`, rows);
 
-  // A compact table for the README, and the issue's targets.
+  // A compact table for the README, and the performance targets.
   const lines: string[] = [
     `#### Fan-out (limit ${LIMIT}), ns per item and ratio to the hand-written pool — Node ${process.version}`,
     '',
@@ -152,7 +152,7 @@ export default async function main(): Promise<void> {
     `| \`pull(gen).pipe(boundedMap(f, 8))\` | ${heap[0]!.mb.toFixed(1)} MB | ${(heap[0]!.ms / 1000).toFixed(1)} s |`,
     `| \`from(gen).pipe(mergeMap(f, 8))\` | ${heap[1]!.mb.toFixed(1)} MB at subscribe | stopped there (draining 2M buffered items is quadratic) |`,
     '',
-    '**Targets (issue 2)**',
+    '**Targets**',
     '',
   );
   const ours = ['boundedMap ordered', 'boundedMap unordered', 'executeConcurrently'];

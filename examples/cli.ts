@@ -12,8 +12,15 @@ export interface DemoOptions {
   readonly failureRate: number;
   readonly seed: number;
   readonly out: string;
+  /** 1: everything in this process; more: that many processes sharing the limiters through Redis. */
+  readonly processes: number;
+  /** API requests per second (a shared RateLimiter), or `null`: none in process, 1,000 with `processes` > 1. */
+  readonly perSecond: number | null;
   readonly help: boolean;
 }
+
+/** The rate limit used with `--processes` when `--per-second` is not given. */
+export const SHARED_PER_SECOND = 2_000;
 
 export const DEFAULTS: Omit<DemoOptions, 'help'> = {
   items: 5_000,
@@ -22,6 +29,8 @@ export const DEFAULTS: Omit<DemoOptions, 'help'> = {
   failureRate: 0.05,
   seed: 1,
   out: 'demo-timeline.html',
+  processes: 1,
+  perSecond: null,
 };
 
 export const USAGE = `Usage: npm run demo -- [options]      (or: npx tsx examples/demo.ts [options])
@@ -37,6 +46,11 @@ Options:
   --failure-rate F   probability that one API request fails, 0 to 1 (default ${DEFAULTS.failureRate})
   --seed N           seed of every random latency, failure and jitter (default ${DEFAULTS.seed})
   --out PATH         where to write the timeline page (default ${DEFAULTS.out})
+  --processes N      run the job in N processes sharing one CapacityLimiter and one RateLimiter
+                     through a local redis-server it starts (needs redis-server on PATH); the
+                     orders are split between them and the fake API is shared (default 1: in process, no Redis)
+  --per-second N     API requests per second, a RateLimiter shared like the CapacityLimiter
+                     (default: none in process, ${SHARED_PER_SECOND.toLocaleString('en-US')} with --processes)
   -h, --help         show this help
 `;
 
@@ -52,6 +66,8 @@ const OPTIONS = {
   'failure-rate': { type: 'string' },
   seed: { type: 'string' },
   out: { type: 'string' },
+  processes: { type: 'string' },
+  'per-second': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +92,8 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions {
     failureRate: fraction('--failure-rate', values['failure-rate'], DEFAULTS.failureRate),
     seed: integer('--seed', values.seed, DEFAULTS.seed, 0, 2 ** 32 - 1),
     out,
+    processes: integer('--processes', values.processes, DEFAULTS.processes, 1, 16),
+    perSecond: values['per-second'] === undefined ? null : integer('--per-second', values['per-second'], 0, 1, 1_000_000),
     help: values.help ?? false,
   };
 }
@@ -107,7 +125,7 @@ function explainParseError(error: unknown, args: readonly string[]): string {
   const option = /--[\w-]+/.exec(quoted)?.[0] ?? /-\w/.exec(quoted)?.[0];
   if (option === undefined) return message;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return `unknown option ${option}; the options are --items, --limit, --rate-limit, --failure-rate, --seed, --out and --help`;
+    return `unknown option ${option}; the options are --items, --limit, --rate-limit, --failure-rate, --seed, --out, --processes, --per-second and --help`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (option === '--help') return '--help takes no value';

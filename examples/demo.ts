@@ -6,9 +6,11 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { lastValueFrom } from 'rxjs';
+import { RateLimiter } from '../lib/index.js';
 import { renderTimeline, renderTimelineText } from '../lib/devtools/index.js';
 import { USAGE, UsageError, parseDemoArgs, type DemoOptions } from './cli.js';
 import { orderJob, type OrderJobResult } from './order-job.js';
+import { runProcesses } from './demo-processes.js';
 import { ProgressLine } from './progress.js';
 import { firstMilliseconds, formatSummary, summaryLine } from './summary.js';
 
@@ -31,7 +33,11 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const { items, limit, rateLimit, failureRate, seed, out } = options;
+  if (options.processes > 1) {
+    await runProcesses(options, (text) => void process.stderr.write(text));
+    return 0;
+  }
+  const { items, limit, rateLimit, failureRate, seed, out, perSecond } = options;
   const folder = dirname(resolve(out));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     process.stderr.write(`demo: --out ${out}: the folder ${folder} does not exist\n`);
@@ -46,7 +52,16 @@ async function main(args: readonly string[]): Promise<number> {
   let result: OrderJobResult;
   try {
     result = await lastValueFrom(
-      orderJob({ items, limit, rateLimit, failureRate, seed, traceLimit: TRACED_REQUESTS, onProgress: (p) => progress.update(p) }),
+      orderJob({
+        items,
+        limit,
+        rateLimit,
+        failureRate,
+        seed,
+        traceLimit: TRACED_REQUESTS,
+        onProgress: (p) => progress.update(p),
+        ...(perSecond === null ? {} : { rate: new RateLimiter({ limit: perSecond, interval: 1000 }) }),
+      }),
     );
   } finally {
     progress.stop();

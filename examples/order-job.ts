@@ -8,6 +8,9 @@
  * - every request goes through ONE `CapacityLimiter` of `rateLimit` tokens, shared with a second
  *   pipeline (an inventory sync running alongside), so the API never sees more than `rateLimit`
  *   requests at once (it would reject the excess with a 429, which the result counts);
+ * - optionally a `RateLimiter` too (`npm run demo -- --per-second N`): a request holds a capacity
+ *   token first and then waits for a rate grant, so it is sent the moment it is granted; with
+ *   `--processes N` both limiters are shared by N processes through Redis (`demo-processes.ts`);
  * - `retryBackoff` per request: transient 503s are retried with seeded jitter, within a deadline
  *   that also ends requests the server never answers;
  * - a `scope` owns both pipelines, and progress travels over its `EventBus`;
@@ -17,6 +20,8 @@ import { asyncScheduler, defer, map, merge, switchMap, takeUntil, tap, toArray, 
 import {
   CapacityLimiter,
   DeadlineError,
+  RateLimiter,
+  withRate,
   boundedMap,
   gather,
   pull,
@@ -46,6 +51,20 @@ export interface OrderJobOptions {
   readonly traceLimit?: number;
   /** Called with the live counters after every progress event (read them, do not keep a copy). */
   readonly onProgress?: (progress: Readonly<JobProgress>) => void;
+  /** The API to call; default a new in-process `FakeApi` (the shared demo passes an HTTP client of one in another process). */
+  readonly api?: Api;
+  /** The limiter every request holds a token of; default `new CapacityLimiter(rateLimit)` (the shared demo passes one on Redis). */
+  readonly limiter?: CapacityLimiter;
+  /** A rate limit every request waits for after its token; default none. */
+  readonly rate?: RateLimiter;
+  /** The first order id (default 1): processes sharing one API take distinct ids. */
+  readonly firstId?: number;
+}
+
+/** What the job needs of the API: `FakeApi`, or a client of one. */
+export interface Api {
+  request(kind: RequestKind, id: number, attempt: number): Observable<ApiResponse>;
+  readonly stats: ApiStats;
 }
 
 /** Live counters, kept up to date by the job's progress subscriber on the scope's event bus. */
@@ -73,7 +92,7 @@ export interface InventoryStats {
 }
 
 export interface OrderJobResult {
-  readonly options: Required<Omit<OrderJobOptions, 'onProgress'>>;
+  readonly options: Required<Omit<OrderJobOptions, 'onProgress' | 'api' | 'limiter' | 'rate' | 'firstId'>>;
   readonly report: RunReport;
   readonly progress: Readonly<JobProgress>;
   readonly api: Readonly<ApiStats>;
@@ -112,8 +131,8 @@ export class RequestRetried {
 export class OrdersFinished {}
 
 /** The order ids, made only when `pull` asks for the next one. */
-function* orderIds(count: number): Generator<number> {
-  for (let id = 1; id <= count; id++) yield id;
+function* orderIds(count: number, first: number): Generator<number> {
+  for (let id = first; id < first + count; id++) yield id;
 }
 
 /** Inventory sync numbers, for as long as the orders last. */
@@ -130,9 +149,9 @@ const preciseClock: SchedulerLike = {
 /** Runs the job: cold, each subscription is a fresh run with its own API, limiter and bus. */
 export function orderJob(options: OrderJobOptions): Observable<OrderJobResult> {
   return defer(() => {
-    const { items, limit, rateLimit, failureRate, seed, traceLimit = 2_000, onProgress } = options;
-    const api = new FakeApi({ seed, failureRate, rateLimit });
-    const limiter = new CapacityLimiter(rateLimit); // ONE limiter, shared by both pipelines below
+    const { items, limit, rateLimit, failureRate, seed, traceLimit = 2_000, onProgress, rate } = options;
+    const api = options.api ?? new FakeApi({ seed, failureRate, rateLimit });
+    const limiter = options.limiter ?? new CapacityLimiter(rateLimit); // ONE limiter, shared by both pipelines below
     const recorder = createRecorder({ scheduler: preciseClock });
     const inventory: InventoryStats = { synced: 0, failed: 0, retried: 0 };
     const progress: JobProgress = {
@@ -165,15 +184,22 @@ export function orderJob(options: OrderJobOptions): Observable<OrderJobResult> {
         onRetry: (error, k) => s.send(new RequestRetried(kind, id, k, error)),
       });
 
+    /**
+     * One attempt of a request: a token of the shared limiter first, then (with a rate limit) a
+     * grant, so the request goes out the moment it is granted and the API sees the rate as granted.
+     */
+    const limited = (request: Observable<ApiResponse>): Observable<ApiResponse> =>
+      (rate === undefined ? request : request.pipe(withRate(rate))).pipe(withCapacity(limiter));
+
     /** One lookup of an order: each attempt waits for a token of the shared limiter. */
     const lookUp = (s: Scope, kind: RequestKind, id: number): Observable<ApiResponse> => {
       let attempt = 0;
-      return limiter
-        .run(() => {
+      return limited(
+        defer(() => {
           attempt++;
           return trace(api.request(kind, id, attempt), `order ${id} ${kind}, attempt ${attempt}`);
-        })
-        .pipe(
+        }),
+      ).pipe(
           retry(s, kind, id),
           tap({ error: (error: unknown) => annotate(error, attempt) }),
         );
@@ -205,10 +231,12 @@ export function orderJob(options: OrderJobOptions): Observable<OrderJobResult> {
         boundedMap(
           (n) => {
             let attempt = 0;
-            return defer(() => {
-              attempt++;
-              return trace(api.request('inventory', n, attempt), `inventory sync ${n}, attempt ${attempt}`);
-            }).pipe(withCapacity(limiter), retry(s, 'inventory', n));
+            return limited(
+              defer(() => {
+                attempt++;
+                return trace(api.request('inventory', n, attempt), `inventory sync ${n}, attempt ${attempt}`);
+              }),
+            ).pipe(retry(s, 'inventory', n));
           },
           INVENTORY_CONCURRENCY,
           { ordered: false, settle: true },
@@ -243,7 +271,7 @@ export function orderJob(options: OrderJobOptions): Observable<OrderJobResult> {
     return scope('order-job', (s) => {
       s.spawn(tally(s)); // a subscriber loop: it ends when the body does (the bus closes)
       s.spawn(inventorySync(s));
-      return pull(() => orderIds(items)).pipe(
+      return pull(() => orderIds(items, options.firstId ?? 1)).pipe(
         boundedMap((id) => processOrder(s, id), limit, { ordered: false }),
         toArray(),
         tap(() => s.send(new OrdersFinished())),

@@ -4,12 +4,11 @@
  * Every public name is exported from here, by hand, grouped by area.
  */
 
-// ── Shared types and errors ─────────────────────────────────────────────────────────────────
+// ── Shared types and errors ──────────────────────────────────────────────────────────────────
 export type { TaskContext, Task, Settled, TaskResult } from './types.js';
 export { EmptyTaskError, DeadlineError, BrokenCircuitError } from './errors.js';
 
-// ── Bounded fan-out (issue 2) ───────────────────────────────────────────────────────────────
-// region:fan-out
+// ── Bounded fan-out ──────────────────────────────────────────────────────────────────────────
 export { boundedMap, type BoundedMapOptions } from './fanout/boundedMap.js';
 export { pull, type Pullable } from './fanout/pull.js';
 export { processConcurrently, type ProcessConcurrentlyOptions } from './fanout/processConcurrently.js';
@@ -21,10 +20,8 @@ export {
   type Completion,
   type SettledCompletion,
 } from './fanout/completionStream.js';
-// endregion:fan-out
 
-// ── Combinators (issue 3) ───────────────────────────────────────────────────────────────────
-// region:combinators
+// ── Combinators ──────────────────────────────────────────────────────────────────────────────
 export { streamConcurrently } from './combinators/streamConcurrently.js';
 export type { StreamConcurrentlyOptions } from './combinators/streamConcurrently.js';
 export { streamConcurrentlyWith } from './combinators/streamConcurrentlyWith.js';
@@ -32,10 +29,8 @@ export { gather } from './combinators/gather.js';
 export type { GatherOptions, GatherResults, GatherSettled } from './combinators/gather.js';
 export { firstToFinish } from './combinators/firstToFinish.js';
 export { firstSuccess } from './combinators/firstSuccess.js';
-// endregion:combinators
 
-// ── Resilience (issue 4) ────────────────────────────────────────────────────────────────────
-// region:resilience
+// ── Resilience ───────────────────────────────────────────────────────────────────────────────
 export { retryBackoff } from './resilience/retryBackoff.js';
 export type { RetryBackoffOptions, ErrorClass } from './resilience/retryBackoff.js';
 export { CapacityLimiter } from './resilience/capacityLimiter.js';
@@ -56,10 +51,8 @@ export type { CircuitBreakerOptions, CircuitState, HalfOpenBackoff } from './res
 export { circuitBreaker } from './resilience/circuitBreaker.js';
 export { takeUntilAborted } from './resilience/takeUntilAborted.js';
 export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
-// endregion:resilience
 
-// ── Scopes and the event bus (issue 6) ──────────────────────────────────────────────────────
-// region:scopes
+// ── Scopes and the event bus ─────────────────────────────────────────────────────────────────
 export { scope, shutdownBackground } from './scope/scope.js';
 export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
 export { EventBus } from './scope/bus.js';
@@ -69,4 +62,3 @@ export type { EncodedEvent, EventCodec, EventCodecPart } from './scope/codec.js'
 export { broadcastChannelTransport } from './scope/transport.js';
 export type { BusTransport, TransportLink, TransportPeer } from './scope/transport.js';
 export { BusClosedError, BusDecodeError, BusTransportError, StateMissingError, ScopeEndedError } from './scope/errors.js';
-// endregion:scopes

@@ -11,7 +11,7 @@ describe('failAfter / failAt (marbles)', () => {
   it('failAfter(0): a deadline already passed trips at subscription, before the source is subscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a--b|');
-      expectObservable(source.pipe(failAfter(0))).toBe('#', undefined, new DeadlineError(0));
+      expectObservable(source.pipe(failAfter(0))).toBe('#', undefined, new DeadlineError(0, 'failAfter(0): not finished within 0 ms', 'failAfter(0)'));
       expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
@@ -19,7 +19,7 @@ describe('failAfter / failAt (marbles)', () => {
   it('failAfter(5): the source is unsubscribed when the deadline trips', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('--a---b|');
-      expectObservable(source.pipe(failAfter(5))).toBe('--a--#', undefined, new DeadlineError(5));
+      expectObservable(source.pipe(failAfter(5))).toBe('--a--#', undefined, new DeadlineError(5, 'failAfter(5): not finished within 5 ms', 'failAfter(5)'));
       expectSubscriptions(source.subscriptions).toBe('^----!');
     });
   });
@@ -27,7 +27,7 @@ describe('failAfter / failAt (marbles)', () => {
   it('failAfter: the deadline counts from subscription', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('--a---b|');
-      expectObservable(source.pipe(failAfter(5)), '10ms ^').toBe('10ms --a--#', undefined, new DeadlineError(15));
+      expectObservable(source.pipe(failAfter(5)), '10ms ^').toBe('10ms --a--#', undefined, new DeadlineError(15, 'failAfter(5): not finished within 5 ms', 'failAfter(5)'));
       expectSubscriptions(source.subscriptions).toBe('10ms ^----!');
     });
   });
@@ -59,7 +59,7 @@ describe('failAfter / failAt (marbles)', () => {
   it('failAt(date): errors at the absolute moment', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('--a---b|');
-      expectObservable(source.pipe(failAt(new Date(5))), '2ms ^').toBe('2ms --a#', undefined, new DeadlineError(5));
+      expectObservable(source.pipe(failAt(new Date(5))), '2ms ^').toBe('2ms --a#', undefined, new DeadlineError(5, 'failAt(1970-01-01T00:00:00.005Z): not finished by 1970-01-01T00:00:00.005Z', 'failAt(1970-01-01T00:00:00.005Z)'));
       expectSubscriptions(source.subscriptions).toBe('2ms ^--!');
     });
   });
@@ -67,7 +67,7 @@ describe('failAfter / failAt (marbles)', () => {
   it('failAt: a deadline already past trips at subscription; the source is never subscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a--b|');
-      expectObservable(source.pipe(failAt(5)), '20ms ^').toBe('20ms #', undefined, new DeadlineError(5));
+      expectObservable(source.pipe(failAt(5)), '20ms ^').toBe('20ms #', undefined, new DeadlineError(5, 'failAt(5): not finished by time 5 ms (scheduler clock)', 'failAt(5)'));
       expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
@@ -135,7 +135,7 @@ describe('nested deadlines', () => {
   it('failAfter inside moveOnAfter: the inner error wins when it is earlier', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a--b--c--');
-      expectObservable(source.pipe(failAfter(3), moveOnAfter(5))).toBe('-a-#', undefined, new DeadlineError(3));
+      expectObservable(source.pipe(failAfter(3), moveOnAfter(5))).toBe('-a-#', undefined, new DeadlineError(3, 'failAfter(3): not finished within 3 ms', 'failAfter(3)'));
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
   });
@@ -163,7 +163,7 @@ describe('documented diagrams', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const finite = cold('--a---b---c---|');
       const endless = cold('--a---b---c---');
-      expectObservable(finite.pipe(failAfter(7))).toBe('--a---b#', undefined, new DeadlineError(7));
+      expectObservable(finite.pipe(failAfter(7))).toBe('--a---b#', undefined, new DeadlineError(7, 'failAfter(7): not finished within 7 ms', 'failAfter(7)'));
       expectObservable(endless.pipe(moveOnAfter(7))).toBe('--a---b|');
       expectSubscriptions(finite.subscriptions).toBe('^------!');
       expectSubscriptions(endless.subscriptions).toBe('^------!');
@@ -174,7 +174,7 @@ describe('documented diagrams', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const finite = cold('--a---b---c---|');
       const endless = cold('--a---b---c---');
-      expectObservable(finite.pipe(failAt(new Date(5)))).toBe('--a--#', undefined, new DeadlineError(5));
+      expectObservable(finite.pipe(failAt(new Date(5)))).toBe('--a--#', undefined, new DeadlineError(5, 'failAt(1970-01-01T00:00:00.005Z): not finished by 1970-01-01T00:00:00.005Z', 'failAt(1970-01-01T00:00:00.005Z)'));
       expectObservable(endless.pipe(moveOnAt(new Date(5)))).toBe('--a--|');
       expectSubscriptions(finite.subscriptions).toBe('^----!');
       expectSubscriptions(endless.subscriptions).toBe('^----!');
@@ -184,7 +184,7 @@ describe('documented diagrams', () => {
   it('README: failAfter(3) and moveOnAfter(3)', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a--b--c--');
-      expectObservable(source.pipe(failAfter(3))).toBe('-a-#', undefined, new DeadlineError(3));
+      expectObservable(source.pipe(failAfter(3))).toBe('-a-#', undefined, new DeadlineError(3, 'failAfter(3): not finished within 3 ms', 'failAfter(3)'));
       expectObservable(source.pipe(moveOnAfter(3))).toBe('-a-|');
       expectSubscriptions(source.subscriptions).toBe(['^--!', '^--!']);
     });

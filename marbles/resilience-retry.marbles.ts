@@ -80,7 +80,7 @@ describe('retryBackoff (marbles)', () => {
       const slow = cold('-------');
       let first = true;
       const out = defer(() => (first ? ((first = false), source) : slow)).pipe(retryBackoff({ attempts: 5, baseDelay: 10, deadline: 30, random: zero }));
-      expectObservable(out).toBe('30ms #', undefined, new DeadlineError(30));
+      expectObservable(out).toBe('30ms #', undefined, new DeadlineError(30, 'retryBackoff: not finished within 30 ms', 'retryBackoff'));
       expectSubscriptions(source.subscriptions).toBe('^!');
       expectSubscriptions(slow.subscriptions).toBe('11ms ^ 18ms !');
     });

@@ -390,6 +390,14 @@ describe('bad input throws when the function is called', () => {
     // @ts-expect-error exhaustive is a boolean
     expect(() => streamConcurrentlyWith({ exhaustive: 'no' })).toThrow(/`options.exhaustive`/);
   });
+
+  it('a misspelt option key is refused, naming the known ones', () => {
+    const known = /Unknown option `options\.(settel|exhaustiv)`; expected one of `(settle|exhaustive)`/;
+    expect(() => gather(of(1), { settel: true } as never)).toThrow(known);
+    expect(() => gather({ a: of(1) }, { settel: true } as never)).toThrow(known);
+    expect(() => streamConcurrently(of(1), { exhaustiv: true } as never)).toThrow(known);
+    expect(() => streamConcurrentlyWith(of(1), { exhaustiv: true } as never)).toThrow(known);
+  });
 });
 
 describe('nothing left scheduled', () => {

@@ -69,6 +69,17 @@ describe('npm run demo', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   }, 60_000);
 
+  it('--processes 4: four processes share one CapacityLimiter and RateLimiter through a real redis-server; the API peaks at its limit, 0 rejected', async () => {
+    const { code, stdout, stderr } = await runDemo(['--processes', '4', '--items', '300']);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const line = /^summary: (.*)$/m.exec(stdout)?.[1];
+    const fields = Object.fromEntries(line!.split(' ').map((f) => f.split('=') as [string, string]));
+    expect(fields).toMatchObject({ processes: '4', items: '300', rejected: '0', rate_limit: String(DEFAULTS.rateLimit), peak_api: String(DEFAULTS.rateLimit) });
+    expect(Number(fields['succeeded']) + Number(fields['failed'])).toBe(300);
+    expect(Number(fields['peak_per_second'])).toBeLessThanOrEqual(Number(fields['per_second']));
+    expect(stderr.match(/^process \d \(pid \d+\): orders/gm)).toHaveLength(4);
+  }, 60_000);
+
   it('rejects a bad option with a message naming it, and exit code 2', async () => {
     const { code, stdout, stderr } = await runDemo(['--items', 'zero']);
     expect(code).toBe(2);
@@ -87,7 +98,7 @@ describe('npm run demo', () => {
   it('prints its options with --help', async () => {
     const { code, stdout } = await runDemo(['--help']);
     expect(code).toBe(0);
-    for (const option of ['--items', '--limit', '--rate-limit', '--failure-rate', '--seed', '--out']) expect(stdout).toContain(option);
+    for (const option of ['--items', '--limit', '--rate-limit', '--failure-rate', '--seed', '--out', '--processes', '--per-second']) expect(stdout).toContain(option);
   }, 60_000);
 });
 
@@ -105,13 +116,13 @@ describe('demo options', () => {
   it('has defaults and reads every option', () => {
     expect(parseDemoArgs([])).toEqual({ ...DEFAULTS, help: false });
     expect(parseDemoArgs(['--items=7', '--limit', '3', '--rate-limit', '2', '--failure-rate', '0.5', '--seed', '9', '--out', 'x.html'])).toEqual({
-      items: 7, limit: 3, rateLimit: 2, failureRate: 0.5, seed: 9, out: 'x.html', help: false,
+      items: 7, limit: 3, rateLimit: 2, failureRate: 0.5, seed: 9, out: 'x.html', processes: 1, perSecond: null, help: false,
     });
     expect(parseDemoArgs(['-h']).help).toBe(true);
   });
 
   it.each([
-    [['--bogus'], 'unknown option --bogus; the options are --items, --limit, --rate-limit, --failure-rate, --seed, --out and --help'],
+    [['--bogus'], 'unknown option --bogus; the options are --items, --limit, --rate-limit, --failure-rate, --seed, --out, --processes, --per-second and --help'],
     [['--items', '0'], '--items expects a whole number from 1 to 10,000,000, got "0"'],
     [['--items', '2.5'], '--items expects a whole number from 1 to 10,000,000, got "2.5"'],
     [['--limit', '-1'], '--limit expects a value, got "-1", which reads as an option (write --limit=-1 if it is the value)'],

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   EMPTY,
   NEVER,
+  asyncScheduler,
   Observable,
   catchError,
   defer,
@@ -219,8 +220,9 @@ describe('traceTasks: one record per subscription', () => {
       new TypeError('Expected `label` to be a string or a function returning one, got `42` (number)'),
     );
     expect(() => createRecorder({ scheduler: 5 as never })).toThrow(
-      new TypeError('Expected `options.scheduler` to be a scheduler with a `now()` method, got `5` (number)'),
+      /Expected `options.scheduler` to be a scheduler .*, got `5` \(number\)/,
     );
+    expect(() => createRecorder({ sheduler: asyncScheduler } as never)).toThrow(new TypeError('Unknown option `options.sheduler`; expected one of `scheduler`'));
     expect(() => createRecorder('x' as never)).toThrow(/`options` to be an object, got `"x"` \(string\)/);
   });
 });

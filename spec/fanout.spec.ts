@@ -550,22 +550,22 @@ describe('bad input is rejected when the operator is created', () => {
   it.each([0, -1, 1.5, NaN, '2', null])('limit %p → RangeError naming it and the value', (limit) => {
     expect(() => boundedMap((x) => of(x), limit as number)).toThrow(RangeError);
     expect(() => boundedMap((x) => of(x), limit as number)).toThrow(/Expected `limit` to be an integer from 1 and up or `Infinity`, got `/);
-    expect(() => executeConcurrently((x) => of(x), [], { concurrentTasks: limit as number })).toThrow(/`concurrentTasks`/);
-    expect(() => processConcurrently([], (x) => of(x), { concurrentTasks: limit as number })).toThrow(/`concurrentTasks`/);
-    expect(() => concurrently([], { concurrentTasks: limit as number })).toThrow(/`concurrentTasks`/);
-    expect(() => completionStream([], { limit: limit as number })).toThrow(/`limit`/);
+    expect(() => executeConcurrently((x) => of(x), [], { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);
+    expect(() => processConcurrently([], (x) => of(x), { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);
+    expect(() => concurrently([], { concurrentTasks: limit as number })).toThrow(/`options.concurrentTasks`/);
+    expect(() => completionStream([], { limit: limit as number })).toThrow(/`options.limit`/);
   });
 
   it('non-function project or handler → TypeError', () => {
     expect(() => boundedMap('nope' as never, 2)).toThrow(new TypeError('Expected `project` to be a function, got `"nope"` (string)'));
     expect(() => executeConcurrently(null as never, [])).toThrow(TypeError);
     expect(() => processConcurrently([], 1 as never)).toThrow(TypeError);
-    expect(() => processConcurrently([], () => EMPTY, { onError: 'log' as never })).toThrow(/`onError`/);
+    expect(() => processConcurrently([], () => EMPTY, { onError: 'log' as never })).toThrow(/`options.onError`/);
   });
 
   it('bad options → TypeError naming the option', () => {
     expect(() => boundedMap((x) => of(x), 2, { ordered: 'yes' as never })).toThrow(/`options.ordered` to be a boolean/);
-    expect(() => boundedMap((x) => of(x), 2, { order: true } as never)).toThrow(/Unknown option `order`/);
+    expect(() => boundedMap((x) => of(x), 2, { order: true } as never)).toThrow(/Unknown option `options.order`; expected one of `ordered`, `settle`/);
     expect(() => boundedMap((x) => of(x), 2, 5 as never)).toThrow(/`options` to be an object/);
     expect(() => pull(42 as never)).toThrow(/Expected `source` to be an Iterable, an AsyncIterable or a function/);
     expect(() => concurrently(5 as never)).toThrow(/Expected `tasks` to be an Iterable/);

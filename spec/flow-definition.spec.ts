@@ -143,7 +143,7 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     expect(error.vertex).toBe('fetch_user');
     expect(error.binding).toBe('handler');
     expect(error.message).toBe(
-      'Vertex `fetch_user` needs handler `fetchUser`, but `handlers.fetchUser` is `undefined` (undefined); expected a function',
+      'Vertex `fetch_user` needs handler `fetchUser`, but `options.handlers.fetchUser` is `undefined` (undefined); expected a function',
     );
   });
 
@@ -151,20 +151,20 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     const error = thrown(() => runFlow({ flow: { a: { inputs: { id: 'input.userId' } } } }, { handlers: { a: () => ({}) }, initialData: { id: 1 } }));
     expect(error.vertex).toBe('a');
     expect(error.binding).toBe('id: input.userId');
-    expect(error.message).toContain('`initialData` has no key `userId` (it has: id)');
-    expect(() => runFlow({ flow: { a: { inputs: { s: 'input.toString' } } } }, { handlers: { a: () => ({}) } })).toThrow('`initialData` has no key `toString`');
+    expect(error.message).toContain('`options.initialData` has no key `userId` (it has: id)');
+    expect(() => runFlow({ flow: { a: { inputs: { s: 'input.toString' } } } }, { handlers: { a: () => ({}) } })).toThrow('`options.initialData` has no key `toString`');
   });
 
   it('runFlow: bad options throw at call time, naming the option and the value', () => {
     const spec: FlowSpec = { flow: { a: {} } };
     const handlers = { a: () => ({}) };
-    expect(() => runFlow(spec, { handlers, maxWorkers: 0 })).toThrow('Expected `maxWorkers` to be an integer from 1 and up or `Infinity`, got `0` (number)');
-    expect(() => runFlow(spec, { handlers, parallel: 'yes' as unknown as boolean })).toThrow('Expected `parallel` to be a boolean, got `"yes"` (string)');
-    expect(() => runFlow(spec, { handlers, schedule: 'lazy' as 'eager' })).toThrow('Expected `schedule` to be "eager" or "stages", got `"lazy"` (string)');
-    expect(() => runFlow(spec, { handlers, cache: {} as unknown as boolean })).toThrow(/Expected `cache` to be a boolean or a store/);
-    expect(() => runFlow(spec, { handlers, workers: 2 } as never)).toThrow('Unknown option `workers` of runFlow');
-    expect(() => runFlow(spec, { handlers, transaction: { begin: 1 } } as never)).toThrow('Expected `transaction.begin` to be a function, got `1` (number)');
-    expect(() => runFlow(spec, { handlers, compensations: { zz: () => undefined } })).toThrow('`compensations.zz` names no vertex of the flow');
+    expect(() => runFlow(spec, { handlers, maxWorkers: 0 })).toThrow('Expected `options.maxWorkers` to be an integer from 1 and up or `Infinity`, got `0` (number)');
+    expect(() => runFlow(spec, { handlers, parallel: 'yes' as unknown as boolean })).toThrow('Expected `options.parallel` to be a boolean, got `"yes"` (string)');
+    expect(() => runFlow(spec, { handlers, schedule: 'lazy' as 'eager' })).toThrow('Expected `options.schedule` to be one of `"eager"`, `"stages"`, got `"lazy"` (string)');
+    expect(() => runFlow(spec, { handlers, cache: {} as unknown as boolean })).toThrow(/Expected `options.cache` to be a boolean or a store/);
+    expect(() => runFlow(spec, { handlers, workers: 2 } as never)).toThrow('Unknown option `options.workers`; expected one of `parallel`, `maxWorkers`, `schedule`, `cache`, `handlers`');
+    expect(() => runFlow(spec, { handlers, transaction: { begin: 1 } } as never)).toThrow('Expected `options.transaction.begin` to be a function, got `1` (number)');
+    expect(() => runFlow(spec, { handlers, compensations: { zz: () => undefined } })).toThrow('`options.compensations.zz` names no vertex of the flow');
   });
 });
 
@@ -244,6 +244,16 @@ atomic_groups:
     const error = thrown(() => parseFlow('flow:\n  a: {}\n  b: {}\n  a: {}\n'));
     expect(error.line).toBe(4);
     expect(error.message).toMatch(/Invalid flow YAML/);
+  });
+
+  it('an alias with no anchor is a FlowDefinitionError with its line and vertex, not YAML\'s bare ReferenceError', () => {
+    const error = thrown(() => parseFlow('flow:\n  a: {}\n  b:\n    inputs: { x: *missing }\n'));
+    expect(error).toBeInstanceOf(FlowDefinitionError);
+    expect(error.line).toBe(4);
+    expect(error.vertex).toBe('b');
+    expect(error.message).toMatch(/^Invalid flow YAML in vertex `b`: Unresolved alias.*missing \(line 4\)$/);
+    // An alias whose anchor is set is fine.
+    expect(parseFlow('flow:\n  a: &x {}\n  b: *x\n').flow).toEqual({ a: {}, b: {} });
   });
 
   it('rejects what is not text', () => {

@@ -209,7 +209,7 @@ describe('failures', () => {
 describe('inherited properties are not handlers, outputs or compensations', () => {
   it('a vertex named like an Object.prototype method still needs its own handler', () => {
     expect(() => runFlow({ flow: { toString: {} } }, { handlers: {} })).toThrow(
-      'Vertex `toString` needs handler `toString`, but `handlers.toString` is `undefined` (undefined); expected a function',
+      'Vertex `toString` needs handler `toString`, but `options.handlers.toString` is `undefined` (undefined); expected a function',
     );
   });
 
@@ -573,8 +573,10 @@ describe('settings priority: per call > configureFlows > environment > defaults'
   it('configureFlows returns the previous settings and checks its input', () => {
     configureFlows({ maxWorkers: 2 });
     expect(configureFlows({ parallel: true })).toEqual({ maxWorkers: 2 });
-    expect(() => configureFlows({ maxWorkers: -1 })).toThrow('Expected `maxWorkers` to be an integer from 1 and up or `Infinity`, got `-1` (number)');
-    expect(() => configureFlows({ workers: 2 } as never)).toThrow('Unknown setting `workers` in configureFlows');
+    expect(() => configureFlows({ maxWorkers: -1 })).toThrow('Expected `settings.maxWorkers` to be an integer from 1 and up or `Infinity`, got `-1` (number)');
+    expect(() => configureFlows({ workers: 2 } as never)).toThrow('Unknown option `settings.workers`; expected one of `parallel`, `maxWorkers`, `schedule`, `cache`');
+    expect(() => configureFlows([] as never)).toThrow('Expected `settings` to be an object, got `[]` (object)');
+    expect(() => configureFlows(null as never)).toThrow(TypeError);
   });
 
   it('RXC_FLOW_CACHE=true uses the shared in-memory cache; cache: false per call turns it off', async () => {

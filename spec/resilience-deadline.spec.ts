@@ -5,6 +5,7 @@ import { failAfter } from '../lib/resilience/failAfter';
 import { failAt } from '../lib/resilience/failAt';
 import { moveOnAfter } from '../lib/resilience/moveOnAfter';
 import { moveOnAt } from '../lib/resilience/moveOnAt';
+import { retryBackoff } from '../lib/resilience/retryBackoff';
 
 const live = (ts: TestScheduler): number => ts.actions.filter((a) => !a.closed).length;
 
@@ -85,7 +86,7 @@ describe('deadlines', () => {
       .pipe(failAfter(0, ts))
       .subscribe({ next: (v) => seen.push(v), error: (e: unknown) => seen.push(e) });
     expect(started).toBe(0);
-    expect(seen).toEqual([new DeadlineError(0)]);
+    expect(seen).toEqual([new DeadlineError(0, 'failAfter(0): not finished within 0 ms', 'failAfter(0)')]);
   });
 
   it('completion before the deadline cancels its timer; unsubscription does too', () => {
@@ -134,5 +135,82 @@ describe('deadlines', () => {
     NEVER.pipe(failAt(40, ts)).subscribe({ error: (e: unknown) => (error = e) });
     // Already past: it trips synchronously inside subscribe, before any work.
     expect((error as DeadlineError).deadline).toBe(40);
+  });
+});
+
+describe('one deadline rule: a deadline already past at subscription trips at once, before any work runs', () => {
+  // A synchronous source that counts its subscriptions and would emit at once: if the deadline
+  // did not trip first, `started` would be 1 and values would be seen.
+  const cases = [
+    ['failAfter(0)', (ts: TestScheduler) => failAfter<number>(0, ts), 'error'],
+    ['failAt(past)', (ts: TestScheduler) => failAt<number>(new Date(ts.now() - 1), ts), 'error'],
+    ['failAt(now)', (ts: TestScheduler) => failAt<number>(ts.now(), ts), 'error'],
+    ['moveOnAfter(0)', (ts: TestScheduler) => moveOnAfter<number>(0, ts), 'complete'],
+    ['moveOnAt(past)', (ts: TestScheduler) => moveOnAt<number>(ts.now() - 5, ts), 'complete'],
+    ['retryBackoff({ deadline: 0 })', (ts: TestScheduler) => retryBackoff<number>({ deadline: 0, scheduler: ts }), 'error'],
+    ['retryBackoff({ deadline: past Date })', (ts: TestScheduler) => retryBackoff<number>({ deadline: new Date(ts.now() - 1), scheduler: ts }), 'error'],
+  ] as const;
+
+  it.each(cases)('%s: synchronously inside subscribe, the source never subscribed', (_name, make, outcome) => {
+    const ts = new TestScheduler(() => undefined);
+    ts.run(() => {
+      ts.schedule(() => undefined, 10); // the clock moved on: "past" is before 10
+    });
+    let started = 0;
+    const seen: string[] = [];
+    new Observable<number>((s) => {
+      started++;
+      s.next(1);
+      s.complete();
+    })
+      .pipe(make(ts))
+      .subscribe({ next: (v) => seen.push(`next ${v}`), error: (e: unknown) => seen.push(`error ${(e as Error).name}`), complete: () => seen.push('complete') });
+    // Nothing was flushed: all of this happened inside subscribe().
+    expect(started).toBe(0);
+    expect(seen).toEqual([outcome === 'error' ? 'error DeadlineError' : 'complete']);
+    expect(live(ts)).toBe(0);
+  });
+});
+
+describe('DeadlineError messages name their origin and budget, never a raw timestamp', () => {
+  const errorOf = (source: Observable<unknown>): Promise<unknown> => lastValueFrom(source).then(() => 'no error', (e: unknown) => e);
+
+  it('failAfter(ms): "failAfter(ms): not finished within ms ms"', async () => {
+    const error = (await errorOf(NEVER.pipe(failAfter(20)))) as DeadlineError;
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect(error.message).toBe('failAfter(20): not finished within 20 ms');
+    expect(error.origin).toBe('failAfter(20)');
+  });
+
+  it('failAt(date): the date in ISO form, on both sides', async () => {
+    const at = new Date(Date.now() + 20);
+    const error = (await errorOf(NEVER.pipe(failAt(at)))) as DeadlineError;
+    expect(error.message).toBe(`failAt(${at.toISOString()}): not finished by ${at.toISOString()}`);
+    expect(error.deadline).toBe(at.getTime());
+  });
+
+  it('failAt(epoch ms) on the wall clock: shown as a date too; on a virtual clock as ms', async () => {
+    const at = Date.now() + 20;
+    const error = (await errorOf(NEVER.pipe(failAt(at)))) as DeadlineError;
+    expect(error.message).toBe(`failAt(${new Date(at).toISOString()}): not finished by ${new Date(at).toISOString()}`);
+    const ts = new TestScheduler(() => undefined);
+    let virtual: unknown;
+    NEVER.pipe(failAt(5, ts)).subscribe({ error: (e: unknown) => (virtual = e) });
+    ts.flush();
+    expect((virtual as Error).message).toBe('failAt(5): not finished by time 5 ms (scheduler clock)');
+  });
+
+  it('failAt/moveOnAt with a time beyond what a Date holds: accepted, and its message shows the number', () => {
+    expect(() => moveOnAt(1e300)).not.toThrow();
+    expect(() => failAt(-1e300)).not.toThrow();
+  });
+
+  it('retryBackoff: "retryBackoff: not finished within N ms", or by the ISO date', async () => {
+    const within = (await errorOf(NEVER.pipe(retryBackoff({ deadline: 20 })))) as DeadlineError;
+    expect(within.message).toBe('retryBackoff: not finished within 20 ms');
+    const at = new Date(Date.now() + 20);
+    const by = (await errorOf(NEVER.pipe(retryBackoff({ deadline: at })))) as DeadlineError;
+    expect(by.message).toBe(`retryBackoff: not finished by ${at.toISOString()}`);
+    expect(by.message).not.toMatch(/\d{10,}/);
   });
 });

@@ -87,6 +87,11 @@ describe('withCapacity', () => {
     expect(() => withCapacity({} as CapacityLimiter)).toThrow(/`limiter`.*CapacityLimiter.*got/);
   });
 
+  it('rejects a look-alike limiter (an object with acquire() that never grants), instead of hanging', () => {
+    const lookAlike = { acquire: () => ({ state: 'waiting', release() {} }), total: 1, borrowed: 0, waiting: 0 };
+    expect(() => withCapacity(lookAlike as unknown as CapacityLimiter)).toThrow(/Expected `limiter` to be a CapacityLimiter/);
+  });
+
   it('synchronous sources run and release their token at once', async () => {
     const limiter = new CapacityLimiter(1);
     expect(await lastValueFrom(of(1, 2, 3).pipe(withCapacity(limiter), toArray()))).toEqual([1, 2, 3]);

@@ -29,27 +29,27 @@ function record<T>(make: (ts: TestScheduler) => Observable<T>): { events: string
 
 describe('retryBackoff: options are validated at creation', () => {
   it.each([
-    [{ attempts: 0 }, /`attempts`.*integer from 1 and up or `Infinity`.*`0`/],
-    [{ attempts: 1.5 }, /`attempts`.*`1.5`/],
-    [{ attempts: NaN }, /`attempts`/],
-    [{ baseDelay: -1 }, /`baseDelay`.*from 0 and up.*`-1`/],
-    [{ maxDelay: Infinity }, /`maxDelay`.*finite/],
-    [{ jitter: -0.1 }, /`jitter`.*`-0.1`/],
-    [{ deadline: -5 }, /`deadline`.*`-5`/],
-    [{ deadline: new Date(NaN) }, /`deadline`.*Invalid Date/],
+    [{ attempts: 0 }, /`options.attempts`.*integer from 1 and up or `Infinity`.*`0`/],
+    [{ attempts: 1.5 }, /`options.attempts`.*`1.5`/],
+    [{ attempts: NaN }, /`options.attempts`/],
+    [{ baseDelay: -1 }, /`options.baseDelay`.*from 0 and up.*`-1`/],
+    [{ maxDelay: Infinity }, /`options.maxDelay`.*finite/],
+    [{ jitter: -0.1 }, /`options.jitter`.*`-0.1`/],
+    [{ deadline: -5 }, /`options.deadline`.*`-5`/],
+    [{ deadline: new Date(NaN) }, /`options.deadline`.*Invalid Date/],
   ])('%p → RangeError', (options, message) => {
     expect(() => retryBackoff(options as never)).toThrow(RangeError);
     expect(() => retryBackoff(options as never)).toThrow(message);
   });
 
   it.each([
-    [{ retryOn: 'TypeError' }, /`retryOn`.*error classes or a predicate/],
-    [{ retryOn: [TypeError, 'x'] }, /`retryOn`/],
-    [{ onRetry: 1 }, /`onRetry`.*function/],
-    [{ random: 0.5 }, /`random`.*function/],
-    [{ resetOnSuccess: 'yes' }, /`resetOnSuccess`.*boolean/],
-    [{ deadline: '10' }, /`deadline`.*Date or a number/],
-    [{ atempts: 5 }, /Unknown option `atempts` in `options`; expected one of `attempts`, `baseDelay`/],
+    [{ retryOn: 'TypeError' }, /`options.retryOn`.*an error class, an array of error classes or a predicate/],
+    [{ retryOn: [TypeError, 'x'] }, /`options.retryOn`/],
+    [{ onRetry: 1 }, /`options.onRetry`.*function/],
+    [{ random: 0.5 }, /`options.random`.*function/],
+    [{ resetOnSuccess: 'yes' }, /`options.resetOnSuccess`.*boolean/],
+    [{ deadline: '10' }, /`options.deadline`.*Date or a number/],
+    [{ atempts: 5 }, /Unknown option `options.atempts`; expected one of `attempts`, `baseDelay`/],
   ])('%p → TypeError', (options, message) => {
     expect(() => retryBackoff(options as never)).toThrow(TypeError);
     expect(() => retryBackoff(options as never)).toThrow(message);
@@ -57,7 +57,7 @@ describe('retryBackoff: options are validated at creation', () => {
 
   it('an empty retryOn list → RangeError (it would never retry)', () => {
     expect(() => retryBackoff({ retryOn: [] })).toThrow(RangeError);
-    expect(() => retryBackoff({ retryOn: [] })).toThrow(/`retryOn` to list at least one error class/);
+    expect(() => retryBackoff({ retryOn: [] })).toThrow(/`options.retryOn` to list at least one error class/);
   });
 
   it.each([null, 5, 'fast', [1]])('options %p that is not an object → TypeError naming `options`', (bad) => {
@@ -68,7 +68,7 @@ describe('retryBackoff: options are validated at creation', () => {
   it('a scheduler that is not one → TypeError naming `scheduler`, at creation', () => {
     for (const bad of [5, null, {}, { now: () => 0 }]) {
       expect(() => retryBackoff({ scheduler: bad as never })).toThrow(TypeError);
-      expect(() => retryBackoff({ scheduler: bad as never })).toThrow(/`scheduler`.*now\(\).*schedule\(\).*got/);
+      expect(() => retryBackoff({ scheduler: bad as never })).toThrow(/`options.scheduler`.*now\(\).*schedule\(\).*got/);
     }
   });
 
@@ -237,8 +237,46 @@ describe('retryBackoff with attempts 1', () => {
     const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-----a|');
-      expectObservable(source.pipe(retryBackoff({ attempts: 1, deadline: 3 }))).toBe('---#', undefined, new DeadlineError(3));
+      expectObservable(source.pipe(retryBackoff({ attempts: 1, deadline: 3 }))).toBe('---#', undefined, new DeadlineError(3, 'retryBackoff: not finished within 3 ms', 'retryBackoff'));
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
+  });
+});
+
+describe('retryBackoff: large attempt counts and one error class', () => {
+  it('the exponential delay is clamped: no Infinity or NaN for a large k', () => {
+    expect(backoffDelay(5000, 100, 2000, 0, Math.random)).toBe(2000);
+    expect(backoffDelay(5000, 0, 2000, 0, Math.random)).toBe(0); // 0 × 2^4999 was NaN
+    expect(backoffDelay(1025, Number.MIN_VALUE, 2000, 0, Math.random)).toBe(Math.min(2000, Number.MIN_VALUE * 2 ** 1023));
+    expect(backoffDelay(10_000, 100, 2000, 0.5, () => 1)).toBe(3000);
+  });
+
+  it('retryOn: SomeErrorClass without an array is one class', () => {
+    class Transient extends Error {}
+    const ts = new TestScheduler(() => undefined);
+    const counts = { transient: 0, other: 0 };
+    ts.run(() => {
+      defer(() => (counts.transient++, throwError(() => new Transient('x'))))
+        .pipe(retryBackoff({ attempts: 3, baseDelay: 1, jitter: 0, retryOn: Transient, scheduler: ts }))
+        .subscribe({ error: () => undefined });
+      defer(() => (counts.other++, throwError(() => new RangeError('y'))))
+        .pipe(retryBackoff({ attempts: 3, baseDelay: 1, jitter: 0, retryOn: Transient, scheduler: ts }))
+        .subscribe({ error: () => undefined });
+    });
+    expect(counts).toEqual({ transient: 3, other: 1 });
+  });
+
+  it('retryOn: Error (an ES5-style class) is a class, and an arrow function is a predicate', () => {
+    const ts = new TestScheduler(() => undefined);
+    const counts = { error: 0, predicate: 0 };
+    ts.run(() => {
+      defer(() => (counts.error++, throwError(() => 'not an Error')))
+        .pipe(retryBackoff({ attempts: 3, baseDelay: 1, jitter: 0, retryOn: Error, scheduler: ts }))
+        .subscribe({ error: () => undefined });
+      defer(() => (counts.predicate++, throwError(() => 'x')))
+        .pipe(retryBackoff({ attempts: 3, baseDelay: 1, jitter: 0, retryOn: (_e, attempt) => attempt < 2, scheduler: ts }))
+        .subscribe({ error: () => undefined });
+    });
+    expect(counts).toEqual({ error: 1, predicate: 2 });
   });
 });

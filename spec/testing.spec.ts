@@ -257,10 +257,11 @@ describe('createTestScheduler: failure messages', () => {
   it('checks its options', () => {
     expect(() => createTestScheduler('strict' as never)).toThrow(new TypeError('Expected `options` to be an object, got `"strict"` (string)'));
     expect(() => createTestScheduler({ strict: 'yes' as never })).toThrow(
-      new TypeError('Expected `strict` to be a boolean, got `"yes"` (string)'),
+      new TypeError('Expected `options.strict` to be a boolean, got `"yes"` (string)'),
     );
+    expect(() => createTestScheduler({ strcit: false } as never)).toThrow(new TypeError('Unknown option `options.strcit`; expected one of `strict`, `longGap`'));
     expect(() => createTestScheduler({ longGap: 0 })).toThrow(RangeError);
-    expect(() => createTestScheduler({ longGap: 0 })).toThrow('Expected `longGap` to be an integer from 1 and up or `Infinity`, got `0` (number)');
+    expect(() => createTestScheduler({ longGap: 0 })).toThrow('Expected `options.longGap` to be an integer from 1 and up or `Infinity`, got `0` (number)');
     expect(() => renderMarbles('-a|' as never)).toThrow(new TypeError('Expected `frames` to be an array of { frame, notification }, got `"-a|"` (string)'));
     expect(() => renderMarbles([], { frameTimeFactor: 0 })).toThrow(RangeError);
     expect(() => renderSubscription(null as never)).toThrow(TypeError);

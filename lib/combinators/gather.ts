@@ -1,6 +1,7 @@
 import { map, type Observable } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
-import { booleanOption, isPlainBag, readOptions, splitTasks } from '../internal/combinators-args.js';
+import { isPlainBag, readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
+import { opt } from '../internal/options.js';
 import { runTask, validateTask } from '../internal/task.js';
 import { describe } from '../internal/validate.js';
 import { collectInOrder } from '../fanout/collect.js';
@@ -88,20 +89,23 @@ export function gather(...args: unknown[]): Observable<unknown> {
     const proto: unknown = Object.getPrototypeOf(first);
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(
-        `Expected \`gather\` to get tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
+        `Expected \`tasks\` to be tasks, or a plain object of tasks such as { a: task, b: task }, got ${describe(first)} (a ${(first as object).constructor?.name ?? 'class instance'})`,
       );
     }
     if (args.length > 2) {
-      throw new TypeError(`Expected \`gather({ ...tasks }, options?)\` to get at most 2 arguments, got ${args.length}`);
+      throw new TypeError(`Expected \`tasks\` (an object of tasks) to be followed by at most an options object: gather({ ...tasks }, options?) takes at most 2 arguments, got ${args.length}`);
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
-    const settle = booleanOption(readOptions(args[1]), 'settle');
+    const { settle } = readCombinatorOptions(args[1], GATHER_OPTIONS);
     return collect(tasks, settle, (i) => keys[i]!, (values) => Object.fromEntries(keys.map((key, i) => [key, values[i]])));
   }
   const { tasks, options } = splitTasks(args, 'tasks', 0, true);
-  return collect(tasks, booleanOption(options, 'settle'), (i) => i, (values) => values);
+  return collect(tasks, readCombinatorOptions(options, GATHER_OPTIONS).settle, (i) => i, (values) => values);
 }
+
+/** What `gather`'s options object may hold. */
+const GATHER_OPTIONS = { settle: opt.boolean(false) };
 
 /** `.name` for identifiers, `["odd key"]` otherwise. */
 function propertyPath(key: string): string {

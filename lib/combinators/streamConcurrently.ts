@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Task, TaskResult } from '../types.js';
-import { booleanOption, splitTasks } from '../internal/combinators-args.js';
+import { readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
+import { opt } from '../internal/options.js';
 import { runTasks } from '../internal/combinators-run.js';
 
 /** Options of {@link streamConcurrently} and {@link streamConcurrentlyWith}. */
@@ -53,8 +54,11 @@ export function streamConcurrently<A extends readonly Task<unknown>[]>(
 ): Observable<TaskResult<A[number]>>;
 export function streamConcurrently(...args: unknown[]): Observable<unknown> {
   const { tasks, options } = splitTasks(args, 'sources', 1, true);
-  return mergeUntilDone(tasks, booleanOption(options, 'exhaustive'));
+  return mergeUntilDone(tasks, readCombinatorOptions(options, STREAM_OPTIONS).exhaustive);
 }
+
+/** What the options object of `streamConcurrently(With)` may hold. */
+export const STREAM_OPTIONS = { exhaustive: opt.boolean(false) };
 
 /** @internal The body of {@link streamConcurrently}, for arguments already checked. */
 export function mergeUntilDone(sources: readonly Task<unknown>[], exhaustive: boolean): Observable<unknown> {

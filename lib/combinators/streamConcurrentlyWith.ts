@@ -1,7 +1,7 @@
 import type { Observable, OperatorFunction } from 'rxjs';
 import type { Task, TaskResult } from '../types.js';
-import { booleanOption, splitTasks } from '../internal/combinators-args.js';
-import { mergeUntilDone, type StreamConcurrentlyOptions } from './streamConcurrently.js';
+import { readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
+import { STREAM_OPTIONS, mergeUntilDone, type StreamConcurrentlyOptions } from './streamConcurrently.js';
 
 /**
  * The operator form of {@link streamConcurrently}: merges the source with `others`, emitting each
@@ -38,6 +38,6 @@ export function streamConcurrentlyWith<T, A extends readonly Task<unknown>[]>(
 ): OperatorFunction<T, T | TaskResult<A[number]>>;
 export function streamConcurrentlyWith(...args: unknown[]): OperatorFunction<unknown, unknown> {
   const { tasks, options } = splitTasks(args, 'others', 0, true);
-  const exhaustive = booleanOption(options, 'exhaustive');
+  const { exhaustive } = readCombinatorOptions(options, STREAM_OPTIONS);
   return (source: Observable<unknown>) => mergeUntilDone([source, ...tasks], exhaustive);
 }

@@ -30,7 +30,7 @@ export function layOut(records: unknown): Timeline {
   if (!Array.isArray(records)) {
     throw new TypeError(`Expected \`records\` to be an array of task records (recorder.records), got ${describe(records)}`);
   }
-  records.forEach(checkRecord);
+  for (let i = 0; i < records.length; i++) checkRecord(records[i], i); // holes too (forEach skips them)
   const sorted = (records as TaskRecord[]).slice().sort((a, b) => a.start - b.start || a.id - b.id);
   let origin = Infinity;
   let last = -Infinity;
@@ -108,24 +108,6 @@ function checkRecord(record: unknown, index: number): void {
   if (typeof r.label !== 'string') {
     throw new TypeError(`Expected \`${at}.label\` to be a string, got ${describe(r.label)}`);
   }
-}
-
-/** An integer option from `min` up, or its default when `undefined`. */
-export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** The options object itself: `undefined` or an object. */
-export function optionsObject<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  return options;
 }
 
 /** A time in the timeline's unit, without the unit, rounded to at most two decimals: `1.5`, `250`. */

@@ -1,5 +1,5 @@
 import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
-import { describe } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
 import { IntHeap } from '../internal/heap.js';
 
 /** How a traced subscription ended. */
@@ -133,7 +133,8 @@ export class Recorder implements TaskRecorder {
  * Records are stamped with `scheduler.now()`; the default `asyncScheduler` reads `Date.now()`
  * normally and virtual time inside `TestScheduler.run`, so traces made in marble tests are exact.
  *
- * @throws {TypeError} `options` is not an object or `options.scheduler` has no `now()`.
+ * @throws {TypeError} `options` is not an object, has an unknown key, or `options.scheduler` is not
+ *   a scheduler.
  *
  * @example
  * ```ts
@@ -144,13 +145,7 @@ export class Recorder implements TaskRecorder {
  * ```
  */
 export function createRecorder(options: RecorderOptions = {}): TaskRecorder {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (scheduler === null || typeof scheduler !== 'object' || typeof scheduler.now !== 'function') {
-    throw new TypeError(`Expected \`options.scheduler\` to be a scheduler with a \`now()\` method, got ${describe(scheduler)}`);
-  }
+  const { scheduler } = readOptions('options', options, { scheduler: opt.scheduler<SchedulerLike>(asyncScheduler) });
   return new Recorder(scheduler);
 }
 

@@ -1,6 +1,6 @@
 import type { TaskRecord } from './recorder.js';
-import { OUTCOMES, formatTime, integerOption, layOut, optionsObject, summary, type Timeline } from './layout.js';
-import { describe } from '../internal/validate.js';
+import { OUTCOMES, formatTime, layOut, summary, type Timeline } from './layout.js';
+import { opt, readOptions } from '../internal/options.js';
 
 /** Options of {@link renderTimeline}. */
 export interface TimelineOptions {
@@ -63,12 +63,7 @@ svg text{font-size:11px;fill:#57606a}
  * ```
  */
 export function renderTimeline(records: readonly TaskRecord[], options?: TimelineOptions): string {
-  const opts = optionsObject(options);
-  const width = integerOption('options.width', opts.width, 1200, 400, 20_000);
-  const title = opts.title ?? 'Task timeline';
-  if (typeof title !== 'string') {
-    throw new TypeError(`Expected \`options.title\` to be a string, got ${describe(title)}`);
-  }
+  const { width, title } = readOptions('options', options, { title: opt.string('Task timeline'), width: opt.integer(1200, 400, 20_000) });
   const timeline = layOut(records);
   const keys = OUTCOMES.map((o) => `<span class="key ${o}"></span>${timeline.counts[o]} ${o}`);
   return [
@@ -170,6 +165,6 @@ function round(n: number): number {
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML and SVG content and attributes. */
-export function escape(text: string): string {
+function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }

@@ -1,5 +1,6 @@
 import type { TaskOutcome, TaskRecord } from './recorder.js';
-import { formatTime, integerOption, layOut, optionsObject, summary } from './layout.js';
+import { formatTime, layOut, summary } from './layout.js';
+import { opt, readOptions } from '../internal/options.js';
 
 /** Options of {@link renderTimelineText}. */
 export interface TimelineTextOptions {
@@ -39,8 +40,7 @@ const FILL: Readonly<Record<TaskOutcome, string>> = { completed: '=', errored: '
  * ```
  */
 export function renderTimelineText(records: readonly TaskRecord[], options?: TimelineTextOptions): string {
-  const opts = optionsObject(options);
-  const width = integerOption('options.width', opts.width, 60, 10, 1000);
+  const { width } = readOptions('options', options, { width: opt.integer(60, 10, 1000) });
   const timeline = layOut(records);
   if (timeline.records.length === 0) return 'no tasks recorded\n';
   const { origin, span, unit, rowOf } = timeline;

@@ -1,9 +1,11 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { orderedWindow, runPool } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
+/** Options of {@link boundedMap}. */
 export interface BoundedMapOptions {
   /**
    * `true` (default): results leave in input order, each as soon as it and everything before it
@@ -97,15 +99,16 @@ export function boundedMap<T, R>(
 ): OperatorFunction<T, unknown> {
   validateFunction('project', project);
   validateLimit('limit', limit);
-  validateOptions('options', options, ['ordered', 'settle', 'window']);
-  validateBoolean('options.ordered', options.ordered);
-  validateBoolean('options.settle', options.settle);
-  const window = options.window === undefined ? orderedWindow(limit) : validateLimit('options.window', options.window, true, limit);
-  const settle = options.settle ?? false;
+  const { ordered, settle, window } = readOptions('options', options, {
+    ordered: opt.boolean(true),
+    settle: opt.boolean(false),
+    // At least `limit` (a smaller window would leave slots idle); default `orderedWindow(limit)`.
+    window: (path, value) => (value === undefined ? orderedWindow(limit) : validateLimit(path, value, true, limit)),
+  });
   const config = {
     project,
     limit,
-    ordered: options.ordered ?? true,
+    ordered,
     values: settle ? ('last' as const) : ('each' as const),
     settle,
     window,

@@ -1,10 +1,11 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { runPool } from '../internal/pool.js';
-import { validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
 import type { Settled, Task } from '../types.js';
-import { runTask } from '../internal/task.js';
+import { runTask, validateObservableInput, validateTaskArray } from '../internal/task.js';
 
+/** Options of {@link completionStream}. */
 export interface CompletionStreamOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default: all at once. */
   readonly limit?: number;
@@ -50,7 +51,9 @@ export type SettledCompletion<R> = { readonly index: number } & Settled<R>;
  *   .subscribe(({ index, value }) => console.log(`mirror ${index} answered`, value.status));
  * ```
  *
- * @throws {TypeError} an option has the wrong type.
+ * @throws {TypeError} `tasks` is not an `ObservableInput`, an element of an array of tasks is not a
+ *   task, or an option is unknown or has the wrong type. (Tasks read lazily are checked as they
+ *   arrive: a bad one errors the output, naming `tasks[i]`.)
  * @throws {RangeError} `limit` is not an integer ≥ 1 or `Infinity`.
  */
 export function completionStream<R>(
@@ -65,10 +68,9 @@ export function completionStream<R>(
   tasks: ObservableInput<Task<R>>,
   options: CompletionStreamOptions = {},
 ): Observable<Completion<R> | SettledCompletion<R>> {
-  validateOptions('options', options, ['limit', 'settle']);
-  const limit = validateLimit('limit', options.limit === undefined ? Infinity : options.limit);
-  validateBoolean('settle', options.settle);
-  const settle = options.settle ?? false;
+  validateObservableInput('tasks', tasks);
+  validateTaskArray(tasks);
+  const { limit, settle } = readOptions('options', options, { limit: opt.limit(Infinity), settle: opt.boolean(false) });
   const config = { project: runTask, limit, ordered: false, values: 'last', settle } as const;
   return new Observable((subscriber) =>
     runPool(subscriber, openFeed(tasks), config, {

@@ -1,11 +1,13 @@
 import type { Observable } from 'rxjs';
 import { isAsyncIterable, isIterable } from '../internal/feed.js';
-import { runTask } from '../internal/task.js';
+import { opt, readOptions } from '../internal/options.js';
+import { runTask, validateTaskArray } from '../internal/task.js';
 import type { GatherResults, GatherSettled } from '../combinators/gather.js';
-import { describe, validateBoolean, validateLimit, validateOptions } from '../internal/validate.js';
+import { describe } from '../internal/validate.js';
 import type { Settled, Task } from '../types.js';
 import { collectInOrder } from './collect.js';
 
+/** Options of {@link concurrently}. */
 export interface ConcurrentlyOptions {
   /** The most tasks running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;
@@ -41,7 +43,9 @@ export interface ConcurrentlyOptions {
  *   .subscribe(([user, orders, prefs]) => render(user, orders, prefs));
  * ```
  *
- * @throws {TypeError} `tasks` is not iterable, or an option has the wrong type.
+ * @throws {TypeError} `tasks` is not iterable, an element of an array of tasks is not a task, or an
+ *   option is unknown or has the wrong type. (The tasks of a lazy iterable are checked as they are
+ *   read: a bad one errors the output, naming `tasks[i]`.)
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
 export function concurrently<A extends readonly Task<unknown>[]>(
@@ -67,8 +71,7 @@ export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task
   if (!isIterable(tasks) && !isAsyncIterable(tasks)) {
     throw new TypeError(`Expected \`tasks\` to be an Iterable or AsyncIterable of tasks, got ${describe(tasks)}`);
   }
-  validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
-  validateBoolean('settle', options.settle);
-  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, limit, options.settle ?? false);
+  validateTaskArray(tasks);
+  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
+  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, concurrentTasks, settle);
 }

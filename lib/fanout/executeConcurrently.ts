@@ -1,8 +1,11 @@
 import type { Observable, ObservableInput } from 'rxjs';
-import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { validateObservableInput } from '../internal/task.js';
+import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 import { collectInOrder } from './collect.js';
 
+/** Options of {@link executeConcurrently}. */
 export interface ExecuteConcurrentlyOptions {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;
@@ -36,7 +39,8 @@ export interface ExecuteConcurrentlyOptions {
  * }).subscribe((statuses) => console.log(statuses));
  * ```
  *
- * @throws {TypeError} `handler` is not a function, or an option has the wrong type.
+ * @throws {TypeError} `handler` is not a function, `source` is not an `ObservableInput`, or an
+ *   option is unknown or has the wrong type.
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
 export function executeConcurrently<T, R>(
@@ -55,8 +59,7 @@ export function executeConcurrently<T, R>(
   options: ExecuteConcurrentlyOptions = {},
 ): Observable<unknown[]> {
   validateFunction('handler', handler);
-  validateOptions('options', options, ['concurrentTasks', 'settle']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
-  validateBoolean('settle', options.settle);
-  return collectInOrder(source, handler, limit, options.settle ?? false);
+  validateObservableInput('source', source);
+  const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: opt.limit(2), settle: opt.boolean(false) });
+  return collectInOrder(source, handler, concurrentTasks, settle);
 }

@@ -1,9 +1,12 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { Pool } from '../internal/pool.js';
-import { validateBoolean, validateFunction, validateLimit, validateOptions } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { validateObservableInput } from '../internal/task.js';
+import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
+/** Options of {@link processConcurrently}. */
 export interface ProcessConcurrentlyOptions<T> {
   /** The most handlers running at once: an integer ≥ 1 or `Infinity`. Default 2. */
   readonly concurrentTasks?: number;
@@ -47,7 +50,8 @@ export interface ProcessConcurrentlyOptions<T> {
  * }).subscribe({ complete: () => log.info('all saved') });
  * ```
  *
- * @throws {TypeError} `handler` or `onError` is not a function, or an option has the wrong type.
+ * @throws {TypeError} `source` is not an `ObservableInput`, `handler` or `onError` is not a function,
+ *   or an option is unknown or has the wrong type.
  * @throws {RangeError} `concurrentTasks` is not an integer ≥ 1 or `Infinity`.
  */
 export function processConcurrently<T>(
@@ -55,13 +59,13 @@ export function processConcurrently<T>(
   handler: (item: T, index: number, ctx: TaskContext) => ObservableInput<unknown>,
   options: ProcessConcurrentlyOptions<T> = {},
 ): Observable<never> {
+  validateObservableInput('source', source);
   validateFunction('handler', handler);
-  validateOptions('options', options, ['concurrentTasks', 'ignoreErrors', 'onError']);
-  const limit = validateLimit('concurrentTasks', options.concurrentTasks === undefined ? 2 : options.concurrentTasks);
-  validateBoolean('ignoreErrors', options.ignoreErrors);
-  if (options.onError !== undefined) validateFunction('onError', options.onError);
-  const ignoreErrors = options.ignoreErrors ?? false;
-  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const { concurrentTasks: limit, ignoreErrors, onError } = readOptions('options', options, {
+    concurrentTasks: opt.limit(2),
+    ignoreErrors: opt.boolean(false),
+    onError: opt.fn<(error: unknown, item: T, index: number) => void>((error: unknown) => console.error(error)),
+  });
   const config = { project: handler, limit, ordered: false, values: 'none', settle: ignoreErrors } as const;
   return new Observable<never>((subscriber) => {
     const pool: Pool<T> = new Pool(openFeed(source), config, {

@@ -67,7 +67,7 @@ export function cacheKey(vertex: string, handler: FlowHandler, inputs: Record<st
 }
 
 /** JSON-like text with sorted keys; distinguishes `undefined`, `NaN`, `-0`, bigints and dates. */
-export function stableStringify(value: unknown, seen: Set<object>): string | undefined {
+function stableStringify(value: unknown, seen: Set<object>): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);

@@ -78,7 +78,7 @@ function listed(names: readonly string[]): string {
 }
 
 /** Compares strings by code point, so orders are the same everywhere. */
-export function byName(a: string, b: string): number {
+function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -1,11 +1,12 @@
 import { Observable, filter, map, type Subscriber, type Subscription } from 'rxjs';
+import { opt, readOptions } from '../internal/options.js';
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
 import { FlowStep } from './follow.js';
 import { compileFlow, type CompiledFlow, type CompiledGroup, type CompiledVertex } from './graph.js';
 import { IntHeap } from '../internal/heap.js';
-import { resolveSettings, validateSettings, type ResolvedFlowSettings } from './settings.js';
+import { SETTING_READERS, resolveSettings, type ResolvedFlowSettings } from './settings.js';
 import type {
   FlowCompensation,
   FlowContext,
@@ -19,8 +20,17 @@ import type {
   RunFlowOptions,
 } from './types.js';
 
-const OPTIONS = ['handlers', 'initialData', 'parallel', 'maxWorkers', 'schedule', 'cache', 'transaction', 'compensations'];
-const HOOKS = ['begin', 'commit', 'rollback'] as const;
+/** The options of `runFlow`: the settings, and what the run needs. */
+const RUN_OPTIONS = {
+  ...SETTING_READERS,
+  handlers: opt.record('an object of handler functions by name'),
+  initialData: opt.record('an object'),
+  transaction: opt.record('an object of begin, commit and rollback hooks'),
+  compensations: opt.record('an object of compensation functions by vertex name'),
+};
+
+/** The hooks of `options.transaction`. */
+const HOOKS = { begin: opt.fn(undefined), commit: opt.fn(undefined), rollback: opt.fn(undefined) };
 
 /** Everything a run needs, checked at call time. */
 interface Plan {
@@ -42,54 +52,35 @@ function own(record: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-function checkRecordOf(name: string, value: unknown, expected: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isRecord(value)) throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-  return value;
-}
-
 /** Validates the flow and the options together; throws before any Observable exists. */
 function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
   const flow = compileFlow(spec);
-  if (!isRecord(options)) throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTIONS.includes(key)) throw new TypeError(`Unknown option \`${key}\` of runFlow; expected one of ${OPTIONS.join(', ')}`);
-  }
-  validateSettings(options, 'runFlow');
-  const handlerMap = checkRecordOf('handlers', options.handlers, 'an object of handler functions by name');
-  const initialData = checkRecordOf('initialData', options.initialData, 'an object');
+  const { handlers: handlerMap, initialData, transaction, compensations } = readOptions('options', options, RUN_OPTIONS);
   const handlers = flow.vertices.map((v) => {
     const handler = typeof v.handler === 'function' ? v.handler : own(handlerMap, v.handler);
     if (typeof handler !== 'function') {
       throw new FlowDefinitionError(
-        `Vertex \`${v.name}\` needs handler \`${String(v.handler)}\`, but \`handlers.${String(v.handler)}\` is ${describe(handler)}; expected a function`,
+        `Vertex \`${v.name}\` needs handler \`${String(v.handler)}\`, but \`options.handlers.${String(v.handler)}\` is ${describe(handler)}; expected a function`,
         { vertex: v.name, binding: 'handler', path: ['flow', v.name] },
       );
     }
     for (const b of v.bindings) {
       if (b.source < 0 && !Object.prototype.hasOwnProperty.call(initialData, b.key)) {
         throw new FlowDefinitionError(
-          `Vertex \`${v.name}\` binds \`${b.name}: input.${b.key}\`, but \`initialData\` has no key \`${b.key}\` (it has: ${Object.keys(initialData).join(', ') || 'nothing'})`,
+          `Vertex \`${v.name}\` binds \`${b.name}: input.${b.key}\`, but \`options.initialData\` has no key \`${b.key}\` (it has: ${Object.keys(initialData).join(', ') || 'nothing'})`,
           { vertex: v.name, binding: `${b.name}: input.${b.key}`, path: ['flow', v.name, 'inputs', b.name] },
         );
       }
     }
     return handler as FlowHandler;
   });
-  const transaction = checkRecordOf('transaction', options.transaction, 'an object of begin, commit and rollback hooks');
-  for (const key of Object.keys(transaction)) {
-    if (!(HOOKS as readonly string[]).includes(key)) throw new TypeError(`Unknown transaction hook \`${key}\`; expected one of ${HOOKS.join(', ')}`);
-    if (transaction[key] !== undefined && typeof transaction[key] !== 'function') {
-      throw new TypeError(`Expected \`transaction.${key}\` to be a function, got ${describe(transaction[key])}`);
-    }
-  }
-  const compensations = checkRecordOf('compensations', options.compensations, 'an object of compensation functions by vertex name');
+  readOptions('options.transaction', transaction, HOOKS);
   for (const [name, compensation] of Object.entries(compensations)) {
     if (!flow.vertices.some((v) => v.name === name)) {
-      throw new FlowDefinitionError(`\`compensations.${name}\` names no vertex of the flow`, { vertex: name, binding: 'compensations' });
+      throw new FlowDefinitionError(`\`options.compensations.${name}\` names no vertex of the flow`, { vertex: name, binding: 'compensations' });
     }
     if (typeof compensation !== 'function') {
-      throw new TypeError(`Expected \`compensations.${name}\` to be a function, got ${describe(compensation)}`);
+      throw new TypeError(`Expected \`options.compensations.${name}\` to be a function, got ${describe(compensation)}`);
     }
   }
   return {

@@ -1,4 +1,5 @@
-import { describe, validateBoolean, validateLimit } from '../internal/validate.js';
+import { opt, readOptions, type Reader } from '../internal/options.js';
+import { describe } from '../internal/validate.js';
 import { defaultFlowCache } from './cache.js';
 import type { FlowCacheStore, FlowSchedule, FlowSettings } from './types.js';
 
@@ -25,14 +26,34 @@ export const FLOW_DEFAULTS: { readonly parallel: boolean; readonly maxWorkers: n
   cache: false,
 };
 
-const SETTING_KEYS = ['parallel', 'maxWorkers', 'schedule', 'cache'];
 let configured: FlowSettings = {};
+
+/** A `cache` setting: a boolean, or a store with `get` and `set`. */
+const readCache: Reader<boolean | FlowCacheStore | undefined> = (path, cache) => {
+  if (
+    cache !== undefined &&
+    typeof cache !== 'boolean' &&
+    (typeof cache !== 'object' || cache === null || typeof (cache as FlowCacheStore).get !== 'function' || typeof (cache as FlowCacheStore).set !== 'function')
+  ) {
+    throw new TypeError(`Expected \`${path}\` to be a boolean or a store with get(key) and set(key, outputs), got ${describe(cache)}`);
+  }
+  return cache as boolean | FlowCacheStore | undefined;
+};
+
+/** The settings' readers (shared by `configureFlows` and `runFlow`'s options); absent stays `undefined`. */
+export const SETTING_READERS = {
+  parallel: opt.boolean(undefined),
+  maxWorkers: opt.limit(undefined),
+  schedule: opt.oneOf<FlowSchedule, undefined>(['eager', 'stages'], undefined),
+  cache: readCache,
+};
 
 /**
  * Sets process-wide flow settings, below per-call options and above the environment variables
  * (`RXC_FLOW_PARALLEL`, `RXC_FLOW_MAX_WORKERS`, `RXC_FLOW_CACHE`) and the built-in defaults.
  * Replaces what an earlier call set; `configureFlows()` clears it. Returns the previous settings,
- * so a test can restore them. Bad values throw at once, naming the setting.
+ * so a test can restore them. Bad values, unknown keys and anything but an object throw at once,
+ * naming the setting (`settings.maxWorkers`).
  *
  * @example
  * ```ts
@@ -42,37 +63,10 @@ let configured: FlowSettings = {};
  * ```
  */
 export function configureFlows(settings: FlowSettings = {}): FlowSettings {
-  validateSettings(settings, 'configureFlows');
+  readOptions('settings', settings, SETTING_READERS);
   const previous = configured;
   configured = { ...settings };
   return previous;
-}
-
-/** Checks the settings fields of an options object (unknown fields are left to the caller). */
-export function validateSettings(settings: FlowSettings, where: string): void {
-  if (typeof settings !== 'object' || settings === null) {
-    throw new TypeError(`Expected \`${where}\` settings to be an object, got ${describe(settings)}`);
-  }
-  if (where === 'configureFlows') {
-    for (const key of Object.keys(settings)) {
-      if (!SETTING_KEYS.includes(key)) {
-        throw new TypeError(`Unknown setting \`${key}\` in configureFlows; expected one of ${SETTING_KEYS.join(', ')}`);
-      }
-    }
-  }
-  validateBoolean('parallel', settings.parallel);
-  if (settings.maxWorkers !== undefined) validateLimit('maxWorkers', settings.maxWorkers);
-  if (settings.schedule !== undefined && settings.schedule !== 'eager' && settings.schedule !== 'stages') {
-    throw new TypeError(`Expected \`schedule\` to be "eager" or "stages", got ${describe(settings.schedule)}`);
-  }
-  const cache = settings.cache as unknown;
-  if (
-    cache !== undefined &&
-    typeof cache !== 'boolean' &&
-    (typeof cache !== 'object' || cache === null || typeof (cache as FlowCacheStore).get !== 'function' || typeof (cache as FlowCacheStore).set !== 'function')
-  ) {
-    throw new TypeError(`Expected \`cache\` to be a boolean or a store with get(key) and set(key, outputs), got ${describe(cache)}`);
-  }
 }
 
 /** `process.env` where it exists (Node, Bun, Deno's compat layer), else nothing. */

@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isPair, isScalar, parseDocument, stringify, type Document } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, parseDocument, stringify, visit, type Alias, type Document } from 'yaml';
 import { describe } from '../internal/validate.js';
 import { FlowCycleError, FlowDefinitionError } from './errors.js';
 import { compileFlow } from './graph.js';
@@ -32,6 +32,19 @@ function vertexAt(doc: Document, offset: number): string | undefined {
   return undefined;
 }
 
+/** The first alias (`*name`) whose anchor is not set before it, if any. */
+function unresolvedAlias(doc: Document): Alias | undefined {
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /**
  * Parses a flow written in YAML into a {@link FlowSpec} and validates it (everything but the
  * handlers, which only `runFlow` knows). Errors are {@link FlowDefinitionError} (or
@@ -61,7 +74,19 @@ export function parseFlow(text: string): FlowSpec {
       line,
     });
   }
-  const spec = doc.toJS() as FlowSpec;
+  let spec: FlowSpec;
+  try {
+    spec = doc.toJS() as FlowSpec;
+  } catch (error) {
+    // YAML resolves aliases here, and throws a bare ReferenceError for one with no anchor.
+    if (!(error instanceof ReferenceError)) throw error;
+    const offset = unresolvedAlias(doc)?.range?.[0];
+    const vertex = offset === undefined ? undefined : vertexAt(doc, offset);
+    throw new FlowDefinitionError(`Invalid flow YAML${vertex === undefined ? '' : ` in vertex \`${vertex}\``}: ${error.message}`, {
+      vertex,
+      line: offset === undefined ? undefined : lines.linePos(offset).line,
+    });
+  }
   if (spec !== null && typeof spec === 'object' && spec.flow !== null && typeof spec.flow === 'object') {
     for (const name of Object.keys(spec.flow)) spec.flow[name] ??= {};
   }

@@ -48,7 +48,7 @@ export interface DeadlineLabel {
 }
 
 /** The message for a deadline that tripped. */
-export function deadlineMessage(label: DeadlineLabel): string {
+function deadlineMessage(label: DeadlineLabel): string {
   const { origin, within, by, what = 'not finished' } = label;
   const allowed =
     within !== undefined ? `within ${within} ms` : by instanceof Date ? `by ${by.toISOString()}` : by !== undefined ? `by time ${by} ms (scheduler clock)` : '';

@@ -1,6 +1,7 @@
 import type { Task } from '../types.js';
 import { isObservableInput, validateTask } from './task.js';
-import { describe, validateBoolean } from './validate.js';
+import { readOptions, type Reader, type ReadOptions } from './options.js';
+import { describe } from './validate.js';
 
 /**
  * Argument parsing shared by the combinators (`streamConcurrently`, `gather`, `firstToFinish`,
@@ -12,18 +13,13 @@ export function isPlainBag(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !isObservableInput(value);
 }
 
-/** `undefined` or an options object (anything but a task); returns it as a record. */
-export function readOptions(value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isPlainBag(value)) throw new TypeError(`Expected \`options\` to be an object, got ${describe(value)}`);
-  return value;
-}
-
-/** Reads an optional boolean option (default `false`), checking its type. */
-export function booleanOption(options: Record<string, unknown>, key: string): boolean {
-  const value = options[key];
-  validateBoolean(`options.${key}`, value);
-  return value === true;
+/**
+ * A combinator's options: `undefined` or an object that is not a task, read with `readers` by
+ * the one options reader (a misspelt key is a TypeError naming the known ones).
+ */
+export function readCombinatorOptions<R extends Record<string, Reader<unknown>>>(value: unknown, readers: R): ReadOptions<R> {
+  if (value !== undefined && !isPlainBag(value)) throw new TypeError(`Expected \`options\` to be an object, got ${describe(value)}`);
+  return readOptions('options', value, readers);
 }
 
 /**
@@ -36,7 +32,7 @@ export function splitTasks(
   label: string,
   min: number,
   acceptsOptions: boolean,
-): { tasks: Task<unknown>[]; options: Record<string, unknown> } {
+): { tasks: Task<unknown>[]; options: Record<string, unknown> | undefined } {
   const last = args[args.length - 1];
   const hasOptions = acceptsOptions && args.length > 0 && isPlainBag(last);
   const raw = hasOptions ? args.slice(0, -1) : args;
@@ -46,5 +42,5 @@ export function splitTasks(
       `Expected \`${label}\` to hold at least ${min} task${min === 1 ? '' : 's'}, got ${tasks.length}`,
     );
   }
-  return { tasks, options: hasOptions ? (last as Record<string, unknown>) : {} };
+  return { tasks, options: hasOptions ? (last as Record<string, unknown>) : undefined };
 }

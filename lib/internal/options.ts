@@ -34,7 +34,7 @@ export function readOptions<R extends Record<string, Reader<unknown>>>(name: str
  * `options` as a record, or `undefined`: a plain object (or a class instance meant as one, such
  * as an object literal's prototype-less copy) whose own keys are all in `known`.
  */
-export function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
+function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
@@ -52,7 +52,7 @@ export function checkOptionsObject(name: string, options: unknown, known: readon
 export const opt = {
   /** `true` or `false`. */
   boolean:
-    (fallback: boolean): Reader<boolean> =>
+    <F extends boolean | undefined>(fallback: F): Reader<boolean | F> =>
     (path, value) => {
       if (value === undefined) return fallback;
       validateBoolean(path, value);
@@ -60,7 +60,7 @@ export const opt = {
     },
   /** An integer ≥ `min` (default 1), or `Infinity` unless `allowInfinity` is false. */
   limit:
-    (fallback: number, allowInfinity = true, min = 1): Reader<number> =>
+    <F extends number | undefined>(fallback: F, allowInfinity = true, min = 1): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateLimit(path, value, allowInfinity, min),
   /** A finite number ≥ 0 (a duration in ms, a factor). */
@@ -74,6 +74,16 @@ export const opt = {
     (path, value) => {
       if (value === undefined) return fallback;
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`Expected \`${path}\` to be a finite number, got ${describe(value)}`);
+      return value;
+    },
+  /** An integer from `min` to `max` (both included). */
+  integer:
+    (fallback: number, min: number, max: number): Reader<number> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        throw new RangeError(`Expected \`${path}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
+      }
       return value;
     },
   /** A finite number > 0 (an interval, a window, a period: zero would mean nothing). */
@@ -103,13 +113,23 @@ export const opt = {
       value === undefined ? fallback : validateScheduler(path, value),
   /** One of `values` (compared with `===`). */
   oneOf:
-    <V extends string | number | boolean>(values: readonly V[], fallback: V): Reader<V> =>
+    <V extends string | number | boolean, F extends V | undefined>(values: readonly V[], fallback: F): Reader<V | F> =>
     (path, value) => {
       if (value === undefined) return fallback;
       if (!values.includes(value as V)) {
         throw new TypeError(`Expected \`${path}\` to be one of ${values.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}, got ${describe(value)}`);
       }
       return value as V;
+    },
+  /** A plain object (a record of handlers, data, hooks), or `{}` when absent; `expected` says what it holds. */
+  record:
+    (expected: string): Reader<Record<string, unknown>> =>
+    (path, value) => {
+      if (value === undefined) return {};
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new TypeError(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
+      }
+      return value as Record<string, unknown>;
     },
   /** Anything, unchecked (for values checked elsewhere with more context). */
   any:

@@ -10,9 +10,31 @@ export function startTask<T>(task: Task<T>, ctx: TaskContext): ObservableInput<T
   return typeof task === 'function' ? task(ctx) : task;
 }
 
-/** The pool's project that runs a task (the item is the task): calls its factory with the item's context. */
-export function runTask<R>(task: Task<R>, _index: number, ctx: TaskContext): ObservableInput<R> {
-  return startTask(task, ctx);
+/**
+ * The pool's project that runs a task (the item is the task): calls its factory with the item's
+ * context. A task that is not one, or a factory that returns something RxJS cannot subscribe to,
+ * errors naming `tasks[i]` (instead of RxJS's "You provided … where a stream was expected"): the
+ * check for tasks read lazily, which cannot be checked at call time.
+ */
+export function runTask<R>(task: Task<R>, index: number, ctx: TaskContext): ObservableInput<R> {
+  validateTask(`tasks[${index}]`, task);
+  const input = startTask(task, ctx);
+  if (typeof task === 'function' && !isObservableInput(input)) {
+    throw new TypeError(`Expected \`tasks[${index}]\` to return an Observable, Promise, array, iterable or async iterable, got ${describe(input)}`);
+  }
+  return input;
+}
+
+/** Checks each task of an array at call time (a lazy iterable's tasks are checked by {@link runTask} as they are read). */
+export function validateTaskArray(tasks: unknown): void {
+  if (Array.isArray(tasks)) tasks.forEach((task, i) => validateTask(`tasks[${i}]`, task));
+}
+
+/** Throws a TypeError unless `value` is an `ObservableInput`; `name` is how the message refers to it. */
+export function validateObservableInput(name: string, value: unknown): void {
+  if (!isObservableInput(value)) {
+    throw new TypeError(`Expected \`${name}\` to be an Observable, Promise, array, iterable or async iterable, got ${describe(value)}`);
+  }
 }
 
 /**
@@ -39,7 +61,7 @@ export function taskToObservable<T>(task: Task<T>, abortReason?: () => unknown):
 const TASK = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
 
 /** A {@link Task}: an `ObservableInput` or a factory function. */
-export function isTask(value: unknown): value is Task<unknown> {
+function isTask(value: unknown): value is Task<unknown> {
   return typeof value === 'function' || isObservableInput(value);
 }
 

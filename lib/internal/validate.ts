@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import { Scheduler, type SchedulerLike } from 'rxjs';
 
 /**
  * Argument checks shared by every primitive. They run when an operator or creation function is
@@ -64,28 +64,34 @@ export function validateBoolean(name: string, value: unknown): void {
 }
 
 /**
- * A `SchedulerLike` (has `now()` and `schedule()`), so a wrong argument fails where it is written
- * rather than on the first subscription.
+ * A scheduler, refused where it is written rather than on the first subscription (where a
+ * look-alike makes deadlines never fire or teardown throw). RxJS's own schedulers (`Scheduler`
+ * instances: `asyncScheduler`, `TestScheduler`, …) pass at once; any other object must have
+ * `now()` returning a finite number and `schedule()` returning a Subscription-like (an object with
+ * `unsubscribe()`): both are called once, with a no-op unsubscribed at once, to find out.
  */
 export function validateScheduler(name: string, scheduler: unknown): SchedulerLike {
+  if (scheduler instanceof Scheduler) return scheduler;
+  const expected = `Expected \`${name}\` to be a scheduler (such as \`asyncScheduler\`, or an object whose \`now()\` returns a finite number and whose \`schedule()\` returns a Subscription)`;
   const s = scheduler as Partial<SchedulerLike> | null;
   if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
-    throw new TypeError(
-      `Expected \`${name}\` to be a scheduler (an object with \`now()\` and \`schedule()\`, such as \`asyncScheduler\`), got ${describe(scheduler)}`,
-    );
+    throw new TypeError(`${expected}, got ${describe(scheduler)}`);
+  }
+  let now: unknown;
+  let subscription: unknown;
+  try {
+    now = s.now();
+    subscription = s.schedule(() => undefined, 0);
+  } catch (error) {
+    throw new TypeError(`${expected}, got ${describe(scheduler)}, which threw when probed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const unsubscribe = subscription !== null && typeof subscription === 'object' ? (subscription as { unsubscribe?: unknown }).unsubscribe : undefined;
+  if (typeof unsubscribe === 'function') unsubscribe.call(subscription);
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new TypeError(`${expected}, got ${describe(scheduler)}, whose \`now()\` returned ${describe(now)}`);
+  }
+  if (typeof unsubscribe !== 'function') {
+    throw new TypeError(`${expected}, got ${describe(scheduler)}, whose \`schedule()\` returned ${describe(subscription)}`);
   }
   return scheduler as SchedulerLike;
-}
-
-/** An options object (or `undefined`) whose keys are all among `known`: a misspelt option fails loudly. */
-export function validateOptions(name: string, options: unknown, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`Unknown option \`${key}\` in \`${name}\`; expected one of ${known.map((k) => `\`${k}\``).join(', ')}`);
-    }
-  }
 }

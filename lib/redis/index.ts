@@ -4,3 +4,6 @@
  */
 export { redisTransport } from './transport.js';
 export type { RedisPublisher, RedisSubscriber, RedisTransportOptions } from './transport.js';
+export { redisCapacity, RedisCapacityStore, type RedisCapacityOptions } from './redisCapacity.js';
+export { redisRate, RedisRateStore, type RedisRateOptions } from './redisRate.js';
+export { LeaseLostError, StoreUnavailableError } from '../resilience/errors.js';

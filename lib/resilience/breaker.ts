@@ -1,10 +1,9 @@
-import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, Subscriber, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { BrokenCircuitError } from '../errors.js';
 import { opt, readOptions, type Reader } from '../internal/options.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
 import { describe, validateNonNegative } from '../internal/validate.js';
 import type { Task } from '../types.js';
-import { circuitBreaker, type BreakerOutcome } from './circuitBreaker.js';
 import { backoffDelay } from './retryBackoff.js';
 
 /** Where a {@link CircuitBreaker} stands: letting calls through, failing fast, or trying a few. */
@@ -268,7 +267,7 @@ export class CircuitBreaker {
    */
   run<T>(task: Task<T>): Observable<T> {
     validateTask('task', task);
-    return taskToObservable(task).pipe(circuitBreaker<T>(this));
+    return underBreaker(this, taskToObservable(task));
   }
 
   /** Admits a subscription (a permit) or turns it away (the error to send). */
@@ -380,5 +379,82 @@ export class CircuitBreaker {
     } finally {
       this.sending = false;
     }
+  }
+}
+
+/** How an admitted subscription ended, for its breaker. */
+type BreakerOutcome = 'success' | 'failure' | 'cancel';
+
+/** The breaker's private methods its operator calls (friend access, kept off its public surface). */
+interface BreakerInternals<P = unknown> {
+  /** A permit for one subscription, or the error that turns it away. */
+  admit(): P | BrokenCircuitError;
+  /** Whether an error counts as a failure (may throw). */
+  counts(error: unknown): boolean;
+  /** The permit's outcome (idempotent). */
+  settle(permit: P, outcome: BreakerOutcome): void;
+}
+
+/**
+ * `source` run under `breaker` on each subscription: the body of {@link circuitBreaker} and
+ * {@link CircuitBreaker.run} (kept here so the operator's module depends on this one, not both
+ * ways round).
+ */
+export function underBreaker<T>(breaker: CircuitBreaker, source: Observable<T>): Observable<T> {
+  const internals = breaker as unknown as BreakerInternals;
+  return new Observable<T>((subscriber) => {
+    const permit = internals.admit();
+    if (permit instanceof BrokenCircuitError) {
+      subscriber.error(permit);
+      return;
+    }
+    // The forwarder is on the consumer's subscriber before the source starts, so a consumer
+    // that closes while a synchronous source still emits stops that source at once. Tearing
+    // down before the source ended is a success if a value came (`take(1)`, `firstValueFrom`
+    // of a one-shot call), else a cancellation; a no-op once the outcome is in.
+    const forwarder = new OutcomeSubscriber<T>(subscriber, internals, permit);
+    subscriber.add(forwarder);
+    subscriber.add(() => internals.settle(permit, forwarder.emitted ? 'success' : 'cancel'));
+    source.subscribe(forwarder);
+  });
+}
+
+/** Forwards the source's notifications, telling the breaker the outcome before the consumer. */
+class OutcomeSubscriber<T> extends Subscriber<T> {
+  /** The source has sent a value: the service answered. */
+  emitted = false;
+
+  constructor(
+    private readonly out: Subscriber<T>,
+    private readonly breaker: BreakerInternals,
+    private readonly permit: unknown,
+  ) {
+    super();
+  }
+
+  protected override _next(value: T): void {
+    this.emitted = true;
+    this.out.next(value);
+  }
+
+  protected override _error(error: unknown): void {
+    this.unsubscribe();
+    let failure: boolean;
+    try {
+      failure = this.breaker.counts(error);
+    } catch (thrown) {
+      // A throwing `isFailure`: the call failed as far as anyone can tell; the consumer gets what was thrown.
+      this.breaker.settle(this.permit, 'failure');
+      this.out.error(thrown);
+      return;
+    }
+    this.breaker.settle(this.permit, failure ? 'failure' : 'success');
+    this.out.error(error);
+  }
+
+  protected override _complete(): void {
+    this.unsubscribe();
+    this.breaker.settle(this.permit, 'success');
+    this.out.complete();
   }
 }

@@ -211,10 +211,10 @@ interface Failure {
  * ```
  */
 export class CapacityLimiter {
-  /** How many tokens exist. */
-  private limit: number;
-  /** How many tokens this limiter holds. */
-  private held = 0;
+  /** How many tokens exist (`total`). */
+  #total: number;
+  /** How many tokens this limiter holds (`borrowed`). */
+  #borrowed = 0;
   /** The FIFO queue of waiting leases. */
   private readonly queue = new WaitList<Lease>();
   /** At most this many waiting leases. */
@@ -260,7 +260,7 @@ export class CapacityLimiter {
    *   {@link CapacityStore} methods.
    */
   constructor(total: number, options?: CapacityLimiterOptions) {
-    this.limit = validateLimit('total', total);
+    this.#total = validateLimit('total', total);
     const read = readOptions('options', options, {
       store: opt.optional((path, value) => {
         validateStore(path, value, 'CapacityStore', ['acquire', 'release']);
@@ -281,23 +281,23 @@ export class CapacityLimiter {
    * otherwise); growing lets waiters in at once, shrinking lets current holders finish.
    */
   get total(): number {
-    return this.limit;
+    return this.#total;
   }
 
   set total(value: number) {
-    this.limit = validateLimit('total', value);
-    this.store.resize?.(this.limit);
+    this.#total = validateLimit('total', value);
+    this.store.resize?.(this.#total);
     this.wake();
   }
 
   /** How many tokens this limiter holds right now. */
   get borrowed(): number {
-    return this.held;
+    return this.#borrowed;
   }
 
   /** How many tokens are free right now, as far as this limiter knows: `max(0, total - borrowed)`. */
   get available(): number {
-    return Math.max(0, this.limit - this.held);
+    return Math.max(0, this.#total - this.#borrowed);
   }
 
   /** How many requests wait in the queue. */
@@ -384,7 +384,7 @@ export class CapacityLimiter {
 
   /** The current state. */
   snapshot(): CapacityState {
-    return { total: this.limit, borrowed: this.held, waiting: this.queue.length };
+    return { total: this.#total, borrowed: this.#borrowed, waiting: this.queue.length };
   }
 
   /**
@@ -393,14 +393,14 @@ export class CapacityLimiter {
    */
   private enqueue(lease: Lease, request: QueueOptions, origin: string): void {
     const queued = this.queue.length;
-    if (queued === 0 && this.holders === null && this.held < this.limit && !this.rounds.running) {
+    if (queued === 0 && this.holders === null && this.#borrowed < this.#total && !this.rounds.running) {
       // The fast path (the local store, a free token, nobody waiting, no round running): the
       // local store grants synchronously, so the request need not pass through the queue.
-      this.hold(lease, this.store.acquire(this.limit));
+      this.hold(lease, this.store.acquire(this.#total));
       this.feed.notify();
       return;
     }
-    if (queued >= this.maxWaiting && (queued > 0 || this.blocked || this.held + this.pending >= this.limit)) {
+    if (queued >= this.maxWaiting && (queued > 0 || this.blocked || this.#borrowed + this.pending >= this.#total)) {
       lease.state = 'released';
       lease.failed(new CapacityExceededError(this.maxWaiting));
       return;
@@ -430,7 +430,7 @@ export class CapacityLimiter {
     lease.state = 'released';
     if (state === 'waiting') this.queue.remove(lease);
     else {
-      this.held--;
+      this.#borrowed--;
       this.holders?.delete(lease.token);
       this.epoch++;
       this.blocked = false;
@@ -451,7 +451,7 @@ export class CapacityLimiter {
     const lease = this.holders?.get(token);
     if (lease === undefined || lease.state !== 'held') return;
     this.holders!.delete(token);
-    this.held--;
+    this.#borrowed--;
     lease.state = 'released';
     this.epoch++;
     this.blocked = false;
@@ -472,7 +472,7 @@ export class CapacityLimiter {
   /** One round of `update()`. */
   private round(): void {
     if (this.arrived.length > 0 || this.failures.length > 0) this.settle();
-    while (this.queue.length > this.pending && this.held + this.pending < this.limit && !this.blocked) this.attempt();
+    while (this.queue.length > this.pending && this.#borrowed + this.pending < this.#total && !this.blocked) this.attempt();
     this.feed.notify();
   }
 
@@ -480,7 +480,7 @@ export class CapacityLimiter {
   private attempt(): void {
     let answer: unknown;
     try {
-      answer = this.store.acquire(this.limit);
+      answer = this.store.acquire(this.#total);
     } catch (error) {
       this.failures.push({ error: this.unavailable(error), upTo: this.queue.arrivals });
       this.settle();
@@ -516,7 +516,7 @@ export class CapacityLimiter {
   private settle(): void {
     while (this.arrived.length > 0) {
       const token = this.arrived.shift();
-      if (this.queue.head !== null && this.held < this.limit) this.grant(token);
+      if (this.queue.head !== null && this.#borrowed < this.#total) this.grant(token);
       else this.store.release(token); // nobody waits any more (or `total` shrank): never leak it
     }
     while (this.failures.length > 0) {
@@ -538,7 +538,7 @@ export class CapacityLimiter {
   private hold(lease: Lease, token: unknown): void {
     lease.state = 'held';
     lease.token = token;
-    this.held++;
+    this.#borrowed++;
     this.holders?.set(token, lease);
     try {
       lease.granted();

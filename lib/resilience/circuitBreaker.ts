@@ -1,20 +1,6 @@
-import { Observable, Subscriber, type MonoTypeOperatorFunction } from 'rxjs';
-import { BrokenCircuitError } from '../errors.js';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import type { CircuitBreaker } from './breaker.js';
-
-/** How an admitted subscription ended, for its breaker. */
-export type BreakerOutcome = 'success' | 'failure' | 'cancel';
-
-/** The breaker's private methods its operator calls (friend access, kept off its public surface). */
-export interface BreakerInternals<P = unknown> {
-  /** A permit for one subscription, or the error that turns it away. */
-  admit(): P | BrokenCircuitError;
-  /** Whether an error counts as a failure (may throw). */
-  counts(error: unknown): boolean;
-  /** The permit's outcome (idempotent). */
-  settle(permit: P, outcome: BreakerOutcome): void;
-}
+import { CircuitBreaker, underBreaker } from './breaker.js';
 
 /**
  * Runs each subscription to the source through `breaker`: while the circuit is closed (or
@@ -51,65 +37,8 @@ export interface BreakerInternals<P = unknown> {
  * ```
  */
 export function circuitBreaker<T>(breaker: CircuitBreaker): MonoTypeOperatorFunction<T> {
-  const b = breaker as unknown as Partial<BreakerInternals> | null;
-  if (b === null || typeof b !== 'object' || typeof b.admit !== 'function' || typeof b.settle !== 'function') {
+  if (!(breaker instanceof CircuitBreaker)) {
     throw new TypeError(`Expected \`breaker\` to be a CircuitBreaker, got ${describe(breaker)}`);
   }
-  const internals = b as BreakerInternals;
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const permit = internals.admit();
-      if (permit instanceof BrokenCircuitError) {
-        subscriber.error(permit);
-        return;
-      }
-      // The forwarder is on the consumer's subscriber before the source starts, so a consumer
-      // that closes while a synchronous source still emits stops that source at once. Tearing
-      // down before the source ended is a success if a value came (`take(1)`, `firstValueFrom`
-      // of a one-shot call), else a cancellation; a no-op once the outcome is in.
-      const forwarder = new OutcomeSubscriber<T>(subscriber, internals, permit);
-      subscriber.add(forwarder);
-      subscriber.add(() => internals.settle(permit, forwarder.emitted ? 'success' : 'cancel'));
-      source.subscribe(forwarder);
-    });
-}
-
-/** Forwards the source's notifications, telling the breaker the outcome before the consumer. */
-class OutcomeSubscriber<T> extends Subscriber<T> {
-  /** The source has sent a value: the service answered. */
-  emitted = false;
-
-  constructor(
-    private readonly out: Subscriber<T>,
-    private readonly breaker: BreakerInternals,
-    private readonly permit: unknown,
-  ) {
-    super();
-  }
-
-  protected override _next(value: T): void {
-    this.emitted = true;
-    this.out.next(value);
-  }
-
-  protected override _error(error: unknown): void {
-    this.unsubscribe();
-    let failure: boolean;
-    try {
-      failure = this.breaker.counts(error);
-    } catch (thrown) {
-      // A throwing `isFailure`: the call failed as far as anyone can tell; the consumer gets what was thrown.
-      this.breaker.settle(this.permit, 'failure');
-      this.out.error(thrown);
-      return;
-    }
-    this.breaker.settle(this.permit, failure ? 'failure' : 'success');
-    this.out.error(error);
-  }
-
-  protected override _complete(): void {
-    this.unsubscribe();
-    this.breaker.settle(this.permit, 'success');
-    this.out.complete();
-  }
+  return (source) => underBreaker(breaker, source);
 }

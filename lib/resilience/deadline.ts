@@ -1,22 +1,23 @@
 import { Observable, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import { DeadlineError } from '../errors.js';
-import { armDeadline } from '../internal/clock.js';
+import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
-export type DeadlineOutcome = 'fail' | 'moveOn';
+type DeadlineOutcome = 'fail' | 'moveOn';
 
 /**
  * The one engine behind `failAfter`, `failAt`, `moveOnAfter`, `moveOnAt` and `retryBackoff`'s
  * deadline. `resolve(now)` turns the scheduler's time at subscription into the absolute deadline.
  * When the deadline comes before the source has finished, the source is unsubscribed and the
- * output errors with a `DeadlineError` (`'fail'`) or completes (`'moveOn'`). The rule is
- * `armDeadline`'s: a deadline already past at subscription trips at once, before the source starts.
+ * output errors with a `DeadlineError` labelled by `label` (`'fail'`) or completes (`'moveOn'`).
+ * The rule is `armDeadline`'s: a deadline already past at subscription trips at once, before the
+ * source starts.
  */
 export function tripAt<T>(
   resolve: (now: number) => number,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
+  label: DeadlineLabel,
 ): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
@@ -29,43 +30,52 @@ export function tripAt<T>(
         subscriber,
         scheduler,
         deadline,
-        () => (outcome === 'fail' ? subscriber.error(new DeadlineError(deadline)) : subscriber.complete()),
+        () => (outcome === 'fail' ? subscriber.error(deadlineError(deadline, label)) : subscriber.complete()),
         () => source.subscribe(subscriber),
       );
     });
 }
 
-/** A relative deadline from `failAfter`/`moveOnAfter`: a duration in ms, or `null`/`undefined` for none. */
+/**
+ * A relative deadline from `failAfter`/`moveOnAfter` (`operator` names it in messages): a
+ * duration in ms, or `null`/`undefined` for none.
+ */
 export function relativeDeadline<T>(
-  name: string,
+  operator: string,
   ms: number | null | undefined,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
 ): MonoTypeOperatorFunction<T> {
   validateScheduler('scheduler', scheduler);
   if (ms === null || ms === undefined) return identity;
-  const duration = validateNonNegative(name, ms);
-  return tripAt((now) => now + duration, outcome, scheduler);
+  const duration = validateNonNegative('ms', ms);
+  return tripAt((now) => now + duration, outcome, scheduler, { origin: `${operator}(${duration})`, within: duration });
 }
 
-/** An absolute deadline from `failAt`/`moveOnAt`: a `Date` or a time in ms, or `null`/`undefined` for none. */
+const DAY = 86_400_000;
+/** The largest time a `Date` can hold. */
+const MAX_DATE = 8.64e15;
+
+/**
+ * An absolute deadline from `failAt`/`moveOnAt` (`operator` names it in messages): a `Date` or a
+ * time in ms, or `null`/`undefined` for none.
+ */
 export function absoluteDeadline<T>(
-  name: string,
+  operator: string,
   date: Date | number | null | undefined,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
 ): MonoTypeOperatorFunction<T> {
   validateScheduler('scheduler', scheduler);
   if (date === null || date === undefined) return identity;
-  const at = toTime(name, date);
-  return tripAt(() => at, outcome, scheduler);
+  const at = toTime('date', date);
+  // A number on a wall clock (`asyncScheduler` outside TestScheduler.run) is an epoch time: shown
+  // as a date, like a Date. On a virtual clock it stays a number of ms.
+  const onWallClock = Math.abs(scheduler.now() - Date.now()) < DAY && Math.abs(at) <= MAX_DATE;
+  const by = date instanceof Date || onWallClock ? new Date(at) : at;
+  return tripAt(() => at, outcome, scheduler, { origin: `${operator}(${by instanceof Date ? by.toISOString() : at})`, by });
 }
 
-/**
- * A `Date` or a number of ms (both on the scheduler's clock: epoch ms for `asyncScheduler`,
- * frames for `TestScheduler`) as a finite number; anything else is a `RangeError`/`TypeError`
- * naming the option.
- */
 /**
  * A `deadline` option as a function of the time at subscription, validated now: a number is that
  * many ms after subscription, a `Date` (or its time) is absolute. Shared by `retryBackoff` and
@@ -80,7 +90,12 @@ export function deadlineResolver(name: string, deadline: number | Date): (now: n
   return () => at;
 }
 
-export function toTime(name: string, date: unknown): number {
+/**
+ * A `Date` or a number of ms (both on the scheduler's clock: epoch ms for `asyncScheduler`,
+ * frames for `TestScheduler`) as a finite number; anything else is a `RangeError`/`TypeError`
+ * naming the option.
+ */
+function toTime(name: string, date: unknown): number {
   const time = date instanceof Date ? date.getTime() : date;
   if (typeof time !== 'number') {
     throw new TypeError(`Expected \`${name}\` to be a Date or a number of milliseconds, got ${describe(date)}`);

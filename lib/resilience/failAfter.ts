@@ -7,9 +7,10 @@ import { relativeDeadline } from './deadline.js';
  *
  * The RxJS spelling of Python's `fail_after(seconds)` (lionherd, anyio): a hard time budget for
  * the whole stream, not for the gap between values (that is rxjs `timeout({ each })`). `null`
- * means no deadline: the source is returned untouched. `failAfter(0)` trips on the next tick of
- * `scheduler`, after whatever the source emits synchronously. The error's `deadline` is the
- * moment it guarded: the scheduler time at subscription plus `ms`.
+ * means no deadline: the source is returned untouched. A deadline already past at subscription
+ * (`failAfter(0)`) trips at once, inside `subscribe`, before the source is subscribed. The
+ * error's message names the budget (`failAfter(200): not finished within 200 ms`); its
+ * `deadline` is the moment it guarded: the scheduler time at subscription plus `ms`.
  *
  * ```text
  * source:          --a---b---c---|
@@ -30,5 +31,5 @@ import { relativeDeadline } from './deadline.js';
  * ```
  */
 export function failAfter<T>(ms: number | null | undefined, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
-  return relativeDeadline<T>('ms', ms, 'fail', scheduler);
+  return relativeDeadline<T>('failAfter', ms, 'fail', scheduler);
 }

@@ -8,8 +8,10 @@ import { absoluteDeadline } from './deadline.js';
  * The absolute form of {@link failAfter}, like Python's `fail_at(deadline)`: handy when several
  * steps share one deadline computed up front. `date` is a `Date` or a number of ms on the
  * scheduler's clock (epoch ms for `asyncScheduler`, frames under `TestScheduler`). A deadline
- * already past trips on the next tick. `null` means no deadline (the source is untouched). The
- * error's `deadline` is `date` in ms.
+ * already past at subscription trips at once, inside `subscribe`, before the source is subscribed.
+ * `null` means no deadline (the source is untouched). The error's message names the deadline
+ * (`failAt(2026-12-02T10:00:00.000Z): not finished by 2026-12-02T10:00:00.000Z`); its `deadline`
+ * is `date` in ms.
  *
  * ```text
  * source:              --a---b---c---|
@@ -30,5 +32,5 @@ import { absoluteDeadline } from './deadline.js';
  * ```
  */
 export function failAt<T>(date: Date | number | null | undefined, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
-  return absoluteDeadline<T>('date', date, 'fail', scheduler);
+  return absoluteDeadline<T>('failAt', date, 'fail', scheduler);
 }

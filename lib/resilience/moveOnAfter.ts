@@ -7,7 +7,8 @@ import { relativeDeadline } from './deadline.js';
  *
  * The RxJS spelling of Python's `move_on_after(seconds)`: keep what arrived in time and carry
  * on. Like `takeUntil(timer(ms))`, but validated at creation, with `null` meaning no deadline
- * (the source is returned untouched). `moveOnAfter(0)` completes on the next tick.
+ * (the source is returned untouched). A deadline already past at subscription (`moveOnAfter(0)`)
+ * completes at once, inside `subscribe`, before the source is subscribed.
  *
  * ```text
  * source:           --a---b---c---
@@ -27,5 +28,5 @@ import { relativeDeadline } from './deadline.js';
  * ```
  */
 export function moveOnAfter<T>(ms: number | null | undefined, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
-  return relativeDeadline<T>('ms', ms, 'moveOn', scheduler);
+  return relativeDeadline<T>('moveOnAfter', ms, 'moveOn', scheduler);
 }

@@ -6,8 +6,9 @@ import { absoluteDeadline } from './deadline.js';
  * source at that moment.
  *
  * The absolute form of {@link moveOnAfter}, like Python's `move_on_at(deadline)`. `date` is a
- * `Date` or a number of ms on the scheduler's clock; a deadline already past completes on the
- * next tick; `null` means no deadline (the source is untouched).
+ * `Date` or a number of ms on the scheduler's clock; a deadline already past at subscription
+ * completes at once, before the source is subscribed; `null` means no deadline (the source is
+ * untouched).
  *
  * ```text
  * source:                --a---b---c---
@@ -27,5 +28,5 @@ import { absoluteDeadline } from './deadline.js';
  * ```
  */
 export function moveOnAt<T>(date: Date | number | null | undefined, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
-  return absoluteDeadline<T>('date', date, 'moveOn', scheduler);
+  return absoluteDeadline<T>('moveOnAt', date, 'moveOn', scheduler);
 }

@@ -232,8 +232,10 @@ export class RateLimiter {
   private readonly store: RateStore;
   /** The FIFO queue of waiting requests. */
   private readonly queue = new WaitList<Ticket>();
-  /** An asynchronous attempt is in flight (at most one: the head's). */
-  private inFlight = false;
+  /** Asynchronous attempts in flight: one per waiter from the head, at most `concurrency`. */
+  private pending = 0;
+  /** The store's `concurrency` (1 unless it says more). */
+  private readonly concurrency: number;
   /** Asynchronous answers, for `update()`. */
   private readonly answers: Answer[] = [];
   /** The armed retry timer, if any (the head must wait until it fires). */
@@ -276,6 +278,7 @@ export class RateLimiter {
     this.maxWaiting = read.maxWaiting;
     this.scheduler = read.scheduler;
     this.store = read.store ?? new LocalRateStore();
+    this.concurrency = this.store.concurrency === undefined ? 1 : validateLimit('options.store.concurrency', this.store.concurrency, false);
     this.store.attach?.({ wake: () => this.retryNow() });
   }
 
@@ -390,7 +393,7 @@ export class RateLimiter {
     const queued = this.queue.length;
     if (
       queued >= this.maxWaiting &&
-      (queued > 0 || this.inFlight || this.timer !== null || this.store.peek(this.request(ticket.cost)).retryAfter > 0)
+      (queued > 0 || this.pending > 0 || this.timer !== null || this.store.peek(this.request(ticket.cost)).retryAfter > 0)
     ) {
       ticket.state = 'cancelled';
       ticket.failed(new RateLimitExceededError(this.maxWaiting));
@@ -436,11 +439,18 @@ export class RateLimiter {
   /** One round of `update()`. */
   private round(): void {
     while (this.answers.length > 0) this.settle(this.answers.shift()!);
-    while (this.queue.head !== null && !this.inFlight && this.timer === null) this.attempt(this.queue.head);
+    while (this.queue.length > this.pending && this.pending < this.concurrency && this.timer === null) this.attempt(this.nth(this.pending));
     this.feed.notify();
   }
 
-  /** One attempt at the store for the queue head. */
+  /** The waiter `k` places behind the head (0: the head); `k` is below the queue's length. */
+  private nth(k: number): Ticket {
+    let ticket = this.queue.head!;
+    for (let i = 0; i < k; i++) ticket = ticket.next as Ticket;
+    return ticket;
+  }
+
+  /** One attempt at the store for `head`: the queue head, or the waiter the next parallel attempt is for. */
   private attempt(head: Ticket): void {
     if (head.cost > this.max) {
       // `limit` shrank below this request's cost: it could never be granted.
@@ -458,7 +468,7 @@ export class RateLimiter {
       return;
     }
     if (!isThenable(answer)) return this.settle({ kind: 'decided', wait: answer, cost: head.cost, epoch: this.epoch, upTo });
-    this.inFlight = true;
+    this.pending++;
     const epoch = this.epoch;
     const cost = head.cost;
     answer.then(
@@ -468,7 +478,7 @@ export class RateLimiter {
   }
 
   private answered(answer: Answer): void {
-    this.inFlight = false;
+    this.pending--;
     this.answers.push(answer);
     this.update();
   }

@@ -1,13 +1,7 @@
 import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import {
-  describe,
-  validateBoolean,
-  validateFunction,
-  validateLimit,
-  validateNonNegative,
-  validateOptions,
-  validateScheduler,
-} from '../internal/validate.js';
+import type { DeadlineLabel } from '../internal/clock.js';
+import { opt, readOptions, type Reader } from '../internal/options.js';
+import { describe } from '../internal/validate.js';
 import { deadlineResolver, tripAt } from './deadline.js';
 
 /** An error class for `retryOn`, matched with `instanceof` (abstract classes are fine). */
@@ -24,16 +18,20 @@ export interface RetryBackoffOptions {
   /** How much random extra to add, as a fraction of the delay, ≥ 0 (0.1 = up to +10 %). Default 0.1. */
   jitter?: number;
   /**
-   * Which errors to retry: error classes (matched with `instanceof`) or a predicate
-   * `(error, attempt) => boolean` where `attempt` is the number of the attempt that just failed
-   * (1 = the first subscription). Default: every error. A rejected error propagates at once.
+   * Which errors to retry: an error class or an array of them (matched with `instanceof`), or a
+   * predicate `(error, attempt) => boolean` where `attempt` is the number of the attempt that just
+   * failed (1 = the first subscription). A function counts as a class when it is written with
+   * `class` or its prototype is an `Error` (`retryOn: TimeoutError`); any other function is a
+   * predicate. Default: every error. A rejected error propagates at once.
    */
-  retryOn?: readonly ErrorClass[] | ((error: unknown, attempt: number) => boolean);
+  retryOn?: ErrorClass | readonly ErrorClass[] | ((error: unknown, attempt: number) => boolean);
   /**
    * A time budget for the whole operation: a number of ms from subscription, or an absolute
    * `Date` (on the scheduler's clock). A retry whose delay would end at or after it is not made: the last
    * error propagates at once. An attempt still running when it passes is unsubscribed and the
-   * output errors with a `DeadlineError`. Default: none.
+   * output errors with a `DeadlineError` (`retryBackoff: not finished within 10000 ms`). A
+   * deadline already past at subscription (`0`, or a `Date` gone by) errors at once, before the
+   * first attempt is subscribed. Default: none.
    */
   deadline?: number | Date | null;
   /** Whether a value emitted resets the attempt count (a long-lived stream that reconnects). Default false. */
@@ -68,8 +66,9 @@ export interface RetryBackoffOptions {
  *
  * @throws RangeError when `attempts` is not an integer ≥ 1 (or `Infinity`), a delay or `jitter`
  *   is not a finite number ≥ 0, or `deadline` is not a finite number ≥ 0 or a valid Date;
- *   TypeError when `options` is not an object, or `retryOn`, `onRetry`, `random`, `resetOnSuccess`
- *   or `scheduler` has the wrong type.
+ *   TypeError when `options` is not an object or has an unknown key, or `retryOn`, `onRetry`,
+ *   `random`, `resetOnSuccess` or `scheduler` has the wrong type. Messages name the option as
+ *   `options.attempts`.
  *
  * @example
  * ```ts
@@ -78,53 +77,19 @@ export interface RetryBackoffOptions {
  * );
  * ```
  */
-/** The options `retryBackoff` knows; any other key is a misspelling and fails at creation. */
-const RETRY_OPTIONS = [
-  'attempts',
-  'baseDelay',
-  'maxDelay',
-  'jitter',
-  'retryOn',
-  'deadline',
-  'resetOnSuccess',
-  'onRetry',
-  'random',
-  'scheduler',
-] as const;
-
 export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOperatorFunction<T> {
-  validateOptions('options', options, RETRY_OPTIONS);
-  const {
-    attempts = 3,
-    baseDelay = 100,
-    maxDelay = 2000,
-    jitter = 0.1,
-    retryOn,
-    deadline = null,
-    resetOnSuccess = false,
-    onRetry,
-    random = Math.random,
-    scheduler = asyncScheduler,
-  } = options;
-  validateLimit('attempts', attempts);
-  validateNonNegative('baseDelay', baseDelay);
-  validateNonNegative('maxDelay', maxDelay);
-  validateNonNegative('jitter', jitter);
-  validateBoolean('resetOnSuccess', resetOnSuccess);
-  validateFunction('random', random);
-  if (onRetry !== undefined) validateFunction('onRetry', onRetry);
-  validateScheduler('scheduler', scheduler);
-  const shouldRetry = toPredicate(retryOn);
-  // The deadline as a function of the scheduler's time at subscription, or null for none.
-  const resolveDeadline = deadline === null || deadline === undefined ? null : deadlineResolver('deadline', deadline);
-
+  const { attempts, baseDelay, maxDelay, jitter, retryOn: shouldRetry, deadline, resetOnSuccess, onRetry, random, scheduler } = readOptions(
+    'options',
+    options,
+    RETRY_OPTIONS,
+  );
   // One attempt and no deadline: nothing to add.
-  if (attempts === 1 && resolveDeadline === null) return identity;
+  if (attempts === 1 && deadline === null) return identity;
 
   return (source) =>
     new Observable<T>((subscriber) => {
       // The absolute deadline of this subscription, in the scheduler's ms (Infinity: none).
-      const at = resolveDeadline === null ? Infinity : resolveDeadline(scheduler.now());
+      const at = deadline === null ? Infinity : deadline.resolve(scheduler.now());
       const retried = source.pipe(
         retry<T>({
           count: attempts - 1,
@@ -140,13 +105,15 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
           },
         }),
       );
-      return (at === Infinity ? retried : retried.pipe(tripAt<T>(() => at, 'fail', scheduler))).subscribe(subscriber);
+      return (deadline === null ? retried : retried.pipe(tripAt<T>(() => at, 'fail', scheduler, deadline.label))).subscribe(subscriber);
     });
 }
 
 /** `min(maxDelay, baseDelay * 2^(k-1)) * (1 + random() * jitter)`; `random` is called only when `jitter > 0`. */
 export function backoffDelay(k: number, baseDelay: number, maxDelay: number, jitter: number, random: () => number): number {
-  const exponential = Math.min(maxDelay, baseDelay * 2 ** (k - 1));
+  // The exponent is capped so that 2^(k-1) stays finite (0 × Infinity would be NaN): past 2^1023
+  // every delay is maxDelay anyway.
+  const exponential = Math.min(maxDelay, baseDelay * 2 ** Math.min(k - 1, 1023));
   if (jitter === 0) return exponential;
   const r = random();
   if (typeof r !== 'number' || !(r >= 0 && r <= 1)) {
@@ -155,16 +122,58 @@ export function backoffDelay(k: number, baseDelay: number, maxDelay: number, jit
   return exponential * (1 + r * jitter);
 }
 
-/** `retryOn` as a predicate, validated. */
-function toPredicate(retryOn: RetryBackoffOptions['retryOn']): (error: unknown, attempt: number) => boolean {
+/**
+ * Whether `fn` is an error class rather than a predicate: a `class`, or a function whose
+ * prototype is an `Error`'s (`Error` itself, ES5-style subclasses such as RxJS's `AjaxError`).
+ */
+function isErrorClass(fn: (...args: never[]) => unknown): boolean {
+  const proto = (fn as { prototype?: unknown }).prototype;
+  return fn === Error || proto instanceof Error || /^class\b/.test(Function.prototype.toString.call(fn));
+}
+
+/** `retryOn` as a predicate, validated: one class, an array of classes, or a predicate. */
+function readRetryOn(path: string, retryOn: unknown): (error: unknown, attempt: number) => boolean {
   if (retryOn === undefined) return () => true;
-  if (typeof retryOn === 'function') return retryOn;
+  if (typeof retryOn === 'function') {
+    if (!isErrorClass(retryOn as (...args: never[]) => unknown)) return retryOn as (error: unknown, attempt: number) => boolean;
+    const only = retryOn as ErrorClass;
+    return (error) => error instanceof only;
+  }
   if (!Array.isArray(retryOn) || !retryOn.every((c) => typeof c === 'function')) {
-    throw new TypeError(`Expected \`retryOn\` to be an array of error classes or a predicate function, got ${describe(retryOn)}`);
+    throw new TypeError(`Expected \`${path}\` to be an error class, an array of error classes or a predicate function, got ${describe(retryOn)}`);
   }
   if (retryOn.length === 0) {
-    throw new RangeError('Expected `retryOn` to list at least one error class (an empty list would never retry; use `attempts: 1` for that), got `[]`');
+    throw new RangeError(`Expected \`${path}\` to list at least one error class (an empty list would never retry; use \`attempts: 1\` for that), got \`[]\``);
   }
-  const classes = [...retryOn];
+  const classes = [...retryOn] as ErrorClass[];
   return (error) => classes.some((c) => error instanceof c);
 }
+
+/** A `deadline` option: when it falls (from the time at subscription) and how its error names it. */
+interface RetryDeadline {
+  readonly resolve: (now: number) => number;
+  readonly label: DeadlineLabel;
+}
+
+/** Reads `deadline`: `null`/absent for none, ms after subscription, or a `Date`. */
+const readDeadline: Reader<RetryDeadline | null> = (path, value) => {
+  if (value === undefined || value === null) return null;
+  const resolve = deadlineResolver(path, value as number | Date);
+  const label: DeadlineLabel =
+    typeof value === 'number' ? { origin: 'retryBackoff', within: value } : { origin: 'retryBackoff', by: new Date(resolve(0)) };
+  return { resolve, label };
+};
+
+/** The options `retryBackoff` knows and how each is read; any other key is a misspelling and fails at creation. */
+const RETRY_OPTIONS = {
+  attempts: opt.limit(3),
+  baseDelay: opt.nonNegative(100),
+  maxDelay: opt.nonNegative(2000),
+  jitter: opt.nonNegative(0.1),
+  retryOn: readRetryOn,
+  deadline: readDeadline,
+  resetOnSuccess: opt.boolean(false),
+  onRetry: opt.fn<((error: unknown, attempt: number, delay: number) => void) | undefined>(undefined),
+  random: opt.fn<() => number>(Math.random),
+  scheduler: opt.scheduler<SchedulerLike>(asyncScheduler),
+};

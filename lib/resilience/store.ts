@@ -151,6 +151,13 @@ export interface RateStore {
   /** As {@link CapacityStore.attach}; only `wake` is used. */
   attach?(listener: Pick<StoreListener, 'wake'>): void;
   /**
+   * How many attempts the limiter may have in flight at once, one per waiter from the head of
+   * its queue (an integer ≥ 1; default 1). A remote store whose round trip dominates sets more,
+   * so that its grants come back in parallel; every attempt is still decided on its own, so the
+   * window holds however many are in flight.
+   */
+  readonly concurrency?: number;
+  /**
    * One attempt: records a grant of `request.cost` and returns `0` when the sliding window (and
    * the spacing, with `spread`) allows it now; otherwise records nothing and returns how many ms
    * to wait before it could (a number > 0: the limiter retries then, or on a wake-up). Either

@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import { readCapacityRequest, subscribeWithCapacity, type CapacityLimiter, type CapacityRequestOptions } from './capacityLimiter.js';
+import { CapacityLimiter, readCapacityRequest, subscribeWithCapacity, type CapacityRequestOptions } from './capacityLimiter.js';
 
 /**
  * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO, or by `priority`),
@@ -39,8 +39,9 @@ import { readCapacityRequest, subscribeWithCapacity, type CapacityLimiter, type 
  * @param limiter The shared {@link CapacityLimiter}.
  * @param options `priority` (a finite number, default 0) and `timeout` (ms, a finite number ≥ 0;
  *   default: no limit), per subscription.
- * @throws TypeError when `limiter` is not a CapacityLimiter or an option is unknown; RangeError
- *   for a bad `priority` or `timeout` (at creation).
+ * @throws TypeError when `limiter` is not a {@link CapacityLimiter} instance (a look-alike object
+ *   with an `acquire` method is refused too) or an option is unknown; RangeError for a bad
+ *   `priority` or `timeout` (at creation).
  *
  * @example
  * ```ts
@@ -50,7 +51,7 @@ import { readCapacityRequest, subscribeWithCapacity, type CapacityLimiter, type 
  * ```
  */
 export function withCapacity<T>(limiter: CapacityLimiter, options?: CapacityRequestOptions): MonoTypeOperatorFunction<T> {
-  if (limiter === null || typeof limiter !== 'object' || typeof (limiter as { acquire?: unknown }).acquire !== 'function') {
+  if (!(limiter instanceof CapacityLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
   const request = readCapacityRequest(options);

@@ -2,6 +2,7 @@
  * Deep equality for marble assertions, without jest: the test scheduler of
  * `rxjs-concurrency/testing` compares emitted values with it.
  */
+import { opt, readOptions } from '../internal/options.js';
 
 /** How {@link deepEqual} compares objects. */
 export interface EqualityOptions {
@@ -30,9 +31,13 @@ export interface EqualityOptions {
  * deepEqual({ a: undefined }, {});                    // false
  * deepEqual({ a: undefined }, {}, { strict: false }); // true
  */
-export function deepEqual(a: unknown, b: unknown, options: EqualityOptions = {}): boolean {
-  return equal(a, b, options.strict !== false, new Map());
+export function deepEqual(a: unknown, b: unknown, options?: EqualityOptions): boolean {
+  const { strict } = readOptions('options', options, EQUALITY_OPTIONS);
+  return equal(a, b, strict, new Map());
 }
+
+/** What {@link deepEqual}'s options may hold. */
+const EQUALITY_OPTIONS = { strict: opt.boolean(true) };
 
 type Seen = Map<object, Set<object>>;
 

@@ -11,7 +11,7 @@ import { deepEqual } from './equal.js';
 import type { EqualityOptions } from './equal.js';
 import { Legend, drawFrames, formatValue, isFrameList, renderSubscription } from './render.js';
 import type { MarbleFrame, SubscriptionFrames } from './render.js';
-import { describe, validateBoolean, validateLimit } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
 
 export { deepEqual, formatValue };
 export type { EqualityOptions };
@@ -99,12 +99,8 @@ class MarbleTestScheduler extends TestScheduler {
  * });
  */
 export function createTestScheduler(options?: TestSchedulerOptions): TestScheduler {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  validateBoolean('strict', options?.strict);
-  const longGap = validateLimit('longGap', options?.longGap ?? 10);
-  return new MarbleTestScheduler(options?.strict !== false, longGap);
+  const { strict, longGap } = readOptions('options', options, { strict: opt.boolean(true), longGap: opt.limit(10) });
+  return new MarbleTestScheduler(strict, longGap);
 }
 
 interface AssertMode {

@@ -4,7 +4,8 @@
  */
 import type { ObservableNotification } from 'rxjs';
 import { deepEqual, ownKeys } from './equal.js';
-import { describe, validateLimit } from '../internal/validate.js';
+import { opt, readOptions } from '../internal/options.js';
+import { describe } from '../internal/validate.js';
 
 /**
  * One recorded notification: what `TestScheduler.parseMarbles` returns and what
@@ -116,17 +117,13 @@ interface Mode {
   longGap: number;
 }
 
-function modeOf(options: RenderOptions | undefined, where: string): Mode {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`Expected \`${where}\` options to be an object, got ${describe(options)}`);
-  }
-  const factor = options?.frameTimeFactor ?? 1;
-  if (typeof factor !== 'number' || !(factor > 0) || !Number.isFinite(factor)) {
-    throw new RangeError(`Expected \`frameTimeFactor\` to be a finite number above 0, got ${describe(factor)}`);
-  }
-  const runMode = options?.runMode ?? true;
-  if (typeof runMode !== 'boolean') throw new TypeError(`Expected \`runMode\` to be a boolean, got ${describe(runMode)}`);
-  return { factor, runMode, longGap: validateLimit('longGap', options?.longGap ?? 10) };
+function modeOf(options: RenderOptions | undefined): Mode {
+  const { frameTimeFactor: factor, runMode, longGap } = readOptions('options', options, {
+    frameTimeFactor: opt.positive(1),
+    runMode: opt.boolean(true),
+    longGap: opt.limit(10),
+  });
+  return { factor, runMode, longGap };
 }
 
 /** Writes a gap of `chars` characters (`frames` frames): dashes, or a time progression. */
@@ -229,7 +226,12 @@ export function renderMarbles(frames: readonly MarbleFrame[], options?: RenderOp
   if (!Array.isArray(frames)) {
     throw new TypeError(`Expected \`frames\` to be an array of { frame, notification }, got ${describe(frames)}`);
   }
-  const mode = modeOf(options, 'renderMarbles');
+  for (let i = 0; i < frames.length; i++) {
+    if (!isFrame(frames[i])) {
+      throw new TypeError(`Expected \`frames[${i}]\` to be { frame, notification } (a number and a notification of kind "N", "E" or "C"), got ${describe(frames[i])}`);
+    }
+  }
+  const mode = modeOf(options);
   const legend = new Legend();
   const drawn = drawFrames(frames, legend, mode);
   const values = Object.fromEntries(legend.list());
@@ -250,7 +252,7 @@ export function renderSubscription(log: SubscriptionFrames, options?: RenderOpti
   if (typeof log !== 'object' || log === null || typeof log.subscribedFrame !== 'number') {
     throw new TypeError(`Expected \`log\` to be { subscribedFrame, unsubscribedFrame }, got ${describe(log)}`);
   }
-  const mode = modeOf(options, 'renderSubscription');
+  const mode = modeOf(options);
   const { subscribedFrame: sub, unsubscribedFrame: unsub } = log;
   if (sub === Infinity) return '';
   if (unsub === sub) return draw([{ frame: sub, chars: ['(^!)'] }], mode, 0).marbles;
@@ -283,15 +285,19 @@ export function isFrameList(value: unknown, allowEmpty = false): value is Marble
   return (
     Array.isArray(value) &&
     (allowEmpty || value.length > 0) &&
-    value.every(
-      (m: unknown) =>
-        typeof m === 'object' &&
-        m !== null &&
-        typeof (m as MarbleFrame).frame === 'number' &&
-        typeof (m as MarbleFrame).notification === 'object' &&
-        (m as MarbleFrame).notification !== null &&
-        ['N', 'E', 'C'].includes((m as MarbleFrame).notification.kind),
-    )
+    value.every(isFrame)
+  );
+}
+
+/** Whether `m` is one recorded frame: `{ frame: number, notification: { kind: 'N' | 'E' | 'C', … } }`. */
+function isFrame(m: unknown): m is MarbleFrame {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as MarbleFrame).frame === 'number' &&
+    typeof (m as MarbleFrame).notification === 'object' &&
+    (m as MarbleFrame).notification !== null &&
+    ['N', 'E', 'C'].includes((m as MarbleFrame).notification.kind)
   );
 }
 

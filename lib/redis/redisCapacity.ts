@@ -1,0 +1,361 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { opt, readOptions } from '../internal/options.js';
+import { LeaseLostError, StoreUnavailableError } from '../resilience/errors.js';
+import type { CapacityStore, StoreListener } from '../resilience/store.js';
+import { keysOf, ScriptCaller } from './caller.js';
+import { validateClient, validateKey } from './script.js';
+import { CAPACITY, RENEW } from './scripts.js';
+
+/** Options of {@link redisCapacity}. */
+export interface RedisCapacityOptions {
+  /** The name of the shared limit: every limiter with the same key (on the same server) shares its tokens. */
+  readonly key: string;
+  /** How long a granted token lives on the server without renewal, in ms (default 30 000). */
+  readonly leaseMs?: number;
+  /** How often held tokens are renewed, in ms; less than `leaseMs` (default `leaseMs / 3`). */
+  readonly renewMs?: number;
+  /** How long an acquire waits for an answer from Redis before failing with `StoreUnavailableError`, in ms (default 5 000). */
+  readonly timeout?: number;
+}
+
+/** One token this process holds: a lease on the server. */
+interface Held {
+  /** The epoch in which the server last confirmed it. */
+  epoch: string;
+  /** Local monotonic time (`performance.now()`) by which it must be renewed: the send time of the last confirming call + `leaseMs`. */
+  deadline: number;
+}
+
+/** An acquire attempt waiting for the next call to the server. */
+interface Attempt {
+  readonly id: string;
+  readonly resolve: (token: string | null) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * A {@link CapacityStore} on a Redis server: `new CapacityLimiter(16, { store: redisCapacity(client, { key: 'api' }) })`
+ * in every process makes at most 16 tokens held across all of them together.
+ *
+ * Each token is a lease with a time to live (`leaseMs`) on the server, renewed every `renewMs`
+ * while its task runs; a process that dies gives its tokens back when they expire. A lease not
+ * renewed in time aborts its task with {@link LeaseLostError}. Acquire, release and renewal are one
+ * Lua script each (EVALSHA; one round trip, several attempts and releases of the process batched
+ * into it), on the server's clock. A release publishes on a channel that waiting processes
+ * subscribe to (on a duplicate of `client`), so they try again at once; a slow poll covers a lost
+ * message. Across processes, waiting processes take turns (a FIFO of processes on the server), so
+ * a process with few waiters is not starved by one with many.
+ *
+ * When Redis cannot be reached, attempts fail after `timeout` ms with {@link StoreUnavailableError}
+ * (the limiter errors the waiting requests), tasks already running go on until their leases run
+ * out, and nothing is granted; when it comes back, limiting resumes. A server that lost its data
+ * (restarted without persistence) grants nothing for one `leaseMs`, while the processes that
+ * still hold tokens renew them back, so the limit holds across the restart.
+ *
+ * @param client An ioredis client (`new Redis(url)`); the store uses it for its scripts and a
+ *   `client.duplicate()` for its subscription. It does not close `client`.
+ * @throws TypeError when `client` is not an ioredis client, `key` is empty, or an option is
+ *   unknown or invalid; RangeError when `renewMs ≥ leaseMs`.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { CapacityLimiter } from 'rxjs-concurrency';
+ * import { redisCapacity } from 'rxjs-concurrency/redis';
+ *
+ * const client = new Redis('redis://127.0.0.1:6379');
+ * // At most 16 calls in flight across every process that runs this line.
+ * const api = new CapacityLimiter(16, { store: redisCapacity(client, { key: 'api' }) });
+ * api.run(({ signal }) => fetch('https://api.example.com/orders', { signal })).subscribe();
+ * ```
+ */
+export function redisCapacity(client: Redis, options: RedisCapacityOptions): RedisCapacityStore {
+  return new RedisCapacityStore(client, options);
+}
+
+/** The store {@link redisCapacity} returns. */
+export class RedisCapacityStore implements CapacityStore<string> {
+  readonly key: string;
+  readonly leaseMs: number;
+  readonly renewMs: number;
+  readonly timeout: number;
+  private readonly client: Redis;
+  private readonly keys: ReturnType<typeof keysOf>;
+  private readonly caller: ScriptCaller;
+  /** This process's place in the server's queue of waiting processes, and the prefix of its lease ids. */
+  private readonly ticket = randomUUID();
+  /** How long the server keeps a waiting process's ticket without hearing from it. */
+  private readonly ticketTtl: number;
+  /** How often a process with refused attempts tries again without a release message. */
+  private readonly pollMs: number;
+  /** The limiter to wake and to tell about lost leases. */
+  private listener: StoreListener<string> | null = null;
+  /** Lease ids handed out so far (the id suffix). */
+  private issued = 0;
+  /** The tokens held, by lease id. */
+  private readonly held = new Map<string, Held>();
+  /** Attempts and releases waiting for the next call (one call in flight at a time). */
+  private attempts: Attempt[] = [];
+  private releases: string[] = [];
+  /** The latest `total` the limiter passed. */
+  private total = 1;
+  /** Whether a capacity call is in flight, or one is scheduled. */
+  private calling = false;
+  private scheduled = false;
+  /** Whether a renewal call is in flight. */
+  private renewing = false;
+  /** The renewal timer, the lost-lease timer and the safety poll. */
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The subscriber connection (a duplicate of `client`) while this process has refused attempts. */
+  private subscriber: Redis | null = null;
+  /** When an attempt was last refused (`performance.now()`), to close the subscriber some time after the last. */
+  private lastRefusal = 0;
+  /** Whether the limiter may still wait for a refused attempt (keeps this process's ticket on the server). */
+  private waitingHint = false;
+  /** Closes the subscriber once nothing was refused for a while. */
+  private idleTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(client: Redis, options: RedisCapacityOptions) {
+    this.client = validateClient('client', client);
+    const read = readOptions('options', options, {
+      key: opt.any<unknown>(),
+      leaseMs: opt.limit(30_000, false),
+      renewMs: opt.optional(opt.limit(1, false)),
+      timeout: opt.limit(5_000, false),
+    });
+    this.key = validateKey('options.key', read.key);
+    this.leaseMs = read.leaseMs;
+    this.renewMs = read.renewMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
+    if (this.renewMs >= this.leaseMs) {
+      throw new RangeError(`Expected \`options.renewMs\` to be less than \`options.leaseMs\` (${this.leaseMs}), got \`${this.renewMs}\` (number)`);
+    }
+    this.timeout = read.timeout;
+    this.ticketTtl = Math.min(this.leaseMs, 2_000);
+    this.pollMs = Math.max(50, Math.floor(this.ticketTtl / 3));
+    this.keys = keysOf(this.key, 'capacity');
+    this.caller = new ScriptCaller(this.client, this.key, this.timeout);
+  }
+
+  attach(listener: StoreListener<string>): void {
+    if (this.listener !== null) throw new Error(`redisCapacity store \`${this.key}\` already serves a CapacityLimiter: create one store per limiter`);
+    this.listener = listener;
+  }
+
+  acquire(total: number): Promise<string | null> {
+    this.total = total;
+    return new Promise((resolve, reject) => {
+      this.attempts.push({ id: `${this.ticket}:${++this.issued}`, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  release(token: string): void {
+    if (!this.held.delete(token)) return;
+    this.releases.push(token);
+    this.afterHeldChanged();
+    this.schedule();
+  }
+
+  resize(total: number): void {
+    this.total = total;
+  }
+
+  /**
+   * Stops the store's timers and closes its subscriber connection (not `client`). Held tokens
+   * are not renewed any more: release them first. For a clean shutdown of a process.
+   */
+  async close(): Promise<void> {
+    for (const timer of [this.renewTimer, this.expiryTimer, this.pollTimer]) if (timer !== null) clearTimeout(timer);
+    this.renewTimer = this.expiryTimer = this.pollTimer = null;
+    await this.closeSubscriber();
+  }
+
+  /** Sends the waiting attempts and releases in one call, at the end of this tick. */
+  private schedule(): void {
+    if (this.scheduled || this.calling) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.calling || (this.attempts.length === 0 && this.releases.length === 0)) return;
+    const attempts = this.attempts;
+    const releases = this.releases;
+    this.attempts = [];
+    this.releases = [];
+    this.calling = true;
+    const sent = performance.now();
+    const limit = this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total;
+    const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, attempts.length === 0 && this.waitingHint ? '1' : '0', this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id)];
+    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch];
+    // An answer after the timeout: whatever it granted nobody waits for any more; give it back.
+    const late = (reply: unknown): void => {
+      const [granted] = reply as [number];
+      this.releases.push(...attempts.slice(0, granted).map((a) => a.id));
+      this.schedule();
+    };
+    this.caller.call(CAPACITY, keys, args, late).then(
+      (reply) => {
+        this.calling = false;
+        const [granted, epoch, retry] = reply as [number, string, string];
+        this.caller.epoch = epoch;
+        attempts.forEach((attempt, i) => {
+          if (i < granted) {
+            this.held.set(attempt.id, { epoch, deadline: sent + this.leaseMs });
+            attempt.resolve(attempt.id);
+          } else attempt.resolve(null);
+        });
+        if (granted > 0) this.afterHeldChanged();
+        if (granted < attempts.length) this.refused(Number(retry));
+        else if (attempts.length > 0) this.waitingHint = false;
+        this.schedule();
+      },
+      (error: unknown) => {
+        this.calling = false;
+        // Releases that did not reach the server: send them again with the next call (releasing a
+        // lease that has expired meanwhile does nothing).
+        this.releases.push(...releases);
+        for (const attempt of attempts) attempt.reject(error);
+        // Retry the releases a little later (new attempts go at once and take them along).
+        setTimeout(() => this.schedule(), 250).unref?.();
+      },
+    );
+  }
+
+  /**
+   * Some attempts were refused: the limiter waits for `wake()`. Make sure one comes: subscribe to
+   * the release channel (and wake once subscribed, for a release in between), and poll.
+   */
+  private refused(retry: number): void {
+    this.lastRefusal = performance.now();
+    this.waitingHint = true;
+    if (this.subscriber === null) this.openSubscriber();
+    if (this.pollTimer !== null) clearTimeout(this.pollTimer);
+    const delay = retry >= 0 ? Math.min(this.pollMs, retry + 1) : this.pollMs;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      this.listener?.wake();
+    }, delay);
+    this.pollTimer.unref?.();
+  }
+
+  private openSubscriber(): void {
+    this.idleTimer = setInterval(() => {
+      if (performance.now() - this.lastRefusal > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
+    }, this.pollMs);
+    this.idleTimer.unref?.();
+    const subscriber = this.client.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
+    // A release names the processes whose turn it is; the others stay asleep.
+    subscriber.on('message', (_channel: string, tickets: string) => {
+      if (tickets.includes(this.ticket)) this.listener?.wake();
+    });
+    subscriber.subscribe(this.keys.channel).then(
+      () => this.listener?.wake(),
+      () => undefined,
+    );
+  }
+
+  private async closeSubscriber(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    if (this.idleTimer !== null) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    if (subscriber === null) return;
+    try {
+      await subscriber.quit();
+    } catch {
+      subscriber.disconnect();
+    }
+  }
+
+  /** Starts or stops renewing, and re-arms the timer that declares leases lost. */
+  private afterHeldChanged(): void {
+    if (this.held.size > 0 && this.renewTimer === null) {
+      this.renewTimer = setInterval(() => this.renew(), this.renewMs);
+      this.renewTimer.unref?.();
+    } else if (this.held.size === 0 && this.renewTimer !== null) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = null;
+    }
+    this.armExpiry();
+  }
+
+  private armExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    let soonest = Infinity;
+    for (const lease of this.held.values()) soonest = Math.min(soonest, lease.deadline);
+    if (soonest === Infinity) return;
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, soonest - performance.now()));
+    this.expiryTimer.unref?.();
+  }
+
+  /** Leases past their local deadline: the server may have given them to someone else. */
+  private expire(): void {
+    this.expiryTimer = null;
+    const now = performance.now();
+    for (const [id, lease] of this.held) {
+      if (lease.deadline <= now) this.lose(id, `not renewed within ${this.leaseMs} ms`, this.lastRenewError);
+    }
+    this.afterHeldChanged();
+  }
+
+  private lose(id: string, reason: string, cause?: unknown): void {
+    if (!this.held.delete(id)) return;
+    this.listener?.lost(id, new LeaseLostError(this.key, reason, cause));
+  }
+
+  /** Renews every held lease in one call. */
+  private renew(): void {
+    if (this.renewing || this.held.size === 0) return;
+    this.renewing = true;
+    const sent = performance.now();
+    const ids = [...this.held.keys()];
+    const args: (string | number)[] = [this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total, this.leaseMs, this.ticket, this.caller.epoch];
+    for (const id of ids) args.push(id, this.held.get(id)!.epoch);
+    // A renewal that comes back after its leases were declared lost: free them on the server.
+    const late = (reply: unknown): void => {
+      const lost = new Set((reply as string[]).slice(1));
+      for (const id of ids) if (!lost.has(id) && !this.held.has(id)) this.releases.push(id);
+      this.schedule();
+    };
+    this.caller.call(RENEW, [this.keys.holders, this.keys.epoch], args, late).then(
+      (reply) => {
+        this.renewing = false;
+        const [epoch, ...lost] = reply as string[];
+        this.caller.epoch = epoch!;
+        const gone = new Set(lost);
+        for (const id of ids) {
+          const lease = this.held.get(id);
+          if (lease === undefined) {
+            if (!gone.has(id)) this.releases.push(id); // released while the renewal was in flight
+          } else if (gone.has(id)) this.lose(id, 'the server gave the token to someone else');
+          else {
+            lease.epoch = epoch!;
+            lease.deadline = sent + this.leaseMs;
+          }
+        }
+        this.afterHeldChanged();
+        this.schedule();
+      },
+      (error: unknown) => {
+        this.renewing = false;
+        // Not renewed: the leases run on until their deadlines; record why, in case they pass,
+        // and try again soon rather than at the next interval.
+        this.lastRenewError = error instanceof StoreUnavailableError ? error.cause : error;
+        setTimeout(() => this.renew(), Math.min(this.renewMs, 250)).unref?.();
+      },
+    );
+  }
+
+  /** Why the last renewal failed (named in a later `LeaseLostError`). */
+  private lastRenewError: unknown = undefined;
+}

@@ -1,0 +1,168 @@
+import { Redis } from 'ioredis';
+import { CapacityLimiter } from '../lib/index';
+import { LeaseLostError, redisCapacity, redisRate, StoreUnavailableError } from '../lib/redis/index';
+import { redisErrorCode } from '../lib/redis/script';
+import { startRedisServer, type RedisServer } from './support/redis-server';
+
+// The stores on their own, against a real redis-server (the limiters on top: redis-*.spec.ts).
+
+let server: RedisServer;
+const clients: Redis[] = [];
+const connect = (): Redis => {
+  const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
+  client.on('error', () => undefined);
+  clients.push(client);
+  return client;
+};
+const listener = () => {
+  const events = { woke: 0, lost: [] as [string, Error][] };
+  return { events, listener: { wake: () => void events.woke++, lost: (token: string, error: Error) => void events.lost.push([token, error]) } };
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rateRequest = { cost: 1, limit: 3, interval: 400, spread: false, now: 0 };
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterEach(async () => {
+  if (!server.running) await server.restart();
+  for (const c of clients.splice(0)) c.disconnect();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+describe('bad input throws at creation, naming the value', () => {
+  it('rejects what is not an ioredis client', () => {
+    expect(() => redisCapacity({} as Redis, { key: 'k' })).toThrow('Expected `client` to be an ioredis client');
+    expect(() => redisRate('redis://x' as unknown as Redis, { key: 'k' })).toThrow('got `"redis://x"` (string)');
+  });
+  it('rejects an empty key, renewMs ≥ leaseMs and unknown options', () => {
+    const client = connect();
+    expect(() => redisCapacity(client, { key: '' })).toThrow('Expected `options.key` to be a non-empty string');
+    expect(() => redisCapacity(client, { key: 'k', leaseMs: 1000, renewMs: 1000 })).toThrow('Expected `options.renewMs` to be less than `options.leaseMs` (1000), got `1000`');
+    expect(() => redisCapacity(client, { key: 'k', leaseMs: 0 })).toThrow('`options.leaseMs`');
+    expect(() => redisRate(client, { key: 'k', lease: 1 } as never)).toThrow('Unknown option `options.lease`');
+  });
+});
+
+it('reads Redis error replies with or without the ERR prefix', () => {
+  expect(redisErrorCode(new Error('NOSCRIPT No matching script. Please use EVAL.'))).toBe('NOSCRIPT');
+  expect(redisErrorCode(new Error('ERR NOSCRIPT No matching script'))).toBe('NOSCRIPT');
+  expect(redisErrorCode(new Error('ERR unknown command'))).toBe('ERR');
+});
+
+it('grants at most `total` across stores, and a release wakes the other process at once', async () => {
+  const [a, b] = [redisCapacity(connect(), { key: 'wake' }), redisCapacity(connect(), { key: 'wake' })];
+  const la = listener();
+  const lb = listener();
+  a.attach(la.listener);
+  b.attach(lb.listener);
+  const first = await a.acquire(2);
+  const second = await a.acquire(2);
+  expect([first, second].every((t) => typeof t === 'string')).toBe(true);
+  expect(await b.acquire(2)).toBeNull();
+  await sleep(100); // b subscribes
+  const woke = lb.events.woke;
+  a.release(first!);
+  await sleep(100);
+  expect(lb.events.woke).toBeGreaterThan(woke);
+  expect(await b.acquire(2)).toEqual(expect.any(String));
+  await Promise.all([a.close(), b.close()]);
+});
+
+it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
+  const client = connect();
+  const store = redisCapacity(client, { key: 'flush' });
+  store.attach(listener().listener);
+  expect(await store.acquire(5)).toEqual(expect.any(String));
+  await client.script('FLUSH');
+  expect(await store.acquire(5)).toEqual(expect.any(String));
+  const rate = redisRate(client, { key: 'flush' });
+  await client.script('FLUSH');
+  expect(await rate.acquire(rateRequest)).toBe(0);
+  await store.close();
+});
+
+it('rate: an exact sliding window on the server clock, telling how long to wait', async () => {
+  const rate = redisRate(connect(), { key: 'window' });
+  const times: number[] = [];
+  rate.grantTimes = times;
+  for (let i = 0; i < 3; i++) expect(await rate.acquire(rateRequest)).toBe(0);
+  const wait = await rate.acquire(rateRequest);
+  expect(wait).toBeGreaterThan(0);
+  expect(wait).toBeLessThanOrEqual(400);
+  await sleep(wait + 5);
+  expect(await rate.acquire(rateRequest)).toBe(0);
+  expect(times).toHaveLength(4);
+  expect(times[3]! - times[0]!).toBeGreaterThanOrEqual(400);
+  expect(rate.peek(rateRequest).used).toBeGreaterThan(0);
+});
+
+it('Redis down: acquiring fails with StoreUnavailableError naming the key after `timeout`; it works again once the server is back', async () => {
+  const store = redisCapacity(connect(), { key: 'down', timeout: 300 });
+  store.attach(listener().listener);
+  expect(await store.acquire(2)).toEqual(expect.any(String));
+  const rate = redisRate(connect(), { key: 'down', timeout: 300 });
+  expect(await rate.acquire(rateRequest)).toBe(0);
+  await server.stop();
+  const started = Date.now();
+  const error = await store.acquire(2).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreUnavailableError);
+  expect((error as StoreUnavailableError).key).toBe('down');
+  expect((error as Error).message).toContain('`down`');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  await expect(rate.acquire(rateRequest)).rejects.toBeInstanceOf(StoreUnavailableError);
+  await server.restart();
+  // The server lost its data while this store knew it: no grant for one leaseMs (the default
+  // 30 s here), so that tokens still held elsewhere are renewed back first.
+  expect(await store.acquire(2)).toBeNull();
+  expect(await rate.acquire(rateRequest)).toBeGreaterThan(0);
+  await store.close();
+});
+
+it('a lease not renewed in time is reported lost with LeaseLostError', async () => {
+  const store = redisCapacity(connect(), { key: 'lost', leaseMs: 400, renewMs: 100, timeout: 200 });
+  const l = listener();
+  store.attach(l.listener);
+  const token = await store.acquire(1);
+  await sleep(500);
+  expect(l.events.lost).toEqual([]); // renewed meanwhile
+  await server.stop();
+  await sleep(600);
+  expect(l.events.lost.map(([t]) => t)).toEqual([token]);
+  expect(l.events.lost[0]![1]).toBeInstanceOf(LeaseLostError);
+  expect(l.events.lost[0]![1].message).toContain('`lost`');
+  store.release(token!); // a stray release after the loss is a no-op
+  await store.close();
+});
+
+it('through a CapacityLimiter: a lost lease aborts the task’s signal and errors it with LeaseLostError', async () => {
+  const limiter = new CapacityLimiter(2, { store: redisCapacity(connect(), { key: 'abort', leaseMs: 400, renewMs: 100, timeout: 200 }) });
+  let signal: AbortSignal | undefined;
+  const outcome = new Promise<unknown>((resolve) => {
+    limiter
+      .run((ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined); // runs until stopped
+      })
+      .subscribe({ error: resolve, complete: () => resolve('completed') });
+  });
+  await sleep(300);
+  expect(signal?.aborted).toBe(false);
+  await server.stop();
+  const error = await outcome;
+  expect(error).toBeInstanceOf(LeaseLostError);
+  expect(signal?.aborted).toBe(true);
+  expect(signal?.reason).toBe(error);
+  expect(limiter.borrowed).toBe(0);
+});
+
+it('one store per limiter', () => {
+  const store = redisCapacity(connect(), { key: 'once' });
+  new CapacityLimiter(1, { store });
+  expect(() => new CapacityLimiter(1, { store })).toThrow('already serves a CapacityLimiter');
+});
