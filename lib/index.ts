@@ -54,7 +54,7 @@ export type { TakeUntilAbortedOptions } from './resilience/takeUntilAborted.js';
 
 // ── Scopes and the event bus ─────────────────────────────────────────────────────────────────
 export { scope, shutdownBackground } from './scope/scope.js';
-export type { Scope, ScopeBody, ScopeOptions } from './scope/scope.js';
+export type { Scope, ScopeBody, ScopeOptions, TaskHandle } from './scope/scope.js';
 export { EventBus } from './scope/bus.js';
 export type { BusError, ClassOf, EventBusOptions, RequestOptions } from './scope/bus.js';
 export { eventCodec } from './scope/codec.js';

@@ -177,6 +177,36 @@ describe('gather', () => {
     });
   });
 
+  it('errors: "all" — two tasks failing in the same frame: an AggregateError of both in input order (an empty task too); the others unsubscribed in that frame', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const slow = cold('10s x|');
+      const late = cold('---#', undefined, new Error('late'));
+      const early = cold('---#', undefined, boom);
+      const empty = cold('---|');
+      const after = cold('----#', undefined, new Error('after'));
+      expectObservable(summarize(gather(slow, late, early, empty, after, { errors: 'all' }))).toBe('---(r|)', {
+        r: { name: 'AggregateError', message: '3 tasks failed', errors: [new Error('late'), boom, new EmptyTaskError(3)] },
+      });
+      expectSubscriptions(slow.subscriptions).toBe('^--!');
+      expectSubscriptions(late.subscriptions).toBe('^--!');
+      expectSubscriptions(early.subscriptions).toBe('^--!');
+      expectSubscriptions(empty.subscriptions).toBe('^--!');
+      expectSubscriptions(after.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('errors: "all" — one failure is an AggregateError of one, in its frame; object form too', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const user = cold('-----u|');
+      const orders = cold('-#', undefined, boom);
+      expectObservable(summarize(gather({ user, orders }, { errors: 'all' }))).toBe('-(r|)', {
+        r: { name: 'AggregateError', message: '1 task failed', errors: [boom] },
+      });
+      expectSubscriptions(user.subscriptions).toBe('^!');
+      expectSubscriptions(orders.subscriptions).toBe('^!');
+    });
+  });
+
   it('settle mode emits a Settled per slot and never errors', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const a = cold('--x|');

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { NEVER, catchError, concat, ignoreElements, map, mergeMap, of, takeUntil, tap } from 'rxjs';
+import { NEVER, catchError, concat, defer, throwError, ignoreElements, map, mergeMap, of, takeUntil, tap } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
 import { deadlineError } from '../lib/internal/clock';
 import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from '../lib/index';
@@ -7,6 +7,11 @@ import { BusClosedError, EventBus, scope, shutdownBackground, type Scope } from 
 function testScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
+
+/** An `AggregateError` as a value: jest's equality ignores its (non-enumerable) `errors`. */
+const aggregated = catchError((error: unknown) =>
+  error instanceof AggregateError ? of({ message: error.message, errors: error.errors }) : throwError(() => error),
+);
 
 class Tick {
   constructor(readonly n: number) {}
@@ -71,6 +76,70 @@ describe('scope (marbles)', () => {
       expectSubscriptions(failing.subscriptions).toBe('^ 9ms !');
       expectSubscriptions(sibling.subscriptions).toBe('^ 9ms !');
       expectSubscriptions(body.subscriptions).toBe('^ 9ms !');
+    });
+  });
+
+  it('handle.cancel() cancels that task alone: its source is unsubscribed, its result completes empty, the scope and its siblings go on', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const slow = cold('--------a|');
+      const sibling = cold('------b|');
+      const trigger = cold('---c|');
+      let slowResult = of<string>();
+      const result = scope('app', (s) => {
+        const handle = s.spawn(slow);
+        slowResult = handle;
+        s.spawn(sibling);
+        return trigger.pipe(tap(() => handle.cancel()));
+      });
+      expectObservable(result).toBe('-------(c|)');
+      expectObservable(defer(() => slowResult)).toBe('---|');
+      expectSubscriptions(slow.subscriptions).toBe('^--!');
+      expectSubscriptions(sibling.subscriptions).toBe('^------!');
+      expectSubscriptions(trigger.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('errors: "all" — two tasks failing in the same frame: an AggregateError of both, in start order; the body and siblings are cancelled in that frame', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = new Error('one');
+      const e2 = new Error('two');
+      const second = cold('---#', undefined, e2);
+      const first = cold('---#', undefined, e1);
+      const sibling = cold('------a|');
+      const body = cold('--------x|');
+      const result = scope(
+        'app',
+        (s) => {
+          s.spawn(first);
+          s.spawn(sibling);
+          s.spawn(second);
+          return body;
+        },
+        { errors: 'all' },
+      );
+      expectObservable(result.pipe(aggregated)).toBe('---(e|)', { e: { message: 'scope "app": 2 failures', errors: [e1, e2] } });
+      expectSubscriptions(first.subscriptions).toBe('^--!');
+      expectSubscriptions(second.subscriptions).toBe('^--!');
+      expectSubscriptions(sibling.subscriptions).toBe('^--!');
+      expectSubscriptions(body.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('errors: "all" — failures in different frames: the first ends the scope in its frame, with an AggregateError of one; "first" (default) errors with the first failure unwrapped', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = new Error('one');
+      const a = cold('--#', undefined, e1);
+      const b = cold('---#', undefined, new Error('two'));
+      const c = cold('--#', undefined, e1);
+      const d = cold('--#', undefined, new Error('two'));
+      const all = scope('app', (s) => { s.spawn(a); s.spawn(b); return NEVER; }, { errors: 'all' });
+      const first = scope('app', (s) => { s.spawn(c); s.spawn(d); return NEVER; });
+      expectObservable(all.pipe(aggregated)).toBe('--(e|)', { e: { message: 'scope "app": 1 failure', errors: [e1] } });
+      expectObservable(first).toBe('--#', undefined, e1);
+      expectSubscriptions(a.subscriptions).toBe('^-!');
+      expectSubscriptions(b.subscriptions).toBe('^-!');
+      expectSubscriptions(c.subscriptions).toBe('^-!');
+      expectSubscriptions(d.subscriptions).toBe('^-!');
     });
   });
 

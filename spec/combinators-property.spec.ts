@@ -82,6 +82,26 @@ describe('combinator properties (fast-check, virtual time)', () => {
     );
   });
 
+  it('gather errors: "all": the failures of the earliest failing frame, every one, in input order; all unsubscribed then', () => {
+    fc.assert(
+      fc.property(specs, (tasks) => {
+        const events = simulate(tasks, (sources) => gather(...sources, { errors: 'all' }));
+        const failing = tasks.map((t, i) => (succeeds(t, i) ? Infinity : t.delay));
+        const frame = Math.min(...failing);
+        if (frame === Infinity) {
+          const last = Math.max(...tasks.map((t) => t.delay));
+          expect(events).toEqual([{ frame: last, next: tasks.map(lastValue) }, { frame: last, complete: true }]);
+        } else {
+          expect(events).toHaveLength(1);
+          const event = events[0] as { frame: number; error: AggregateError };
+          expect(event.frame).toBe(frame);
+          expect(event.error).toBeInstanceOf(AggregateError);
+          expect(event.error.errors).toEqual(tasks.flatMap((t, i) => (failing[i] === frame ? [failure(t, i)] : [])));
+        }
+      }),
+    );
+  });
+
   it('gather settle: one Settled per task, in input order, when the last finishes', () => {
     fc.assert(
       fc.property(specs, (tasks) => {

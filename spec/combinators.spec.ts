@@ -340,6 +340,54 @@ describe('factory tasks and ctx.signal', () => {
   });
 });
 
+describe('gather with errors: "all"', () => {
+  const failure = async (p: Promise<unknown>): Promise<unknown[]> => {
+    const error: unknown = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AggregateError);
+    return (error as AggregateError).errors;
+  };
+
+  it('synchronous failures: every task still starts, and each failure of that turn is in the error, in input order', async () => {
+    const e1 = new Error('one');
+    const e2 = new Error('two');
+    let signal: AbortSignal | undefined;
+    const p = lastValueFrom(gather(throwError(() => e1), (ctx: TaskContext) => ((signal = ctx.signal), NEVER), throwError(() => e2), { errors: 'all' }));
+    expect(signal!.aborted).toBe(false); // cancelled at the end of the turn
+    expect(await failure(p)).toEqual([e1, e2]);
+    expect(signal!.aborted).toBe(true);
+  });
+
+  it('promises rejected in the same turn are reported together; a task that fails after the teardown is not', async () => {
+    const e1 = new Error('one');
+    const e2 = new Error('two');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const p = lastValueFrom(
+      gather(
+        () => gate.then(() => Promise.reject(e2)),
+        () => gate.then(() => Promise.reject(e1)),
+        () => timer(5).pipe(map(() => { throw new Error('late'); })),
+        { errors: 'all' },
+      ),
+    );
+    release();
+    expect(await failure(p)).toEqual([e2, e1]);
+  });
+
+  it('no failure: the same result as errors: "first"; an unsubscribed gather reports nothing and leaves nothing scheduled', async () => {
+    await expect(lastValueFrom(gather(of(1), Promise.resolve(2), { errors: 'all' }))).resolves.toEqual([1, 2]);
+    const seen: unknown[] = [];
+    const sub = gather(throwError(() => new Error('x')), NEVER, { errors: 'all' }).subscribe({ error: (e: unknown) => seen.push(e) });
+    sub.unsubscribe();
+    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('bad input throws when the function is called', () => {
   const task = 'a task (an Observable, Promise, array, iterable, async iterable, or a function returning one)';
 
@@ -385,6 +433,8 @@ describe('bad input throws when the function is called', () => {
   it('options of the wrong type: TypeError naming the option', () => {
     // @ts-expect-error settle is a boolean
     expect(() => gather(of(1), { settle: 'yes' })).toThrow(new TypeError('Expected `options.settle` to be a boolean, got `"yes"` (string)'));
+    expect(() => gather(of(1), { errors: 'each' } as never)).toThrow(new TypeError('Expected `options.errors` to be one of `"first"`, `"all"`, got `"each"` (string)'));
+    expect(() => gather({ a: of(1) }, { errors: 1 } as never)).toThrow(/`options.errors` to be one of.*`1` \(number\)/);
     // @ts-expect-error exhaustive is a boolean
     expect(() => streamConcurrently(of(1), { exhaustive: 1 })).toThrow(/`options.exhaustive`.*boolean.*`1` \(number\)/);
     // @ts-expect-error exhaustive is a boolean

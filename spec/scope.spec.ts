@@ -1,7 +1,8 @@
-import { NEVER, Observable, VirtualTimeScheduler, defer, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
+import fc from 'fast-check';
+import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
-import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope } from '../lib/index';
+import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope, type TaskHandle } from '../lib/index';
 import { countAbortControllers } from './support/abort';
 
 class Config {
@@ -415,7 +416,7 @@ describe('scope: deadlines on the one clock, and the one task lifecycle', () => 
 
   it('rejects misspelt options, naming the known ones', () => {
     expect(() => scope('x', () => of(1), { deadlin: 5 } as never)).toThrow(
-      /Unknown option `options.deadlin`; expected one of `isolated`, `state`, `deadline`, `scheduler`, `bus`/,
+      /Unknown option `options.deadlin`; expected one of `isolated`, `state`, `deadline`, `scheduler`, `errors`, `bus`/,
     );
     expect(() => scope('x', () => of(1), { Isolated: true } as never)).toThrow(TypeError);
     expect(() => scope('x', () => of(1), [] as never)).toThrow(/`options` to be an object/);
@@ -445,6 +446,215 @@ describe('scope: nothing left scheduled after it ends', () => {
   });
 });
 
+describe('scope: task handles', () => {
+  it('cancel() ends that task alone: its signal aborts, its result completes empty, `cancelled` is true; the scope completes', async () => {
+    let signal: AbortSignal | undefined;
+    let handle: TaskHandle<number> | undefined;
+    const result = await run((s) => {
+      handle = s.spawn((ctx) => ((signal = ctx.signal), new Promise<number>(() => undefined)));
+      const other = s.spawn(of(2));
+      expect(handle.cancelled).toBe(false);
+      handle.cancel();
+      expect(handle.cancelled).toBe(true);
+      expect(signal!.aborted).toBe(true);
+      return concat(handle.pipe(toArray()), other);
+    });
+    expect(result).toBe(2);
+    handle!.cancel(); // ended: nothing happens
+    expect(handle!.cancelled).toBe(true);
+    await expect(lastValueFrom(handle!.pipe(toArray()))).resolves.toEqual([]);
+  });
+
+  it('tells a cancelled task from one that completed without a value, and from one that gave a value', async () => {
+    await run((s) => {
+      const empty = s.spawn(EMPTY);
+      const valued = s.spawn(of(1));
+      const cancelled = s.spawn(NEVER);
+      cancelled.cancel();
+      empty.cancel(); // already ended: no effect
+      expect([empty.cancelled, valued.cancelled, cancelled.cancelled]).toEqual([false, false, true]);
+      return of(0);
+    });
+  });
+
+  it('a task cancelled by its scope ending reports `cancelled`; the handle is a shared Observable (subscribing does not restart it)', async () => {
+    let starts = 0;
+    let handle: TaskHandle<never> | undefined;
+    await expect(
+      run((s) => {
+        handle = s.spawn(defer(() => (starts++, NEVER)));
+        handle.subscribe();
+        handle.subscribe();
+        return throwError(() => new Error('body'));
+      }),
+    ).rejects.toThrow('body');
+    expect(starts).toBe(1);
+    expect(handle!.cancelled).toBe(true);
+  });
+
+  it('spawnBackground returns a handle too: cancel() stops the background task', async () => {
+    let signal: AbortSignal | undefined;
+    let handle: TaskHandle<never> | undefined;
+    await run((s) => {
+      handle = s.spawnBackground((ctx) => ((signal = ctx.signal), NEVER));
+      return of(0);
+    });
+    expect(signal!.aborted).toBe(false);
+    handle!.cancel();
+    expect(signal!.aborted).toBe(true);
+    expect(handle!.cancelled).toBe(true);
+    shutdownBackground();
+  });
+});
+
+describe('scope: errors: "all"', () => {
+  const aggregate = async (p: Promise<unknown>): Promise<{ message: string; errors: unknown[] }> => {
+    const error: unknown = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AggregateError);
+    return { message: (error as AggregateError).message, errors: (error as AggregateError).errors };
+  };
+
+  it('collects failures of the same synchronous turn (promises rejected together) in start order, the body first', async () => {
+    const e1 = new Error('one');
+    const e2 = new Error('two');
+    const eb = new Error('body');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const p = run(
+      (s) => {
+        s.spawn(() => gate.then(() => Promise.reject(e2)));
+        s.spawn(() => gate.then(() => Promise.reject(e1)));
+        return defer(() => gate.then(() => Promise.reject(eb)));
+      },
+      { errors: 'all' },
+    );
+    release();
+    expect(await aggregate(p)).toEqual({ message: 'scope "root": 3 failures', errors: [eb, e2, e1] });
+  });
+
+  it('a synchronous failure while others are still running; later failures after the teardown are not collected', async () => {
+    const e1 = new Error('one');
+    let signal: AbortSignal | undefined;
+    const p = run(
+      (s) => {
+        s.spawn(throwError(() => e1));
+        s.spawn((ctx) => ((signal = ctx.signal), NEVER));
+        return NEVER;
+      },
+      { errors: 'all' },
+    );
+    expect(signal!.aborted).toBe(false); // torn down at the end of the turn, not at once
+    expect(await aggregate(p)).toEqual({ message: 'scope "root": 1 failure', errors: [e1] });
+    expect(signal!.aborted).toBe(true);
+  });
+
+  it('a child inherits the mode; a task failing in a non-isolated child is collected by its group', async () => {
+    const e1 = new Error('one');
+    const e2 = new Error('two');
+    const q = run(
+      (s) => {
+        s.spawn(throwError(() => e1));
+        return s.scope('child', (c) => (c.spawn(throwError(() => e2)), NEVER));
+      },
+      { errors: 'all' },
+    );
+    expect(await aggregate(q)).toEqual({ message: 'scope "root": 2 failures', errors: [e1, e2] });
+    // The child fails first: it ends with its group, so its error does not reach the group a second time (through the body).
+    let childError: unknown;
+    const r = run(
+      (s) =>
+        merge(
+          s.scope('child', (c) => (c.spawn(throwError(() => e2)), NEVER)).pipe(tap({ error: (e: unknown) => (childError = e) })),
+          defer(() => (s.spawn(throwError(() => e1)), NEVER)),
+        ),
+      { errors: 'all' },
+    );
+    expect(await aggregate(r)).toEqual({ message: 'scope "root": 2 failures', errors: [e2, e1] });
+    // The child itself errors with its own failures, as in 'first' mode.
+    expect((childError as AggregateError).errors).toEqual([e2]);
+  });
+
+  it('scope.cancel() while failing does not drop the failures: the teardown comes at once', async () => {
+    const e1 = new Error('one');
+    let signal: AbortSignal | undefined;
+    const p = run(
+      (s) => {
+        s.spawn((ctx) => ((signal = ctx.signal), NEVER));
+        s.spawn(throwError(() => e1));
+        s.cancel();
+        expect(signal!.aborted).toBe(true);
+        return NEVER;
+      },
+      { errors: 'all' },
+    );
+    expect(await aggregate(p)).toEqual({ message: 'scope "root": 1 failure', errors: [e1] });
+  });
+
+  it('unsubscribing while failing cancels the teardown: nothing is reported, nothing left scheduled', () => {
+    const ts = new TestScheduler(() => undefined);
+    const seen: unknown[] = [];
+    const sub = scope('app', (s) => (s.spawn(throwError(() => new Error('x'))), NEVER), { errors: 'all', scheduler: ts }).subscribe({
+      error: (e: unknown) => seen.push(e),
+    });
+    expect(ts.actions.filter((a) => !a.closed).length).toBe(1);
+    sub.unsubscribe();
+    expect(ts.actions.filter((a) => !a.closed).length).toBe(0);
+    ts.flush();
+    expect(seen).toEqual([]);
+  });
+
+  it('a deadline passing while failing is added last; alone it is the DeadlineError itself', () => {
+    const ts = new TestScheduler(() => undefined);
+    const seen: unknown[] = [];
+    const e1 = new Error('one');
+    // The teardown runs at delay 0 on the scope's scheduler; a deadline of 0 trips before the body starts.
+    scope('app', () => NEVER, { errors: 'all', deadline: 0, scheduler: ts }).subscribe({ error: (e: unknown) => seen.push(e) });
+    expect(seen[0]).toBeInstanceOf(DeadlineError);
+    // A task failing at 10, in the frame the deadline passes: the teardown (delay 0) runs after the deadline's action.
+    scope('app', (s) => (s.spawn(timer(10, ts).pipe(map(() => { throw e1; }))), NEVER), { errors: 'all', deadline: 10, scheduler: ts }).subscribe({
+      error: (e: unknown) => seen.push(e),
+    });
+    ts.flush();
+    expect(seen[1]).toBeInstanceOf(AggregateError);
+    expect((seen[1] as AggregateError).errors[0]).toBe(e1);
+    expect((seen[1] as AggregateError).errors[1]).toBeInstanceOf(DeadlineError);
+    expect(seen).toHaveLength(2);
+  });
+});
+
+describe('scope: errors: "all" (fast-check, virtual time)', () => {
+  it('fails at the earliest failing frame with every failure of that frame, in spawn order; else completes when the last task ends', () => {
+    const spec = fc.record({ delay: fc.integer({ min: 1, max: 20 }), fails: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(spec, { minLength: 1, maxLength: 6 }), (tasks) => {
+        const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+        const events: { frame: number; error?: unknown; complete?: true }[] = [];
+        let sources: ReturnType<TestScheduler['createColdObservable']>[] = [];
+        ts.run(({ cold }) => {
+          sources = tasks.map((t, i) => cold(`${t.delay}ms ${t.fails ? '#' : '(v|)'}`, { v: i }, `e${i}`));
+          scope('app', (s) => (sources.forEach((source) => s.spawn(source)), EMPTY), { errors: 'all' }).subscribe({
+            error: (error: unknown) => events.push({ frame: ts.now(), error }),
+            complete: () => events.push({ frame: ts.now(), complete: true }),
+          });
+        });
+        const frame = Math.min(...tasks.map((t) => (t.fails ? t.delay : Infinity)));
+        expect(events).toHaveLength(1);
+        if (frame === Infinity) {
+          expect(events[0]).toEqual({ frame: Math.max(...tasks.map((t) => t.delay)), complete: true });
+        } else {
+          expect(events[0]!.frame).toBe(frame);
+          expect((events[0]!.error as AggregateError).errors).toEqual(tasks.flatMap((t, i) => (t.fails && t.delay === frame ? [`e${i}`] : [])));
+        }
+        const end = events[0]!.frame;
+        sources.forEach((source, i) => expect(source.subscriptions).toEqual([{ subscribedFrame: 0, unsubscribedFrame: Math.min(end, tasks[i]!.delay) }]));
+      }),
+    );
+  });
+});
+
 describe('scope: bad input throws at call time', () => {
   it('names the value and what was expected', () => {
     expect(() => scope('x', 'body' as never)).toThrow(/`body` to be a function, got `"body"` \(string\)/);
@@ -458,6 +668,9 @@ describe('scope: bad input throws at call time', () => {
     expect(() => scope('x', () => of(1), { state: {} as never })).toThrow(/`options.state` to be an array/);
     expect(() => scope('x', () => of(1), { state: [1] as never })).toThrow(/`options.state\[0\]` to be an object.*`1` \(number\)/);
     expect(() => scope('x', () => of(1), { scheduler: 5 as never })).toThrow(/`options.scheduler` to be a scheduler.*`5` \(number\)/);
+    expect(() => scope('x', () => of(1), { errors: 'some' as never })).toThrow('Expected `options.errors` to be one of `"first"`, `"all"`, got `"some"` (string)');
+    expect(() => scope('x', () => of(1), { errors: true as never })).toThrow(/`options.errors` to be one of.*`true` \(boolean\)/);
+    expect(() => scope('x', () => of(1), { errors: null as never })).toThrow(/`options.errors` to be one of.*`null`/);
   });
 
   it('state(Type), spawn(task) and nested scopes check their arguments', async () => {

@@ -1,7 +1,9 @@
-import { map, type Observable } from 'rxjs';
+import { Observable, Subscription, asapScheduler, map } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
 import { isPlainBag, readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
+import { openFeed } from '../internal/feed.js';
 import { opt } from '../internal/options.js';
+import { runPool } from '../internal/pool.js';
 import { runTask, validateTask } from '../internal/task.js';
 import { describe } from '../internal/validate.js';
 import { collectInOrder } from '../fanout/collect.js';
@@ -13,6 +15,18 @@ export interface GatherOptions {
    * `true`: never error on a task's failure; emit a {@link Settled} per task instead.
    */
   readonly settle?: boolean;
+  /**
+   * Without `settle`, what the output errors with when tasks fail:
+   * - `'first'` (default): the first failure, unwrapped, at once;
+   * - `'all'`: the first failure cancels nothing yet; the other tasks are cancelled at the end of
+   *   the current turn (an `asapScheduler` action: a microtask; in `TestScheduler.run`, later in
+   *   the same frame), and the output errors with an `AggregateError` of every failure reported
+   *   until then, in input order — even when there is only one. Tasks failing in the same
+   *   synchronous turn or the same virtual frame are all in it. Trio's / anyio's `ExceptionGroup`.
+   *
+   * Ignored with `settle: true`, which never errors.
+   */
+  readonly errors?: 'first' | 'all';
 }
 
 /** The result of {@link gather}: each task's last value, per position (tuple) or per key (object). */
@@ -33,7 +47,8 @@ type TaskList = readonly Task<unknown>[];
  * very error (unwrapped) and unsubscribes every task still running, aborting its `ctx.signal`. With
  * `{ settle: true }` nothing errors: each slot holds a {@link Settled} (`Promise.allSettled`).
  * A task that completes without a value is a failure with an {@link EmptyTaskError} naming its
- * index or key. No tasks: emits `[]` (or `{}`) and completes.
+ * index or key. No tasks: emits `[]` (or `{}`) and completes. With `{ errors: 'all' }`, tasks
+ * that fail together (in the same turn) are reported together, in one `AggregateError`.
  *
  * Tasks are started in input order on subscription; factories `(ctx) => ObservableInput` are called
  * then (a bare Promise is already running). If a task fails synchronously, later ones never start.
@@ -50,10 +65,13 @@ type TaskList = readonly Task<unknown>[];
  * gather(a, e):               ---#              (a unsubscribed at the error)
  * gather(a, e, { settle: true }):
  *                             --------(s|)      s = [{ status: 'fulfilled', value: 2 }, { status: 'rejected', reason }]
+ * f:                          ---#
+ * gather(a, e, f, { errors: 'all' }):
+ *                             ---#              AggregateError [error of e, error of f]; a unsubscribed at 3
  * ```
  *
- * @throws TypeError when an argument is not a task, `options` is not an object or `settle` is not
- *   a boolean (at call time).
+ * @throws TypeError when an argument is not a task, `options` is not an object, `settle` is not
+ *   a boolean or `errors` is neither `'first'` nor `'all'` (at call time).
  *
  * @example
  * ```ts
@@ -97,15 +115,17 @@ export function gather(...args: unknown[]): Observable<unknown> {
     }
     const keys = Object.keys(first);
     const tasks = keys.map((key) => validateTask(`tasks${propertyPath(key)}`, first[key]));
-    const { settle } = readCombinatorOptions(args[1], GATHER_OPTIONS);
-    return collect(tasks, settle, (i) => keys[i]!, (values) => Object.fromEntries(keys.map((key, i) => [key, values[i]])));
+    const { settle, errors } = readCombinatorOptions(args[1], GATHER_OPTIONS);
+    const shape = (values: unknown[]): unknown => Object.fromEntries(keys.map((key, i) => [key, values[i]]));
+    return collect(tasks, settle, errors, (i) => keys[i]!, shape);
   }
   const { tasks, options } = splitTasks(args, 'tasks', 0, true);
-  return collect(tasks, readCombinatorOptions(options, GATHER_OPTIONS).settle, (i) => i, (values) => values);
+  const { settle, errors } = readCombinatorOptions(options, GATHER_OPTIONS);
+  return collect(tasks, settle, errors, (i) => i, (values) => values);
 }
 
 /** What `gather`'s options object may hold. */
-const GATHER_OPTIONS = { settle: opt.boolean(false) };
+const GATHER_OPTIONS = { settle: opt.boolean(false), errors: opt.oneOf(['first', 'all'] as const, 'first') };
 
 /** `.name` for identifiers, `["odd key"]` otherwise. */
 function propertyPath(key: string): string {
@@ -119,8 +139,51 @@ function propertyPath(key: string): string {
 function collect(
   tasks: readonly Task<unknown>[],
   settle: boolean,
+  errors: 'first' | 'all',
   keyOf: (index: number) => number | string,
   shape: (results: unknown[]) => unknown,
 ): Observable<unknown> {
+  if (errors === 'all' && !settle) return collectAll(tasks, keyOf, shape);
   return collectInOrder(tasks, runTask, Infinity, settle, keyOf).pipe(map(shape));
+}
+
+/**
+ * `errors: 'all'`: the pool in settle mode (it never errors), whose first rejection starts the
+ * failing: an `asapScheduler` action then closes the pool and errors with every failure so far.
+ */
+function collectAll(
+  tasks: readonly Task<unknown>[],
+  keyOf: (index: number) => number | string,
+  shape: (results: unknown[]) => unknown,
+): Observable<unknown> {
+  const config = { project: runTask, limit: Infinity, ordered: false, values: 'last', settle: true, key: keyOf } as const;
+  return new Observable<unknown>((subscriber) => {
+    // Results land at their task's index as tasks finish.
+    const results: unknown[] = [];
+    // The failures so far, at their task's index (sparse); set once failing.
+    let failures: unknown[] | undefined;
+    // The pool's own subscription, closed by the teardown while the output is still open.
+    const pool = new Subscription();
+    subscriber.add(pool);
+    const fail = (): void => {
+      pool.unsubscribe();
+      const all = failures!.filter(() => true);
+      subscriber.error(new AggregateError(all, all.length === 1 ? '1 task failed' : `${all.length} tasks failed`));
+    };
+    runPool(pool, openFeed(tasks), config, {
+      next: (value, index) => {
+        const settled = value as Settled<unknown>;
+        if (settled.status === 'fulfilled') return void (results[index] = settled.value);
+        if (failures === undefined) subscriber.add(asapScheduler.schedule(fail));
+        (failures ??= [])[index] = settled.reason;
+      },
+      error: (error) => subscriber.error(error),
+      // Every task has ended: nothing left to cancel, so a failing gather errors now.
+      complete: () => {
+        if (failures !== undefined) return fail();
+        subscriber.next(shape(results));
+        subscriber.complete();
+      },
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { AsyncSubject, Observable, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
+import { AsyncSubject, Observable, asapScheduler, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
 import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { FollowRun, TaskRun } from '../internal/lifecycle.js';
@@ -37,6 +37,22 @@ export interface ScopeOptions {
    * 30000 ms`); a deadline already past at subscription fails the scope before the body runs.
    */
   readonly deadline?: number | Date;
+  /**
+   * What the scope errors with when work in it fails (default: the parent's mode, else `'first'`):
+   * - `'first'`: the first failure (a task's or the body's error, unwrapped) ends the scope at once,
+   *   cancelling everything else;
+   * - `'all'`: the first failure makes the scope *failing*: it cancels nothing yet, and its
+   *   teardown (cancel the body and every task, then error) runs as one action at the end of the
+   *   current turn — a microtask (`asapScheduler`), or an action at delay 0 on `options.scheduler`
+   *   when one is given (in `TestScheduler.run`, later in the same frame). Every failure reported
+   *   before that teardown — in the same synchronous turn, the same frame, or while it runs — is
+   *   collected, and the scope errors with an `AggregateError` of them all in the order their
+   *   tasks started (the body first), even when there is only one. A deadline that passes
+   *   ends the scope at once with its `DeadlineError`, or, while failing, adds it last.
+   *
+   * anyio's task groups and Python's `ExceptionGroup`.
+   */
+  readonly errors?: 'first' | 'all';
   /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
   /**
@@ -95,23 +111,27 @@ export interface Scope {
   /**
    * Starts `task` now as part of this scope: the scope does not complete before it settles, is
    * cancelled with the scope, and fails (cancelling everything else) if the task fails. Returns
-   * the task's result: an Observable that emits the task's last value when it completes (shared:
-   * subscribing does not start it again; unsubscribing does not stop it). A cancelled task's
-   * result completes without a value. Throws {@link ScopeEndedError} once the scope has ended,
-   * and a `TypeError` when `task` is neither a factory nor an `ObservableInput`.
+   * the task's {@link TaskHandle}: its result, an Observable that emits the task's last value
+   * when it completes (shared: subscribing does not start it again; unsubscribing does not stop
+   * it), with `cancel()` to cancel that task alone. A cancelled task's result completes without a
+   * value and its handle's `cancelled` is `true`. Throws {@link ScopeEndedError} once the scope
+   * has ended, and a `TypeError` when `task` is neither a factory nor an `ObservableInput`.
    *
    * ```text
    * task:    ---a--b|
    * result:  -------(b|)   the last value, once; replayed to late subscribers
+   * task:    ---a--b|      handle.cancel() at 4
+   * result:  ----|         unsubscribed at 4, completes empty; the scope goes on
    * ```
    */
-  spawn<T>(task: Task<T>): Observable<T>;
+  spawn<T>(task: Task<T>): TaskHandle<T>;
   /**
    * Starts `task` now, detached from the scope's group: it may outlive the scope, its failure
    * does not fail the scope (it only reaches subscribers of the returned result), and only
-   * {@link shutdownBackground} (or its own end) stops it. Returns its result like {@link spawn}.
+   * {@link shutdownBackground}, its handle's `cancel()` or its own end stops it. Returns its
+   * {@link TaskHandle} like {@link spawn}.
    */
-  spawnBackground<T>(task: Task<T>): Observable<T>;
+  spawnBackground<T>(task: Task<T>): TaskHandle<T>;
   /**
    * The nearest state object whose constructor is exactly `Type`, looking in this scope, then its
    * parents. With none, `new Type()` is created once and cached in this scope; if that throws,
@@ -138,6 +158,51 @@ export interface Scope {
   cancel(): void;
 }
 
+/**
+ * What `scope.spawn` and `scope.spawnBackground` return: the task's shared result (an Observable
+ * of its last value, replayed to late subscribers) that can also cancel that one task.
+ *
+ * `cancel()` unsubscribes the task and aborts its `ctx.signal`; the scope does not fail and goes
+ * on (it no longer waits for the task), and the other tasks are untouched. The result then
+ * completes without a value, as it does for a task that completed empty: `cancelled` tells the
+ * two apart. It is also `true` for a task cancelled by its scope ending (failed, cancelled,
+ * unsubscribed) or by {@link shutdownBackground}. Once the task has ended, `cancel()` does nothing.
+ * anyio's `CancelScope.cancel()` / `cancelled_caught` for one task; haiway's task handles.
+ *
+ * ```text
+ * task:     ---a--b|     handle.cancel() at 4
+ * result:   ----|        completes empty at 4; cancelled === true
+ * ```
+ *
+ * @example
+ * ```ts
+ * scope('search', (s) => {
+ *   const slow = s.spawn((ctx) => fetch('/slow', { signal: ctx.signal }));
+ *   const fast = s.spawn((ctx) => fetch('/fast', { signal: ctx.signal }));
+ *   return fast.pipe(tap(() => slow.cancel()));        // the scope completes without waiting for slow
+ * });
+ * ```
+ */
+export interface TaskHandle<T> extends Observable<T> {
+  /** Cancels this task alone (if it still runs): unsubscribes it and aborts its signal; its result completes empty. */
+  cancel(): void;
+  /** Whether the task was cancelled (by `cancel()`, its scope ending or `shutdownBackground`) before it ended on its own. */
+  readonly cancelled: boolean;
+}
+
+/** A {@link TaskHandle}: subscribing subscribes to the task's shared result. */
+class Handle<T> extends Observable<T> implements TaskHandle<T> {
+  constructor(private readonly run: SharedTask<T>) {
+    super((subscriber) => run.result.subscribe(subscriber));
+  }
+  get cancelled(): boolean {
+    return this.run.cancelled;
+  }
+  cancel(): void {
+    this.run.cancel();
+  }
+}
+
 /** What `scope(…)` validated at call time; shared by every subscription. */
 interface ScopeConfig<R> {
   readonly name: string;
@@ -149,6 +214,8 @@ interface ScopeConfig<R> {
   /** How a `DeadlineError` of the own deadline describes it, less the scope's path. */
   readonly deadlineBudget: Omit<DeadlineLabel, 'origin'> | undefined;
   readonly scheduler: SchedulerLike | undefined;
+  /** `options.errors`, if given (else the parent's mode). */
+  readonly errors: 'first' | 'all' | undefined;
   /** The bus given with `options.bus` (root scopes only). */
   readonly bus: EventBus | undefined;
 }
@@ -161,7 +228,8 @@ interface ScopeConfig<R> {
  *   has settled (it waits, it does not cancel healthy tasks), emitting the body's last value;
  * - errors with the body's error, cancelling every spawned task;
  * - errors with a spawned task's error (unwrapped) when one fails, cancelling the other tasks and
- *   the body;
+ *   the body; with `errors: 'all'`, at the end of that turn, with an `AggregateError` of every
+ *   failure of the turn ({@link ScopeOptions.errors});
  * - fails with a `DeadlineError` when `options.deadline` passes;
  * - when unsubscribed, cancels the body and all tasks and aborts `scope.signal`.
  *
@@ -224,6 +292,8 @@ function makeScope<R>(
     state: opt.any<unknown>(),
     deadline: opt.any<number | Date>(),
     scheduler: opt.scheduler(undefined),
+    // Absent: the parent's mode (so no fallback here); `null` is refused like any other value.
+    errors: (path: string, value: unknown) => (value === undefined ? undefined : opt.oneOf(['first', 'all'] as const, 'first')(path, value)),
     bus: opt.any<unknown>(),
   });
   const deadline = read.deadline === undefined ? undefined : deadlineResolver('options.deadline', read.deadline);
@@ -235,6 +305,7 @@ function makeScope<R>(
     deadline,
     deadlineBudget: read.deadline === undefined ? undefined : typeof read.deadline === 'number' ? { within: read.deadline } : { by: read.deadline },
     scheduler: read.scheduler,
+    errors: read.errors,
     bus: givenBus(parent, read.bus),
   };
   return new Observable<R>((subscriber) => {
@@ -266,6 +337,12 @@ function stateMap(state: unknown): ReadonlyMap<unknown, object> | undefined {
   return map;
 }
 
+/** Start order of bodies and spawned tasks, across scopes. */
+let started = 0;
+function nextOrder(): number {
+  return started++;
+}
+
 /** How a spawned task ended. */
 type TaskEnd = 'completed' | 'failed' | 'cancelled';
 
@@ -276,6 +353,10 @@ type TaskEnd = 'completed' | 'failed' | 'cancelled';
  */
 class SharedTask<T> extends TaskRun {
   readonly result = new AsyncSubject<T>();
+  /** Cancelled while running (by its handle, its scope or `shutdownBackground`). */
+  cancelled = false;
+  /** When it started among all runs of every scope: orders the failures of `errors: 'all'`. */
+  readonly order = nextOrder();
 
   constructor(
     private readonly task: Task<T>,
@@ -305,6 +386,7 @@ class SharedTask<T> extends TaskRun {
 
   override cancel(): boolean {
     if (!super.cancel()) return false;
+    this.cancelled = true;
     this.result.complete();
     this.onEnded(this, 'cancelled', undefined);
     return true;
@@ -344,6 +426,23 @@ class ScopeRun<R> implements Scope {
   private bodyDone = false;
   /** Set by {@link end} only: nothing more happens. */
   private ended = false;
+  /** `options.errors`, or the parent's. */
+  private readonly errors: 'first' | 'all';
+  /** Start order of the body, for `errors: 'all'`. */
+  private readonly order = nextOrder();
+  /**
+   * `errors: 'all'` once failing: every failure so far with its start order; the teardown is
+   * scheduled. Set, the scope neither completes nor fails another way until that teardown.
+   */
+  private failures: { readonly order: number; readonly error: unknown }[] | undefined = undefined;
+  /**
+   * `errors: 'all'`, a non-isolated child whose task failure its group collected too: the group's
+   * teardown ends this run with it, as `'first'` mode ends both at once (else the child's error
+   * would reach the group a second time, through the group's body).
+   */
+  private joinedTo: ScopeRun<unknown> | undefined = undefined;
+  /** `errors: 'all'`, a group: the children its teardown ends with it (see {@link joinedTo}). */
+  private joined: ScopeRun<unknown>[] | undefined = undefined;
 
   constructor(
     readonly parent: ScopeRun<unknown> | undefined,
@@ -356,6 +455,7 @@ class ScopeRun<R> implements Scope {
     this.bus = config.isolated || parent === undefined ? (config.bus ?? new EventBus()) : parent.bus;
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
+    this.errors = config.errors ?? parent?.errors ?? 'first';
     const own = config.deadline?.(this.scheduler.now());
     // The parent's deadline is on the parent's clock; a child with a scheduler of its own gets
     // the time that is left, moved onto its clock.
@@ -368,7 +468,7 @@ class ScopeRun<R> implements Scope {
       this.deadline === undefined ? undefined : this.deadline === own ? { origin: `scope "${this.path}"`, ...config.deadlineBudget } : parent!.deadlineLabel;
     this.body = new FollowRun(() => config.body(this), {
       complete: () => this.bodyCompleted(),
-      error: (error) => this.end({ how: 'failed', error }),
+      error: (error) => this.fail(error, this.order),
     });
   }
 
@@ -385,7 +485,7 @@ class ScopeRun<R> implements Scope {
       this.subscriber,
       this.scheduler,
       deadline,
-      () => this.end({ how: 'failed', error: deadlineError(deadline, label) }),
+      () => this.timedOut(deadlineError(deadline, label)),
       () => this.body.start(),
     );
   }
@@ -399,7 +499,58 @@ class ScopeRun<R> implements Scope {
 
   /** Completes the scope once the body is done and no spawned task is running. */
   private completeIfDone(): void {
-    if (!this.ended && this.bodyDone && this.tasks.size === 0) this.end({ how: 'completed' });
+    if (!this.ended && this.failures === undefined && this.bodyDone && this.tasks.size === 0) this.end({ how: 'completed' });
+  }
+
+  /**
+   * Work in `runs` failed with `error` (`order`: when the failing body or task started). Runs in
+   * `'first'` mode end with it at once, together (see {@link end}); a run in `'all'` mode
+   * collects it, and on its first failure schedules its teardown at the end of the turn.
+   */
+  private fail(error: unknown, order: number, runs: readonly ScopeRun<unknown>[] = [this as ScopeRun<unknown>]): void {
+    const live = runs.filter((run) => !run.ended);
+    for (const run of live) {
+      if (run.errors === 'first') continue;
+      const group = run.group;
+      if (group !== run && group.errors === 'all' && live.includes(group) && run.joinedTo === undefined) {
+        run.joinedTo = group;
+        (group.joined ??= []).push(run);
+      }
+      if (run.failures !== undefined) {
+        run.failures.push({ order, error });
+        continue;
+      }
+      run.failures = [{ order, error }];
+      const on = run.scheduler === asyncScheduler ? asapScheduler : run.scheduler;
+      run.subscriber.add(on.schedule(() => run.tearDownFailing()));
+    }
+    const first = live.filter((run) => run.errors === 'first');
+    if (first.length > 0) this.end({ how: 'failed', error }, first);
+  }
+
+  /**
+   * `errors: 'all'`: the end of the turn in which this run started failing. Ends it and the
+   * children joined to it together (children first, as {@link end} does), each with its own
+   * failures; a run joined to its group waits for the group's teardown instead.
+   */
+  private tearDownFailing(): void {
+    if (this.joinedTo !== undefined) return;
+    const ending = [...(this.joined ?? []), this as ScopeRun<unknown>].filter((run) => !run.ended);
+    for (const run of ending) run.ended = true;
+    for (const run of ending) run.finish({ how: 'failed', error: run.aggregate() });
+  }
+
+  /** The deadline passed: it ends the scope at once, with its error alone or after the failures collected so far. */
+  private timedOut(error: unknown): void {
+    if (this.failures === undefined) return this.end({ how: 'failed', error });
+    this.failures.push({ order: Infinity, error });
+    this.end({ how: 'failed', error: this.aggregate() });
+  }
+
+  /** `errors: 'all'`: the failures collected, in start order, as one `AggregateError`. */
+  private aggregate(): AggregateError {
+    const errors = [...this.failures!].sort((a, b) => a.order - b.order).map((f) => f.error);
+    return new AggregateError(errors, `scope "${this.path}": ${errors.length === 1 ? '1 failure' : `${errors.length} failures`}`);
   }
 
   /**
@@ -436,10 +587,12 @@ class ScopeRun<R> implements Scope {
   }
 
   cancel(): void {
+    // Failing (`errors: 'all'`): the failures are not dropped; the teardown comes now.
+    if (this.failures !== undefined && this.joinedTo === undefined) return this.tearDownFailing();
     this.end({ how: 'cancelled' });
   }
 
-  spawn<T>(task: Task<T>): Observable<T> {
+  spawn<T>(task: Task<T>): TaskHandle<T> {
     if (this.ended) throw new ScopeEndedError(this.path);
     if (this.group.ended) throw new ScopeEndedError(this.group.path);
     validateTask('task', task);
@@ -453,8 +606,8 @@ class ScopeRun<R> implements Scope {
       this.tasks.delete(ended as SharedTask<unknown>);
       group.tasks.delete(ended as SharedTask<unknown>);
       if (end === 'failed') {
-        // Both owners end with the error (see `end`: both are marked ended before either cancels).
-        this.end({ how: 'failed', error }, group === this ? [this] : [this, group]);
+        // Both owners fail with the error (see `end`: both are marked ended before either cancels).
+        this.fail(error, (ended as SharedTask<unknown>).order, group === this ? [this] : [this, group]);
       } else if (end === 'cancelled' && this !== group && group.ended) {
         // The group ended (failed, cancelled, past its deadline) and took the task with it: a
         // child still running (subscribed outside the group's body) cannot finish its work either.
@@ -467,15 +620,15 @@ class ScopeRun<R> implements Scope {
     this.tasks.add(shared as SharedTask<unknown>);
     group.tasks.add(shared as SharedTask<unknown>);
     shared.start();
-    return shared.result.asObservable();
+    return new Handle(shared);
   }
 
-  spawnBackground<T>(task: Task<T>): Observable<T> {
+  spawnBackground<T>(task: Task<T>): TaskHandle<T> {
     validateTask('task', task);
     const shared = new SharedTask<T>(task, (ended) => background.delete(ended as SharedTask<unknown>));
     background.add(shared as SharedTask<unknown>);
     shared.start();
-    return shared.result.asObservable();
+    return new Handle(shared);
   }
 
   state<T extends object>(Type: ClassOf<T>): T {
