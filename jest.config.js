@@ -8,4 +8,7 @@ module.exports = {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // Property tests and fuzz runs are bounded by their run counts, not by the clock: a busy
+  // 2-core machine must not turn a slow run into a failure.
+  testTimeout: 60_000,
 };

@@ -3,6 +3,8 @@ import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { CapacityExceededError } from '../lib/resilience/errors';
+import { DeadlineError } from '../lib/errors';
+import { deadlineError } from '../lib/internal/clock';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -156,6 +158,83 @@ describe('withCapacity maxWaiting (marbles)', () => {
       expectSubscriptions(b.subscriptions).toBe('----^-!');
       expectSubscriptions(c.subscriptions).toBe([]);
       expectSubscriptions(d.subscriptions).toBe('------^!');
+    });
+  });
+});
+
+describe('withCapacity: priority and queue-wait limits (marbles)', () => {
+  const noToken = (at: number, within: number, origin = 'withCapacity'): DeadlineError => deadlineError(at, { origin, within, what: 'no token' });
+
+  it('higher priority first, FIFO within a priority', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('----a|');
+      const [b, c, d, e, f] = ['b', 'c', 'd', 'e', 'f'].map((v) => cold(`-${v}|`));
+      // All ask at 0, in this order; a holds the token until 5.
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('----a|');
+      expectObservable(b!.pipe(withCapacity(limiter))).toBe('----------b|');
+      expectObservable(c!.pipe(withCapacity(limiter, { priority: 5 }))).toBe('------c|');
+      expectObservable(d!.pipe(withCapacity(limiter, { priority: 5 }))).toBe('--------d|');
+      expectObservable(e!.pipe(withCapacity(limiter, { priority: 0 }))).toBe('------------e|');
+      expectObservable(f!.pipe(withCapacity(limiter, { priority: -1 }))).toBe('--------------f|');
+      expectSubscriptions(a.subscriptions).toBe('^----!');
+      expectSubscriptions(c!.subscriptions).toBe('-----^-!');
+      expectSubscriptions(d!.subscriptions).toBe('-------^-!');
+      expectSubscriptions(b!.subscriptions).toBe('---------^-!');
+      expectSubscriptions(e!.subscriptions).toBe('-----------^-!');
+      expectSubscriptions(f!.subscriptions).toBe('-------------^-!');
+    });
+  });
+
+  it('a waiter whose timeout passes leaves the queue with a DeadlineError, its source never subscribed; one granted in time is not cut', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('-----a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      const d = cold('--d|');
+      expectObservable(a.pipe(withCapacity(limiter))).toBe('-----a|');
+      expectObservable(b.pipe(withCapacity(limiter, { timeout: 3 }))).toBe('---#', undefined, noToken(3, 3));
+      expectObservable(c.pipe(withCapacity(limiter))).toBe('---------c|');
+      // Granted at 6, before its 10 ms run out: the limit no longer applies once it holds a token.
+      expectObservable(d.pipe(withCapacity(limiter, { priority: 1, timeout: 10 }))).toBe('--------d|');
+      expectSubscriptions(a.subscriptions).toBe('^-----!');
+      expectSubscriptions(b.subscriptions).toBe([]);
+      expectSubscriptions(d.subscriptions).toBe('------^--!');
+      expectSubscriptions(c.subscriptions).toBe('---------^!');
+    });
+  });
+
+  it('timeout 0: a free token is taken at once, otherwise it fails at once, synchronously', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('--a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      expectObservable(a.pipe(withCapacity(limiter, { timeout: 0 }))).toBe('--a|');
+      expectObservable(b.pipe(withCapacity(limiter, { timeout: 0 }))).toBe('#', undefined, noToken(0, 0));
+      expectObservable(c.pipe(withCapacity(limiter))).toBe('---c|');
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(b.subscriptions).toBe([]);
+      expectSubscriptions(c.subscriptions).toBe('---^!');
+    });
+  });
+
+  it('run(task, { priority, timeout }): the same queue, its error names run', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new CapacityLimiter(1);
+      const a = cold('---a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      const d = cold('d|');
+      expectObservable(limiter.run(a)).toBe('---a|');
+      expectObservable(limiter.run(b)).toBe('-----b|');
+      expectObservable(limiter.run(c, { priority: 2 })).toBe('----c|');
+      expectObservable(limiter.run(d, { priority: 3, timeout: 2 })).toBe('--#', undefined, noToken(2, 2, 'CapacityLimiter.run'));
+      expectSubscriptions(a.subscriptions).toBe('^---!');
+      expectSubscriptions(c.subscriptions).toBe('----^!');
+      expectSubscriptions(b.subscriptions).toBe('-----^!');
+      expectSubscriptions(d.subscriptions).toBe([]);
     });
   });
 });

@@ -5,6 +5,8 @@ import { withRate } from '../lib/resilience/withRate';
 import { CapacityLimiter } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { RateLimitExceededError } from '../lib/resilience/errors';
+import { DeadlineError } from '../lib/errors';
+import { deadlineError } from '../lib/internal/clock';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -248,5 +250,67 @@ describe('withRate with withCapacity (marbles)', () => {
     // e, f at 9: four starts within 2 ms.
     expect(run(true)).toEqual([0, 0, 8, 8, 9, 9]);
     expect(most(run(true))).toBe(4);
+  });
+});
+
+describe('withRate: priority and queue-wait limits (marbles)', () => {
+  const noGrant = (at: number, within: number, origin = 'withRate'): DeadlineError => deadlineError(at, { origin, within, what: 'no grant' });
+
+  it('higher priority first, FIFO within a priority; a timed-out waiter leaves, never subscribed', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new RateLimiter({ limit: 1, interval: 4 });
+      const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((v) => cold(`${v}|`));
+      // All ask at 0, in this order: one grant per 4 ms.
+      expectObservable(a!.pipe(withRate(limiter))).toBe('a|');
+      expectObservable(b!.pipe(withRate(limiter))).toBe('------------b|');
+      expectObservable(c!.pipe(withRate(limiter, { priority: 2 }))).toBe('----c|');
+      expectObservable(d!.pipe(withRate(limiter, { priority: 2 }))).toBe('--------d|');
+      expectObservable(e!.pipe(withRate(limiter, { timeout: 6 }))).toBe('------#', undefined, noGrant(6, 6));
+      expectSubscriptions(a!.subscriptions).toBe('^!');
+      expectSubscriptions(c!.subscriptions).toBe('----^!');
+      expectSubscriptions(d!.subscriptions).toBe('--------^!');
+      expectSubscriptions(b!.subscriptions).toBe('------------^!');
+      expectSubscriptions(e!.subscriptions).toBe([]);
+    });
+  });
+
+  it('a cheaper request of higher priority does not wait for the timer of the head it overtakes', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new RateLimiter({ limit: 3, interval: 10 });
+      const a = cold('a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      const trigger = cold('--x|');
+      expectObservable(a.pipe(withRate(limiter, { cost: 2 }))).toBe('a|');
+      // b (cost 3) waits for a to leave the window at 10; c (cost 1) fits at 2 and goes ahead of it.
+      expectObservable(b.pipe(withRate(limiter, { cost: 3 }))).toBe('------------b|');
+      expectObservable(trigger.pipe(mergeMap(() => c.pipe(withRate(limiter, { priority: 1 }))))).toBe('--c|');
+      expectSubscriptions(a.subscriptions).toBe('^!');
+      expectSubscriptions(trigger.subscriptions).toBe('^--!');
+      expectSubscriptions(c.subscriptions).toBe('--^!');
+      // At 10 the window still holds c (granted at 2): b fits at 12.
+      expectSubscriptions(b.subscriptions).toBe('------------^!');
+    });
+  });
+
+  it('run and acquire take priority and timeout too; timeout 0 fails at once while the window is full', () => {
+    const outcomes: string[] = [];
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new RateLimiter({ limit: 1, interval: 3 });
+      const a = cold('a|');
+      const b = cold('b|');
+      const clock = limiter as unknown as { scheduler: { now(): number } };
+      const at = (label: string) => () => outcomes.push(`${clock.scheduler.now()}: ${label}`);
+      // These run now, before the marbles below subscribe (at frame 0 too, but later).
+      limiter.acquire(at('first'));
+      limiter.acquire(at('low'));
+      limiter.acquire(at('high'), { priority: 1 });
+      limiter.acquire(at('never'), { priority: 2, timeout: 1, onError: (e) => outcomes.push(`${clock.scheduler.now()}: ${(e as Error).message}`) });
+      expectObservable(limiter.run(a, { timeout: 0 })).toBe('#', undefined, noGrant(0, 0, 'RateLimiter.run'));
+      expectObservable(limiter.run(b, { priority: 1 })).toBe('------b|');
+      expectSubscriptions(a.subscriptions).toBe([]);
+      expectSubscriptions(b.subscriptions).toBe('------^!');
+    });
+    expect(outcomes).toEqual(['0: first', '1: RateLimiter.acquire: no grant within 1 ms', '3: high', '9: low']);
   });
 });

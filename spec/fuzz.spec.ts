@@ -56,6 +56,8 @@ const LOOK_ALIKE_SCHEDULERS = [
   { now: () => 0, schedule: 5 },
 ];
 
+/** Not a priority (any finite number is one). */
+const PRIORITY = [NaN, Infinity, -Infinity, '1', null, {}, true];
 const BAD = {
   limit: [0, -1, 1.5, NaN, -Infinity, '2', null, {}, [], true],
   fn: [null, 1, 'f', {}, [], true, NaN],
@@ -220,19 +222,26 @@ const ENTRIES: readonly Entry[] = [
     params: [{ at: 0, named: 'total', bad: BAD.limit }],
   },
   { name: 'limiter.acquire', call: (f) => new CapacityLimiter(1).acquire(f as never), valid: [() => undefined], params: [{ at: 0, named: 'onGranted', bad: [...BAD.fn, undefined] }] },
-  { name: 'limiter.run', call: (t) => new CapacityLimiter(1).run(t as never), valid: [of(1)], params: [{ at: 0, named: 'task', bad: [...BAD.task, undefined] }] },
+  {
+    name: 'limiter.run',
+    call: (t, o) => new CapacityLimiter(1).run(t as never, o as never),
+    valid: [of(1), {}],
+    params: [{ at: 0, named: 'task', bad: [...BAD.task, undefined] }],
+    options: { at: 1, named: 'options', keys: { priority: PRIORITY, timeout: BAD.duration } },
+  },
   {
     name: 'withCapacity',
-    call: (l) => withCapacity(l as never),
-    valid: [new CapacityLimiter(1)],
+    call: (l, o) => withCapacity(l as never, o as never),
+    valid: [new CapacityLimiter(1), {}],
     params: [{ at: 0, named: 'limiter', bad: [null, undefined, 5, {}, { acquire: () => ({ state: 'waiting', release() {} }) }] }],
+    options: { at: 1, named: 'options', keys: { priority: PRIORITY, timeout: BAD.duration } },
   },
   {
     name: 'new CapacityLimiter(total, options)',
     call: (t, o) => new CapacityLimiter(t as number, o as never),
     valid: [2, {}],
     params: [],
-    options: { at: 1, named: 'options', keys: { maxWaiting: [-1, 1.5, NaN, 'x', null], store: [5, 'x', {}, { acquire: () => true }] } },
+    options: { at: 1, named: 'options', keys: { maxWaiting: [-1, 1.5, NaN, 'x', null], store: [5, 'x', {}, { acquire: () => true }], scheduler: BAD.scheduler } },
   },
   {
     name: 'new RateLimiter',
@@ -257,7 +266,7 @@ const ENTRIES: readonly Entry[] = [
     call: (l, o) => withRate(l as never, o as never),
     valid: [new RateLimiter({ limit: 2, interval: 100 }), {}],
     params: [{ at: 0, named: 'limiter', bad: [null, undefined, 5, {}, { run: () => of(1), acquire: () => ({}) }] }],
-    options: { at: 1, named: 'options', keys: { cost: [0, -1, 1.5, NaN, Infinity, 'x', null, 3] } },
+    options: { at: 1, named: 'options', keys: { cost: [0, -1, 1.5, NaN, Infinity, 'x', null, 3], priority: PRIORITY, timeout: BAD.duration } },
   },
   {
     name: 'new CircuitBreaker',

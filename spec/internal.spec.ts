@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { WaitList, Waiter } from '../lib/internal/waitlist';
 import { describe as describeValue, validateFunction, validateLimit, validateNonNegative } from '../lib/internal/validate';
 import { FollowRun } from '../lib/internal/lifecycle';
 import { taskToObservable } from '../lib/internal/task';
@@ -51,5 +53,54 @@ describe('taskToObservable', () => {
     }).subscribe({ error: (e) => errors.push(e) });
     expect(errors[0]).toBeInstanceOf(TypeError);
     expect(signal?.aborted).toBe(false);
+  });
+});
+
+describe('WaitList (priority buckets)', () => {
+  it('matches a model: highest priority first, FIFO within; removal from anywhere; removeUpTo by arrival', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('push' as const), priority: fc.integer({ min: -1, max: 1 }) }),
+            fc.record({ op: fc.constant('push' as const), priority: fc.constant(0) }),
+            fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }),
+            fc.record({ op: fc.constant('upTo' as const), back: fc.nat({ max: 5 }) }),
+          ),
+          { maxLength: 80 },
+        ),
+        (ops) => {
+          const list = new WaitList<Waiter>();
+          let model: Waiter[] = [];
+          const priorities = new Map<Waiter, number>();
+          const sorted = (): Waiter[] => [...model].sort((x, y) => priorities.get(y)! - priorities.get(x)! || x.seq - y.seq);
+          for (const o of ops) {
+            if (o.op === 'push') {
+              const w = new Waiter();
+              priorities.set(w, o.priority);
+              list.push(w, o.priority);
+              model.push(w);
+            } else if (o.op === 'remove' && model.length > 0) {
+              const w = model[o.pick % model.length]!;
+              list.remove(w);
+              model = model.filter((m) => m !== w);
+            } else if (o.op === 'upTo') {
+              const upTo = list.arrivals - o.back;
+              const gone = list.removeUpTo(upTo);
+              expect(gone).toEqual(sorted().filter((w) => w.seq <= upTo));
+              model = model.filter((w) => w.seq > upTo);
+            }
+            const order: Waiter[] = [];
+            for (let w = list.head; w !== null; w = w.next) order.push(w);
+            expect(order).toEqual(sorted());
+            const back: Waiter[] = [];
+            for (let w = list.tail; w !== null; w = w.prev) back.push(w);
+            expect(back.reverse()).toEqual(order);
+            expect(list.length).toBe(model.length);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
-import { NEVER, Observable, Subject, defer, finalize, firstValueFrom, lastValueFrom, mergeMap, of, take, timer, toArray, type OperatorFunction, type Subscription } from 'rxjs';
+import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, finalize, firstValueFrom, lastValueFrom, mergeMap, of, take, timer, toArray, type OperatorFunction, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CapacityLimiter, type CapacityState } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { countAbortControllers } from './support/abort';
+import { DeadlineError } from '../lib/errors';
+import { QueueModel } from './support/queue-order';
 
 /** An Observable that counts live subscriptions in `live` and tracks the peak. */
 function counted<T>(source: Observable<T>, gauge: { live: number; peak: number; started: number }): Observable<T> {
@@ -453,3 +455,113 @@ describe('CapacityLimiter properties (fast-check, virtual time)', () => {
 function withCapacityAfter<T>(work: Observable<T>, limiter: CapacityLimiter): OperatorFunction<unknown, T> {
   return mergeMap(() => work.pipe(withCapacity(limiter)));
 }
+
+describe('CapacityLimiter: priority and queue-wait limits', () => {
+  it.each([
+    [{ priority: NaN }, RangeError, /`options.priority` to be a finite number, got `NaN`/],
+    [{ priority: Infinity }, RangeError, /`options.priority` to be a finite number/],
+    [{ priority: '1' }, RangeError, /`options.priority` to be a finite number, got `"1"` \(string\)/],
+    [{ timeout: -1 }, RangeError, /`options.timeout` to be a finite number from 0 and up, got `-1`/],
+    [{ timeout: NaN }, RangeError, /`options.timeout`/],
+    [{ priorty: 1 }, TypeError, /Unknown option `options.priorty`; expected one of `priority`, `timeout`/],
+  ])('rejects %p at creation, naming the value', (options, type, message) => {
+    const limiter = new CapacityLimiter(1);
+    expect(() => withCapacity(limiter, options as never)).toThrow(type);
+    expect(() => withCapacity(limiter, options as never)).toThrow(message);
+    expect(() => limiter.run(of(1), options as never)).toThrow(message);
+  });
+
+  it('rejects a bad scheduler option', () => {
+    expect(() => new CapacityLimiter(1, { scheduler: {} as never })).toThrow(/`options.scheduler`/);
+  });
+
+  it('the timeout runs on the limiter scheduler, and the DeadlineError names the limiter entry point', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const limiter = new CapacityLimiter(1, { scheduler });
+    const seen: unknown[] = [];
+    limiter.run(NEVER).subscribe();
+    withCapacity<number>(limiter, { timeout: 500 })(of(1)).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
+    expect(limiter.waiting).toBe(1);
+    scheduler.flush();
+    expect(limiter.waiting).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(DeadlineError);
+    expect((seen[0] as DeadlineError).message).toBe('withCapacity: no token within 500 ms');
+  });
+
+  it('a store failure errors every waiter queued before it, whatever their priority', async () => {
+    let fail = false;
+    const limiter = new CapacityLimiter(1, {
+      store: {
+        key: 'k',
+        acquire: () => (fail ? Promise.reject(new Error('down')) : Promise.resolve('t')),
+        release: () => undefined,
+      },
+    });
+    const seen: string[] = [];
+    const sub = limiter.run(NEVER).subscribe();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(limiter.borrowed).toBe(1);
+    fail = true;
+    for (const priority of [0, 3, -1]) limiter.run(of(priority), { priority }).subscribe({ error: (e) => seen.push(`${priority}: ${(e as Error).name}`) });
+    sub.unsubscribe(); // a token is free: the limiter asks the store, which fails
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen.sort()).toEqual(['-1: StoreUnavailableError', '0: StoreUnavailableError', '3: StoreUnavailableError']);
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it('property: every request is granted, times out or is cancelled exactly once; never above total; never granted past an older waiter of its priority or any waiter of a higher one', () => {
+    const request = fc.record({
+      at: fc.integer({ min: 0, max: 20 }),
+      priority: fc.integer({ min: -1, max: 2 }),
+      timeout: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      hold: fc.integer({ min: 1, max: 8 }),
+      cancelAfter: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(request, { maxLength: 25 }), (total, requests) => {
+        const scheduler = new VirtualTimeScheduler();
+        const limiter = new CapacityLimiter(total, { scheduler });
+        const model = new QueueModel(requests.length);
+        let live = 0;
+        let peak = 0;
+        requests.forEach((r, i) => {
+          scheduler.schedule(() => {
+            const work = new Observable<never>((subscriber) => {
+              model.granted(i);
+              live++;
+              peak = Math.max(peak, live);
+              const done = scheduler.schedule(() => subscriber.complete(), r.hold);
+              return () => {
+                live--;
+                done.unsubscribe();
+              };
+            });
+            model.arrive(i, r.priority);
+            const sub = work.pipe(withCapacity(limiter, { priority: r.priority, ...(r.timeout === undefined ? {} : { timeout: r.timeout }) })).subscribe({
+              error: (e) => model.end(i, e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`),
+            });
+            if (r.cancelAfter !== undefined) {
+              scheduler.schedule(() => {
+                if (model.isWaiting(i)) model.end(i, 'cancelled');
+                sub.unsubscribe();
+              }, r.cancelAfter);
+            }
+          }, r.at);
+        });
+        scheduler.flush();
+        model.expectEachOnce();
+        const outcomes = model.outcomes;
+        requests.forEach((r, i) => {
+          if (r.timeout === undefined && r.cancelAfter === undefined) expect(outcomes[i]).toEqual(['granted']);
+        });
+        expect(peak).toBeLessThanOrEqual(total);
+        expect(live).toBe(0);
+        expect(limiter.waiting).toBe(0);
+        expect(limiter.borrowed).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

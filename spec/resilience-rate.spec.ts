@@ -5,6 +5,8 @@ import { withRate } from '../lib/resilience/withRate';
 import { RateLimitExceededError, StoreUnavailableError } from '../lib/resilience/errors';
 import { LocalRateStore } from '../lib/resilience/store';
 import { PromiseRateStore, until } from './support/promise-store';
+import { DeadlineError } from '../lib/errors';
+import { QueueModel } from './support/queue-order';
 
 const virtual = (): VirtualTimeScheduler => new VirtualTimeScheduler();
 
@@ -310,6 +312,82 @@ describe('RateLimiter property', () => {
           const arrivalOrder = requests.map((r, i) => ({ at: r.at, i })).sort((x, y) => x.at - y.at || x.i - y.i);
           const grantedInOrder = arrivalOrder.filter(({ i }) => outcomes[i]![0] === 'granted').map(({ i }) => i);
           expect(grants.map((g) => g.i)).toEqual(grantedInOrder);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('RateLimiter: priority and queue-wait limits', () => {
+  it.each([
+    [{ priority: NaN }, RangeError, 'Expected `options.priority` to be a finite number, got `NaN` (number)'],
+    [{ priority: -Infinity }, RangeError, '`options.priority` to be a finite number'],
+    [{ timeout: -1 }, RangeError, 'Expected `options.timeout` to be a finite number from 0 and up, got `-1` (number)'],
+    [{ timeout: NaN }, RangeError, '`options.timeout`'],
+    [{ timout: 5 }, TypeError, 'Unknown option `options.timout`; expected one of `cost`, `priority`, `timeout`'],
+  ])('withRate and run reject %p at creation', (options, kind, message) => {
+    const limiter = new RateLimiter({ limit: 2, interval: 10 });
+    expect(() => withRate(limiter, options as never)).toThrow(kind);
+    expect(() => withRate(limiter, options as never)).toThrow(message);
+    expect(() => limiter.run(of(1), options as never)).toThrow(message);
+  });
+
+  it('acquire rejects a bad priority or timeout, and lists them among its keys', () => {
+    const limiter = new RateLimiter({ limit: 2, interval: 10 });
+    expect(() => limiter.acquire(() => undefined, { priority: NaN })).toThrow('`options.priority`');
+    expect(() => limiter.acquire(() => undefined, { timeout: -1 })).toThrow('`options.timeout`');
+    expect(() => limiter.acquire(() => undefined, { prio: 1 } as never)).toThrow('expected one of `cost`, `onError`, `priority`, `timeout`');
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it('property: every request is granted, times out or is cancelled exactly once; every window holds at most limit; no one overtakes a waiter of higher priority or an older one of its own', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 40 }),
+            priority: fc.integer({ min: -1, max: 2 }),
+            timeout: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+            cancelAfter: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+          }),
+          { maxLength: 25 },
+        ),
+        (limit, interval, requests) => {
+          const scheduler = virtual();
+          const limiter = new RateLimiter({ limit, interval, scheduler });
+          const grants: number[] = [];
+          const model = new QueueModel(requests.length);
+          requests.forEach((r, i) => {
+            scheduler.schedule(() => {
+              model.arrive(i, r.priority);
+              const ticket = limiter.acquire(
+                () => {
+                  model.granted(i);
+                  grants.push(scheduler.now());
+                },
+                {
+                  priority: r.priority,
+                  ...(r.timeout === undefined ? {} : { timeout: r.timeout }),
+                  onError: (e) => model.end(i, e instanceof DeadlineError ? 'timed out' : `error ${String(e)}`),
+                },
+              );
+              if (r.cancelAfter !== undefined) {
+                scheduler.schedule(() => {
+                  if (ticket.state === 'waiting') {
+                    ticket.cancel();
+                    model.end(i, 'cancelled');
+                  }
+                }, r.cancelAfter);
+              }
+            }, r.at);
+          });
+          scheduler.flush();
+          model.expectEachOnce();
+          expect(limiter.waiting).toBe(0);
+          for (const at of grants) expect(grants.filter((g) => g >= at && g < at + interval).length).toBeLessThanOrEqual(limit);
         },
       ),
       { numRuns: 300 },

@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscriber } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { DeadlineError } from '../errors.js';
 
 /**
@@ -16,7 +16,7 @@ import { DeadlineError } from '../errors.js';
  * it. Everything is added to `subscriber`, so unsubscribing disarms the timer.
  */
 export function armDeadline(
-  subscriber: Subscriber<unknown>,
+  subscriber: Subscription,
   scheduler: SchedulerLike,
   at: number,
   trip: () => void,

@@ -68,6 +68,14 @@ export const opt = {
     <F extends number | undefined>(fallback: F): Reader<number | F> =>
     (path, value) =>
       value === undefined ? fallback : validateNonNegative(path, value),
+  /** Any finite number (a priority: negative ones too). */
+  finite:
+    (fallback: number): Reader<number> =>
+    (path, value) => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`Expected \`${path}\` to be a finite number, got ${describe(value)}`);
+      return value;
+    },
   /** An integer from `min` to `max` (both included). */
   integer:
     (fallback: number, min: number, max: number): Reader<number> =>

@@ -1,7 +1,17 @@
+import { Subscription, type SchedulerLike } from 'rxjs';
+import { armDeadline } from './clock.js';
+import { opt } from './options.js';
+
 /**
- * The limiters' FIFO queue of waiters: an intrusive doubly linked list, so a waiter leaves from
- * anywhere in O(1) when it unsubscribes. Waiters carry their own links (`prev`, `next`) and their
- * arrival number (`seq`, increasing), by which a store failure picks the waiters it concerns.
+ * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
+ * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
+ * O(1) when it unsubscribes. While every waiter has the same priority (the common case) that is
+ * all there is: joining appends at the tail, as a plain FIFO queue does. Once a second priority
+ * joins, each priority present gets a {@link Bucket} (in a map) marking where its run of waiters
+ * begins and ends, until the queue empties again: joining an existing priority is then O(1), a
+ * new priority a scan of the priorities present. Waiters carry their own links (`prev`, `next`)
+ * and their arrival number (`seq`, increasing), by which a store failure picks the waiters it
+ * concerns.
  */
 export class Waiter {
   /** The neighbours in the queue while waiting. */
@@ -9,35 +19,154 @@ export class Waiter {
   next: Waiter | null = null;
   /** Arrival order: 1, 2, 3… per list. */
   seq = 0;
+  /** The run of waiters of its priority, once priorities are mixed (`null`: the list's `base`). */
+  bucket: Bucket | null = null;
+}
+
+/** The waiters of one priority: a run of the list, from `first` to `last`. */
+class Bucket {
+  constructor(
+    readonly priority: number,
+    public first: Waiter,
+    public last: Waiter,
+  ) {}
 }
 
 export class WaitList<W extends Waiter> {
-  /** Oldest first. */
+  /** First to be served (the oldest of the highest priority). */
   head: W | null = null;
   tail: W | null = null;
   /** How many wait. */
   length = 0;
   /** The `seq` of the latest arrival. */
   arrivals = 0;
+  /** The priority of every waiter, while not `mixed`. */
+  private level = 0;
+  /** Waiters of two priorities or more are queued: the buckets are in use (until the queue empties). */
+  private mixed = false;
+  /** When mixed: the bucket of the waiters queued before, at `level` (their `bucket` is `null`). */
+  private base: Bucket | null = null;
+  /** When mixed: the bucket of each priority present. */
+  private readonly buckets = new Map<number, Bucket>();
+  /** The bucket joined last (spares a lookup for a run of one priority). */
+  private recent: Bucket | null = null;
+  /** The queue-wait timers of the waiters that have one (few do). */
+  private readonly timers = new Map<Waiter, Subscription>();
 
-  push(waiter: W): void {
+  /** Queues `waiter` behind the waiters of `priority` (higher is served first) and of every higher one. */
+  push(waiter: W, priority: number): void {
     waiter.seq = ++this.arrivals;
-    waiter.prev = this.tail;
-    if (this.tail === null) this.head = waiter;
-    else this.tail.next = waiter;
-    this.tail = waiter;
+    const tail = this.tail;
+    if (tail === null || (!this.mixed && priority === this.level)) {
+      // One priority: a plain FIFO append.
+      this.level = priority;
+      waiter.prev = tail;
+      if (tail === null) this.head = waiter;
+      else tail.next = waiter;
+      this.tail = waiter;
+      this.length++;
+      return;
+    }
+    if (!this.mixed) {
+      // A second priority: the waiters so far become the bucket of `level`.
+      this.mixed = true;
+      this.base = new Bucket(this.level, this.head!, tail);
+      this.buckets.set(this.level, this.base);
+      this.recent = this.base;
+    }
+    let bucket = this.recent !== null && this.recent.priority === priority ? this.recent : this.buckets.get(priority);
+    let after: Waiter | null;
+    if (bucket !== undefined) {
+      after = bucket.last;
+      bucket.last = waiter;
+    } else {
+      // A new priority: it goes after the last waiter of the nearest higher priority (or first).
+      let above: Bucket | null = null;
+      for (const b of this.buckets.values()) if (b.priority > priority && (above === null || b.priority < above.priority)) above = b;
+      after = above === null ? null : above.last;
+      bucket = new Bucket(priority, waiter, waiter);
+      this.buckets.set(priority, bucket);
+    }
+    this.recent = bucket;
+    waiter.bucket = bucket;
+    waiter.prev = after;
+    waiter.next = after === null ? this.head : after.next;
+    if (waiter.prev === null) this.head = waiter;
+    else waiter.prev.next = waiter;
+    if (waiter.next === null) this.tail = waiter;
+    else waiter.next.prev = waiter;
     this.length++;
   }
 
+  /** Takes `waiter` out of the queue (and disarms its queue-wait timer). */
   remove(waiter: W): void {
+    if (this.mixed) {
+      const bucket = waiter.bucket ?? this.base!;
+      if (bucket.first === waiter && bucket.last === waiter) {
+        this.buckets.delete(bucket.priority);
+        if (this.recent === bucket) this.recent = null;
+      } else if (bucket.first === waiter) bucket.first = waiter.next!;
+      else if (bucket.last === waiter) bucket.last = waiter.prev!;
+      waiter.bucket = null;
+    }
     if (waiter.prev === null) this.head = waiter.next as W | null;
     else waiter.prev.next = waiter.next;
     if (waiter.next === null) this.tail = waiter.prev as W | null;
     else waiter.next.prev = waiter.prev;
     waiter.prev = waiter.next = null;
-    this.length--;
+    if (--this.length === 0 && this.mixed) {
+      this.mixed = false;
+      this.base = this.recent = null;
+    }
+    if (this.timers.size !== 0) {
+      const timer = this.timers.get(waiter);
+      if (timer !== undefined) {
+        this.timers.delete(waiter);
+        timer.unsubscribe();
+      }
+    }
+  }
+
+  /** Takes out every waiter that arrived by `upTo` (`seq <= upTo`), in queue order, and returns them. */
+  removeUpTo(upTo: number): W[] {
+    const out: W[] = [];
+    for (let w = this.head; w !== null; w = w.next as W | null) if (w.seq <= upTo) out.push(w);
+    for (const w of out) this.remove(w);
+    return out;
+  }
+
+  /**
+   * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}): after
+   * `timeout` ms still waiting, `expire(at)` takes it out; a `timeout` of 0 expires it at once,
+   * synchronously. Call it right after queueing, only when the waiter still waits; the timer is
+   * disarmed when the waiter leaves the queue (`remove`).
+   */
+  armWait(waiter: W, scheduler: SchedulerLike, timeout: number, expire: (at: number) => void): void {
+    const timer = new Subscription();
+    this.timers.set(waiter, timer);
+    const at = scheduler.now() + timeout;
+    armDeadline(timer, scheduler, at, () => expire(at), noop);
   }
 }
+
+function noop(): void {}
+
+/** What one acquire asks of the queue: its place (`priority`) and how long it may wait (`timeout`). */
+export interface QueueOptions {
+  readonly priority: number;
+  /** In ms, or `undefined`: wait as long as it takes. */
+  readonly timeout: number | undefined;
+}
+
+/** Priority 0, no queue-wait limit. */
+export const DEFAULT_QUEUE: QueueOptions = { priority: 0, timeout: undefined };
+
+/** The readers of {@link QueueOptions}, for `readOptions` beside each entry point's own keys. */
+export const queueReaders = {
+  priority: opt.finite(0),
+  timeout: opt.nonNegative(undefined),
+};
+
 
 /**
  * A limiter's grant loop, safe against re-entrancy: `run()` calls `round` until no round asked for

@@ -1,10 +1,11 @@
-import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
+import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { Task } from '../types.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
-import { Rounds, Waiter, WaitList, reportError, tellError } from '../internal/waitlist.js';
+import { deadlineError } from '../internal/clock.js';
+import { DEFAULT_QUEUE, Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
 import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
 import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
@@ -35,6 +36,23 @@ export interface CapacityLimiterOptions {
    * {@link CapacityExceededError} (load shedding). `0`: never wait.
    */
   readonly maxWaiting?: number;
+  /** The clock of the queue-wait limits (`{ timeout }` of `withCapacity` and `run`); default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Options of one request: {@link withCapacity}`(limiter, options)` and {@link CapacityLimiter.run}`(task, options)`. */
+export interface CapacityRequestOptions {
+  /**
+   * The request's place in the queue (a finite number, default 0): higher is served first, FIFO
+   * within a priority. It orders this process's queue only (a shared store sees no priorities).
+   */
+  readonly priority?: number;
+  /**
+   * At most this many ms in the queue (a finite number ≥ 0; default: no limit): a request still
+   * waiting then leaves it and errors with a `DeadlineError` (`withCapacity: no token within 500 ms`);
+   * the source is never subscribed. `0`: take a free token at once or fail at once.
+   */
+  readonly timeout?: number;
 }
 
 /**
@@ -79,7 +97,7 @@ abstract class Lease extends Waiter implements CapacityLease {
 /** The limiter's private methods that its leases and `withCapacity` call. */
 interface LimiterInternals {
   releaseLease(lease: Lease): void;
-  enqueue(lease: Lease): void;
+  enqueue(lease: Lease, request: QueueOptions, origin: string): void;
 }
 
 class CallbackLease extends Lease {
@@ -143,11 +161,18 @@ export function subscribeWithCapacity<T>(
   limiter: CapacityLimiter,
   source: Observable<T>,
   subscriber: Subscriber<T>,
+  request: QueueOptions,
+  origin: string,
   beforeError?: (error: unknown) => void,
 ): Unsubscribable {
   const lease = new OperatorLease(limiter, source, subscriber, beforeError);
-  (limiter as unknown as LimiterInternals).enqueue(lease);
+  (limiter as unknown as LimiterInternals).enqueue(lease, request, origin);
   return lease;
+}
+
+/** Reads a {@link CapacityRequestOptions} (`withCapacity`'s and `run`'s), at creation. */
+export function readCapacityRequest(options: CapacityRequestOptions | undefined): QueueOptions {
+  return readOptions('options', options, queueReaders);
 }
 
 /** A failed store attempt, waiting for `update()` to error the waiters it concerns. */
@@ -159,7 +184,8 @@ interface Failure {
 
 /**
  * A pool of `total` tokens shared by any number of streams (for example every HTTP call of an
- * app): each piece of work holds one token while it runs, and the rest wait in FIFO order.
+ * app): each piece of work holds one token while it runs, and the rest wait in FIFO order (or by
+ * `priority`, higher first; FIFO within a priority).
  *
  * The RxJS counterpart of Python's `CapacityLimiter` (anyio, lionherd). Unlike a `mergeMap`
  * limit, which bounds one pipeline, a limiter bounds every pipeline that uses it, together. Use
@@ -211,6 +237,8 @@ export class CapacityLimiter {
   private readonly feed = new StateFeed<CapacityState>(() => this.snapshot());
   /** The grant loop (see `round()`), safe against re-entrant calls. */
   private readonly rounds = new Rounds(() => this.round());
+  /** The clock of queue-wait limits. */
+  private readonly scheduler: SchedulerLike;
 
   /**
    * Every change of `total`, `borrowed` or `waiting`, starting with the current state on
@@ -225,7 +253,8 @@ export class CapacityLimiter {
 
   /**
    * @param total How many tokens exist: an integer ≥ 1, or `Infinity` (no limit, but still counted).
-   * @param options `store` (where tokens are counted), `maxWaiting` (load shedding).
+   * @param options `store` (where tokens are counted), `maxWaiting` (load shedding), `scheduler`
+   *   (the clock of queue-wait limits).
    * @throws RangeError when `total` is not an integer ≥ 1 or `Infinity`, or `maxWaiting` not an
    *   integer ≥ 0 or `Infinity`; TypeError for an unknown option or a `store` without the
    *   {@link CapacityStore} methods.
@@ -238,8 +267,10 @@ export class CapacityLimiter {
         return value as CapacityStore<unknown>;
       }),
       maxWaiting: opt.limit(Infinity, true, 0),
+      scheduler: opt.scheduler(asyncScheduler),
     });
     this.maxWaiting = read.maxWaiting;
+    this.scheduler = read.scheduler;
     this.store = read.store ?? new LocalCapacityStore();
     this.holders = read.store === undefined ? null : new Map();
     this.store.attach?.({ wake: () => this.wake(), lost: (token, error) => this.lost(token, error) });
@@ -310,7 +341,7 @@ export class CapacityLimiter {
     validateFunction('onGranted', onGranted);
     if (onError !== undefined) validateFunction('onError', onError);
     const lease = new CallbackLease(this, onGranted, onError);
-    this.enqueue(lease);
+    this.enqueue(lease, DEFAULT_QUEUE, 'CapacityLimiter.acquire');
     return lease;
   }
 
@@ -327,20 +358,27 @@ export class CapacityLimiter {
    * run(b):  ...^--b|     (subscribed at the same time as run(a), started when a released)
    * ```
    *
-   * @throws TypeError when `task` is neither an `ObservableInput` nor a function (at call time).
+   * `options`: `priority` (higher first, FIFO within a priority) and `timeout` (at most this many
+   * ms in the queue, then a `DeadlineError`), as for {@link withCapacity}.
+   *
+   * @throws TypeError when `task` is neither an `ObservableInput` nor a function, or for an unknown
+   *   option; RangeError for a `priority` that is not a finite number or a `timeout` that is not a
+   *   finite number ≥ 0 (at call time).
    *
    * @example
    * ```ts
    * const body$ = limiter.run(({ signal }) => fetch(url, { signal }).then((r) => r.text()));
+   * const urgent$ = limiter.run(() => fetch('/health'), { priority: 10, timeout: 500 });
    * ```
    */
-  run<T>(task: Task<T>): Observable<T> {
+  run<T>(task: Task<T>, options?: CapacityRequestOptions): Observable<T> {
     validateTask('task', task);
+    const request = readCapacityRequest(options);
     return new Observable<T>((subscriber) => {
       // The task's signal aborts with the lease's loss, when that is why it stops.
       let lost: unknown = undefined;
       const source = taskToObservable(task, () => lost);
-      return subscribeWithCapacity(this, source, subscriber, (error) => (lost = error));
+      return subscribeWithCapacity(this, source, subscriber, request, 'CapacityLimiter.run', (error) => (lost = error));
     });
   }
 
@@ -349,8 +387,11 @@ export class CapacityLimiter {
     return { total: this.#total, borrowed: this.#borrowed, waiting: this.queue.length };
   }
 
-  /** Queues `lease` (or sheds it, beyond `maxWaiting`) and grants what can be granted. */
-  private enqueue(lease: Lease): void {
+  /**
+   * Queues `lease` (or sheds it, beyond `maxWaiting`), grants what can be granted, and arms the
+   * queue-wait limit of a lease still waiting (`origin` names the entry point in its error).
+   */
+  private enqueue(lease: Lease, request: QueueOptions, origin: string): void {
     const queued = this.queue.length;
     if (queued === 0 && this.holders === null && this.#borrowed < this.#total && !this.rounds.running) {
       // The fast path (the local store, a free token, nobody waiting, no round running): the
@@ -364,7 +405,20 @@ export class CapacityLimiter {
       lease.failed(new CapacityExceededError(this.maxWaiting));
       return;
     }
-    this.queue.push(lease);
+    this.queue.push(lease, request.priority);
+    this.update();
+    const timeout = request.timeout;
+    if (timeout !== undefined && lease.state === 'waiting') {
+      this.queue.armWait(lease, this.scheduler, timeout, (at) => this.expire(lease, deadlineError(at, { origin, within: timeout, what: 'no token' })));
+    }
+  }
+
+  /** A waiter's queue-wait limit passed: it leaves the queue and fails with `error`. */
+  private expire(lease: Lease, error: unknown): void {
+    if (lease.state !== 'waiting') return;
+    this.queue.remove(lease);
+    lease.state = 'released';
+    lease.failed(error);
     this.update();
   }
 
@@ -467,12 +521,9 @@ export class CapacityLimiter {
     }
     while (this.failures.length > 0) {
       const { error, upTo } = this.failures.shift()!;
-      while (this.queue.head !== null && this.queue.head.seq <= upTo) {
-        const lease = this.queue.head;
-        this.queue.remove(lease);
-        lease.state = 'released';
-        lease.failed(error);
-      }
+      const failed = this.queue.removeUpTo(upTo);
+      for (const lease of failed) lease.state = 'released';
+      for (const lease of failed) lease.failed(error);
     }
   }
 

@@ -4,7 +4,8 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
-import { Rounds, Waiter, WaitList, reportError, tellError } from '../internal/waitlist.js';
+import { deadlineError } from '../internal/clock.js';
+import { Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
 import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
 import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
 
@@ -59,14 +60,30 @@ export interface RateTicket {
   cancel(): void;
 }
 
-/** Options of {@link RateLimiter.acquire}. */
-export interface RateAcquireOptions {
+/** Options of one request: {@link withRate}`(limiter, options)` and {@link RateLimiter.run}`(task, options)`. */
+export interface RateRequestOptions {
   /** The weight of this request (an integer from 1 to `limit`; default 1). */
   readonly cost?: number;
   /**
+   * The request's place in the queue (a finite number, default 0): higher is served first, FIFO
+   * within a priority. It orders this process's queue only (a shared store sees no priorities).
+   */
+  readonly priority?: number;
+  /**
+   * At most this many ms in the queue (a finite number ≥ 0; default: no limit): a request still
+   * waiting then leaves it and fails with a `DeadlineError` (`withRate: no grant within 500 ms`).
+   * `0`: take a grant the window allows at once, or fail at once.
+   */
+  readonly timeout?: number;
+}
+
+/** Options of {@link RateLimiter.acquire}. */
+export interface RateAcquireOptions extends RateRequestOptions {
+  /**
    * Called instead of `onGranted` when the request is shed ({@link RateLimitExceededError},
-   * synchronously), the store cannot answer ({@link StoreUnavailableError}) or `limit` shrank below
-   * the cost (`RangeError`). Without it, such errors are reported asynchronously.
+   * synchronously), waited `timeout` ms (`DeadlineError`), the store cannot answer
+   * ({@link StoreUnavailableError}) or `limit` shrank below the cost (`RangeError`). Without it,
+   * such errors are reported asynchronously.
    */
   readonly onError?: (error: unknown) => void;
 }
@@ -95,13 +112,18 @@ abstract class Ticket extends Waiter implements RateTicket {
 /** The limiter's private methods that its tickets and `withRate` call. */
 interface RateInternals {
   leave(ticket: Ticket): void;
-  enqueue(ticket: Ticket): void;
-  readCost(options: { readonly cost?: number } | undefined): number;
+  enqueue(ticket: Ticket, request: QueueOptions, origin: string): void;
+  readRequest(options: RateRequestOptions | undefined): RateRequestRead;
 }
 
-/** Reads `withRate`'s `{ cost }`, checked against `limiter`'s current `limit`. */
-export function readRateCost(limiter: RateLimiter, options: { readonly cost?: number } | undefined): number {
-  return (limiter as unknown as RateInternals).readCost(options);
+/** A request's options, read: its `cost`, `priority` and `timeout`. */
+export interface RateRequestRead extends QueueOptions {
+  readonly cost: number;
+}
+
+/** Reads `withRate`'s options, the `cost` checked against `limiter`'s current `limit`. */
+export function readRateRequest(limiter: RateLimiter, options: RateRequestOptions | undefined): RateRequestRead {
+  return (limiter as unknown as RateInternals).readRequest(options);
 }
 
 class CallbackTicket extends Ticket {
@@ -152,9 +174,15 @@ class OperatorTicket<T> extends Ticket {
  * Subscribes `subscriber` to `source` once `limiter` grants `cost`: the body of {@link withRate}.
  * Returns the subscription's teardown.
  */
-export function subscribeWithRate<T>(limiter: RateLimiter, cost: number, source: Observable<T>, subscriber: Subscriber<T>): Unsubscribable {
-  const ticket = new OperatorTicket(limiter, cost, source, subscriber);
-  (limiter as unknown as RateInternals).enqueue(ticket);
+export function subscribeWithRate<T>(
+  limiter: RateLimiter,
+  request: RateRequestRead,
+  origin: string,
+  source: Observable<T>,
+  subscriber: Subscriber<T>,
+): Unsubscribable {
+  const ticket = new OperatorTicket(limiter, request.cost, source, subscriber);
+  (limiter as unknown as RateInternals).enqueue(ticket, request, origin);
   return ticket;
 }
 
@@ -166,7 +194,8 @@ type Answer =
 /**
  * At most `limit` grants over **every** window of `interval` ms, shared by any number of
  * streams: an exact sliding window (a log of grant times), not fixed buckets. Requests wait in
- * FIFO order for their grant; each may weigh a `cost`.
+ * FIFO order for their grant (or by `priority`, higher first); each may weigh a `cost` and may
+ * limit its wait with a `timeout`.
  *
  * What p-queue's `intervalCap` / `interval` and bottleneck's reservoir are for, as RxJS
  * operators. p-queue counts starts per fixed interval bucket, so up to twice the cap can start
@@ -295,35 +324,40 @@ export class RateLimiter {
    * b = acquire(fb):  ^ waiting -- fb(b)           (granted at 3, when a left the window)
    * ```
    *
+   * `options`: `cost`, `onError`, and `priority`/`timeout` as for {@link withRate}.
+   *
    * @throws TypeError when `onGranted` or `onError` is not a function; RangeError when `cost` is
-   *   not an integer from 1 to `limit`.
+   *   not an integer from 1 to `limit`, `priority` not a finite number or `timeout` not a finite
+   *   number ≥ 0.
    */
   acquire(onGranted: (ticket: RateTicket) => void, options?: RateAcquireOptions): RateTicket {
     validateFunction('onGranted', onGranted);
-    const { cost, onError } = readOptions('options', options, { cost: opt.limit(1, false), onError: opt.fn(undefined) });
+    const { cost, onError, ...request } = readOptions('options', options, { cost: opt.limit(1, false), onError: opt.fn(undefined), ...queueReaders });
     this.checkCost('options.cost', cost);
     const ticket = new CallbackTicket(this, cost, onGranted, onError as ((error: unknown) => void) | undefined);
-    this.enqueue(ticket);
+    this.enqueue(ticket, request, 'RateLimiter.acquire');
     return ticket;
   }
 
   /**
    * A {@link Task} run under this limiter: each subscription waits for a grant of `cost`, then
    * starts the task (a factory is never called while it waits). Unsubscribing while waiting
-   * leaves the queue; unsubscribing later aborts the task's `signal`.
+   * leaves the queue; unsubscribing later aborts the task's `signal`. `options`: `cost`,
+   * `priority` and `timeout`, as for {@link withRate}.
    *
-   * @throws TypeError for a bad task or option; RangeError when `cost` is not an integer from 1 to `limit`.
+   * @throws TypeError for a bad task or option; RangeError when `cost` is not an integer from 1 to
+   *   `limit`, `priority` not a finite number or `timeout` not a finite number ≥ 0.
    *
    * @example
    * ```ts
    * const page$ = api.run(({ signal }) => fetch(url, { signal }).then((r) => r.json()), { cost: 2 });
    * ```
    */
-  run<T>(task: Task<T>, options?: { readonly cost?: number }): Observable<T> {
+  run<T>(task: Task<T>, options?: RateRequestOptions): Observable<T> {
     validateTask('task', task);
-    const cost = this.readCost(options);
+    const request = this.readRequest(options);
     const source = taskToObservable(task);
-    return new Observable<T>((subscriber) => subscribeWithRate(this, cost, source, subscriber));
+    return new Observable<T>((subscriber) => subscribeWithRate(this, request, 'RateLimiter.run', source, subscriber));
   }
 
   /** The current state. */
@@ -332,11 +366,11 @@ export class RateLimiter {
     return { limit: this.max, interval: this.window, granted: used, waiting: this.queue.length, nextAt: this.scheduler.now() + retryAfter };
   }
 
-  /** Reads `{ cost }` (for `withRate` and `run`), checked against the current `limit`. */
-  private readCost(options: { readonly cost?: number } | undefined): number {
-    const { cost } = readOptions('options', options, { cost: opt.limit(1, false) });
-    this.checkCost('options.cost', cost);
-    return cost;
+  /** Reads `{ cost, priority, timeout }` (for `withRate` and `run`), the cost checked against the current `limit`. */
+  private readRequest(options: RateRequestOptions | undefined): RateRequestRead {
+    const request = readOptions('options', options, { cost: opt.limit(1, false), ...queueReaders });
+    this.checkCost('options.cost', request.cost);
+    return request;
   }
 
   private checkCost(path: string, cost: number): void {
@@ -351,8 +385,11 @@ export class RateLimiter {
     return { cost, limit: this.max, interval: this.window, spread: this.spaced, now: this.scheduler.now() };
   }
 
-  /** Queues `ticket` (or sheds it, beyond `maxWaiting`) and grants what can be granted. */
-  private enqueue(ticket: Ticket): void {
+  /**
+   * Queues `ticket` (or sheds it, beyond `maxWaiting`), grants what can be granted, and arms the
+   * queue-wait limit of a ticket still waiting (`origin` names the entry point in its error).
+   */
+  private enqueue(ticket: Ticket, request: QueueOptions, origin: string): void {
     const queued = this.queue.length;
     if (
       queued >= this.maxWaiting &&
@@ -362,16 +399,23 @@ export class RateLimiter {
       ticket.failed(new RateLimitExceededError(this.maxWaiting));
       return;
     }
-    this.queue.push(ticket);
-    this.update();
+    this.queue.push(ticket, request.priority);
+    // Went ahead of a head that waits for its timer (a higher priority): it may cost less, ask now.
+    if (queued > 0 && this.queue.head === ticket && this.timer !== null) this.retryNow();
+    else this.update();
+    const timeout = request.timeout;
+    if (timeout !== undefined && ticket.state === 'waiting') {
+      this.queue.armWait(ticket, this.scheduler, timeout, (at) => this.leave(ticket, deadlineError(at, { origin, within: timeout, what: 'no grant' })));
+    }
   }
 
-  /** Called by `ticket.cancel()`. */
-  private leave(ticket: Ticket): void {
+  /** Called by `ticket.cancel()`, and with a `DeadlineError` when its queue-wait limit passed. */
+  private leave(ticket: Ticket, error?: unknown): void {
     if (ticket.state !== 'waiting') return;
     const wasHead = this.queue.head === ticket;
     this.queue.remove(ticket);
     ticket.state = 'cancelled';
+    if (error !== undefined) ticket.failed(error);
     // The next request may cost less: it need not wait for the old head's timer.
     if (wasHead) this.retryNow();
     else this.update();
@@ -458,12 +502,9 @@ export class RateLimiter {
           ? answer.error
           : new StoreUnavailableError(this.store.key, answer.error)
         : new StoreUnavailableError(this.store.key, new TypeError(`the store answered ${describe(answer.wait)}, expected 0 or a number of ms above 0`));
-    while (this.queue.head !== null && this.queue.head.seq <= answer.upTo) {
-      const ticket = this.queue.head;
-      this.queue.remove(ticket);
-      ticket.state = 'cancelled';
-      ticket.failed(error);
-    }
+    const failed = this.queue.removeUpTo(answer.upTo);
+    for (const ticket of failed) ticket.state = 'cancelled';
+    for (const ticket of failed) ticket.failed(error);
   }
 
   private grant(ticket: Ticket): void {

@@ -1,9 +1,9 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import { CapacityLimiter, subscribeWithCapacity } from './capacityLimiter.js';
+import { CapacityLimiter, readCapacityRequest, subscribeWithCapacity, type CapacityRequestOptions } from './capacityLimiter.js';
 
 /**
- * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO),
+ * Runs each subscription to the source under a token of `limiter`: it waits its turn (FIFO, or by `priority`),
  * subscribes to the source once it has a token, and gives the token back when the source
  * completes, errors or is unsubscribed.
  *
@@ -24,19 +24,36 @@ import { CapacityLimiter, subscribeWithCapacity } from './capacityLimiter.js';
  * b subs:         ---^--!
  * ```
  *
+ * With `priority`, a request goes ahead of every waiter of a lower priority (FIFO within a
+ * priority); with `timeout`, a request still waiting after that many ms leaves the queue and
+ * errors with a `DeadlineError` ("withCapacity: no token within 500 ms"), its source never
+ * subscribed. The time comes from the limiter's `scheduler`.
+ *
+ * ```text
+ * limiter = new CapacityLimiter(1); a holds the token until 4; b, c, d ask at 0
+ * b (priority 0):             --------^-!
+ * c (priority 5):             ----^-!
+ * d (priority 5, timeout 3):  ---#          (DeadlineError at 3: still waiting)
+ * ```
+ *
  * @param limiter The shared {@link CapacityLimiter}.
- * @throws TypeError when `limiter` is not a {@link CapacityLimiter} instance (at creation; a look-alike
- *   object with an `acquire` method is refused too).
+ * @param options `priority` (a finite number, default 0) and `timeout` (ms, a finite number ≥ 0;
+ *   default: no limit), per subscription.
+ * @throws TypeError when `limiter` is not a {@link CapacityLimiter} instance (a look-alike object
+ *   with an `acquire` method is refused too) or an option is unknown; RangeError for a bad
+ *   `priority` or `timeout` (at creation).
  *
  * @example
  * ```ts
  * const db = new CapacityLimiter(5);
  * const rows$ = ids$.pipe(mergeMap((id) => query(id).pipe(withCapacity(db))));
+ * const login$ = query(loginSql).pipe(withCapacity(db, { priority: 10, timeout: 2000 }));
  * ```
  */
-export function withCapacity<T>(limiter: CapacityLimiter): MonoTypeOperatorFunction<T> {
+export function withCapacity<T>(limiter: CapacityLimiter, options?: CapacityRequestOptions): MonoTypeOperatorFunction<T> {
   if (!(limiter instanceof CapacityLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a CapacityLimiter, got ${describe(limiter)}`);
   }
-  return (source) => new Observable<T>((subscriber) => subscribeWithCapacity(limiter, source, subscriber));
+  const request = readCapacityRequest(options);
+  return (source) => new Observable<T>((subscriber) => subscribeWithCapacity(limiter, source, subscriber, request, 'withCapacity'));
 }

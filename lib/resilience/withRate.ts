@@ -1,10 +1,10 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { describe } from '../internal/validate.js';
-import { readRateCost, subscribeWithRate, RateLimiter } from './rateLimiter.js';
+import { readRateRequest, subscribeWithRate, RateLimiter, type RateRequestOptions } from './rateLimiter.js';
 
 /**
  * Subscribes to the source only once `limiter` grants `cost` (default 1): each subscription waits
- * its turn (FIFO) for the sliding window to allow it, then subscribes straight away.
+ * its turn (FIFO, or by `priority`) for the sliding window to allow it, then subscribes straight away.
  *
  * The operator form of {@link RateLimiter}: every stream piped through the same limiter shares
  * its `limit` per `interval`. A subscriber that unsubscribes while waiting leaves the queue at
@@ -26,11 +26,16 @@ import { readRateCost, subscribeWithRate, RateLimiter } from './rateLimiter.js';
  * e subs:      --------^!    (at 8)
  * ```
  *
+ * With `priority`, a subscription goes ahead of every waiter of a lower priority (FIFO within a
+ * priority); with `timeout`, one still waiting after that many ms leaves the queue and errors with
+ * a `DeadlineError` ("withRate: no grant within 500 ms"), its source never subscribed.
+ *
  * @param limiter The shared {@link RateLimiter}.
- * @param options `cost`: the weight of each subscription (an integer from 1 to `limit`; default 1).
+ * @param options `cost`: the weight of each subscription (an integer from 1 to `limit`; default 1);
+ *   `priority` (a finite number, default 0); `timeout` (ms in the queue, a finite number ≥ 0).
  * @throws TypeError when `limiter` is not a RateLimiter or an option is unknown; RangeError when
  *   `cost` is not an integer from 1 to `limit` (at creation; a subscription made after `limit`
- *   shrank below `cost` errors with it).
+ *   shrank below `cost` errors with it), or for a bad `priority` or `timeout`.
  *
  * @example
  * ```ts
@@ -39,10 +44,10 @@ import { readRateCost, subscribeWithRate, RateLimiter } from './rateLimiter.js';
  * const report$ = ajax.getJSON('/report').pipe(withRate(api, { cost: 10 }));
  * ```
  */
-export function withRate<T>(limiter: RateLimiter, options?: { readonly cost?: number }): MonoTypeOperatorFunction<T> {
+export function withRate<T>(limiter: RateLimiter, options?: RateRequestOptions): MonoTypeOperatorFunction<T> {
   if (!(limiter instanceof RateLimiter)) {
     throw new TypeError(`Expected \`limiter\` to be a RateLimiter, got ${describe(limiter)}`);
   }
-  const cost = readRateCost(limiter, options);
-  return (source) => new Observable<T>((subscriber) => subscribeWithRate(limiter, cost, source, subscriber));
+  const request = readRateRequest(limiter, options);
+  return (source) => new Observable<T>((subscriber) => subscribeWithRate(limiter, request, 'withRate', source, subscriber));
 }
