@@ -1,6 +1,7 @@
 import { isObservable, type Observable, type ObservableInput, type Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
-import { CapacityLimiter, type CapacityLease } from '../resilience/capacityLimiter.js';
+import type { CapacityLimiter, CapacityLease } from '../resilience/capacityLimiter.js';
+import { isTokenSource, type TokenSource } from './tokenSource.js';
 import type { Settled, TaskContext } from '../types.js';
 import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
 import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
@@ -57,7 +58,7 @@ export function validateFanoutLimit(name: string, value: unknown): FanoutLimit {
     limitNames.set(value, name);
     return value as Observable<number>;
   }
-  if (value instanceof CapacityLimiter) return value;
+  if (isTokenSource(value)) return value as unknown as CapacityLimiter;
   throw new RangeError(
     `Expected \`${name}\` to be an integer from 1 and up or \`Infinity\`, an Observable of such numbers, or a CapacityLimiter, got ${describe(value)}`,
   );
@@ -181,7 +182,7 @@ export class Pool<T> implements ReaderSink<T> {
   /** Inners may start while fewer than this run (a live limit changes it; 0 until its first value). */
   private limit: number;
   /** A limiter limit: its tokens bound the inners instead (`limit` is then Infinity). */
-  private readonly limiter: CapacityLimiter | undefined;
+  private readonly limiter: TokenSource | undefined;
   /** Tokens held: one per running inner, plus any granted and not yet used. */
   private readonly tokens: CapacityLease[] = [];
   /** The one pending request for a token, if any. */
@@ -204,8 +205,8 @@ export class Pool<T> implements ReaderSink<T> {
     private readonly sink: PoolSink<T>,
   ) {
     const limit = config.limit;
-    this.limit = typeof limit === 'number' ? limit : limit instanceof CapacityLimiter ? Infinity : 0;
-    this.limiter = limit instanceof CapacityLimiter ? limit : undefined;
+    this.limit = typeof limit === 'number' ? limit : isTokenSource(limit) ? Infinity : 0;
+    this.limiter = isTokenSource(limit) ? limit : undefined;
     this.window = config.ordered ? (config.window ?? orderedWindow(this.limiter?.total ?? this.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
     this.hearsDone = sink.done !== undefined;
@@ -222,7 +223,7 @@ export class Pool<T> implements ReaderSink<T> {
   run(subscriber: Subscription): void {
     subscriber.add(() => this.close());
     const limit = this.config.limit;
-    if (typeof limit !== 'number' && !(limit instanceof CapacityLimiter)) {
+    if (typeof limit !== 'number' && !isTokenSource(limit)) {
       this.followLimit(limit);
       if (this.closed) return;
     }

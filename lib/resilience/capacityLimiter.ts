@@ -1,4 +1,5 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
+import { TOKEN_SOURCE } from '../internal/tokenSource.js';
 import type { Task } from '../types.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
@@ -211,6 +212,9 @@ interface Failure {
  * ```
  */
 export class CapacityLimiter {
+  /** Marks a limiter for the fan-out engine (see `internal/tokenSource.ts`). */
+  readonly [TOKEN_SOURCE] = true as const;
+
   /** How many tokens exist (`total`). */
   #total: number;
   /** How many tokens this limiter holds (`borrowed`). */
