@@ -1,5 +1,6 @@
 import { Observable, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { opt, readOptions } from '../internal/options.js';
+import { takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
@@ -27,6 +28,7 @@ const RUN_OPTIONS = {
   initialData: opt.record('an object'),
   transaction: opt.record('an object of begin, commit and rollback hooks'),
   compensations: opt.record('an object of compensation functions by vertex name'),
+  signal: opt.signal(),
 };
 
 /** The hooks of `options.transaction`. */
@@ -41,6 +43,8 @@ interface Plan {
   readonly settings: ResolvedFlowSettings;
   readonly transaction: FlowTransactionHooks;
   readonly compensations: Record<string, FlowCompensation>;
+  /** `options.signal`: cancels the run from outside. */
+  readonly signal: AbortSignal | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -55,7 +59,7 @@ function own(record: Record<string, unknown>, key: string): unknown {
 /** Validates the flow and the options together; throws before any Observable exists. */
 function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
   const flow = compileFlow(spec);
-  const { handlers: handlerMap, initialData, transaction, compensations } = readOptions('options', options, RUN_OPTIONS);
+  const { handlers: handlerMap, initialData, transaction, compensations, signal } = readOptions('options', options, RUN_OPTIONS);
   const handlers = flow.vertices.map((v) => {
     const handler = typeof v.handler === 'function' ? v.handler : own(handlerMap, v.handler);
     if (typeof handler !== 'function') {
@@ -90,6 +94,7 @@ function plan(spec: FlowSpec, options: RunFlowOptions): Plan {
     settings: resolveSettings(options),
     transaction: transaction as FlowTransactionHooks,
     compensations: compensations as Record<string, FlowCompensation>,
+    signal,
   };
 }
 
@@ -478,11 +483,12 @@ class FlowRun {
  */
 export function runFlow(flow: FlowSpec, options: RunFlowOptions = {}): Observable<FlowEvent> {
   const p = plan(flow, options);
-  return new Observable<FlowEvent>((subscriber) => {
+  const events = new Observable<FlowEvent>((subscriber) => {
     const run = new FlowRun(p, subscriber);
     run.run();
     return () => run.teardown();
   });
+  return p.signal === undefined ? events : events.pipe(takeUntilAborted<FlowEvent>(p.signal));
 }
 
 /**

@@ -190,6 +190,11 @@ export interface RunFlowOptions extends FlowSettings {
   initialData?: Record<string, unknown> | undefined;
   /** Hooks around `rollback` groups. */
   transaction?: FlowTransactionHooks | undefined;
+  /**
+   * An outside cancellation signal: when it aborts, the run is cancelled as if unsubscribed
+   * (running handlers' signals abort, no vertex starts) and errors with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
   /** Compensations by vertex name, for `compensate` groups. */
   compensations?: Record<string, FlowCompensation> | undefined;
 }

@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { opt, readOptions } from '../internal/options.js';
-import { describe } from '../internal/validate.js';
+import { validateAbortSignal } from '../internal/validate.js';
 
 /** Options of {@link takeUntilAborted}. */
 export interface TakeUntilAbortedOptions {
@@ -42,16 +42,7 @@ export interface TakeUntilAbortedOptions {
  * ```
  */
 export function takeUntilAborted<T>(signal: AbortSignal, options?: TakeUntilAbortedOptions): MonoTypeOperatorFunction<T> {
-  const s = signal as Partial<AbortSignal> | null;
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    typeof s.aborted !== 'boolean' ||
-    typeof s.addEventListener !== 'function' ||
-    typeof s.removeEventListener !== 'function'
-  ) {
-    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
-  }
+  validateAbortSignal('signal', signal);
   const { mode } = readOptions('options', options, { mode: opt.oneOf(['error', 'complete'] as const, 'error') });
   return (source) =>
     new Observable<T>((subscriber) => {

@@ -3,6 +3,7 @@ import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { FollowRun, TaskRun } from '../internal/lifecycle.js';
 import { opt, readOptions } from '../internal/options.js';
+import { takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
 import type { Task } from '../types.js';
@@ -62,6 +63,13 @@ export interface ScopeOptions {
    * second subscription of the same scope finds it closed.
    */
   readonly bus?: EventBus;
+  /**
+   * An outside cancellation signal (an Express handler's, a test's `AbortController`): when it
+   * aborts, the scope is cancelled as if unsubscribed (its body, tasks and `scope.signal` with it)
+   * and its Observable errors with `signal.reason`. A signal already aborted fails the scope at
+   * subscription, before the body runs. As `takeUntilAborted(signal)` on the scope.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -295,6 +303,7 @@ function makeScope<R>(
     // Absent: the parent's mode (so no fallback here); `null` is refused like any other value.
     errors: (path: string, value: unknown) => (value === undefined ? undefined : opt.oneOf(['first', 'all'] as const, 'first')(path, value)),
     bus: opt.any<unknown>(),
+    signal: opt.signal(),
   });
   const deadline = read.deadline === undefined ? undefined : deadlineResolver('options.deadline', read.deadline);
   const config: ScopeConfig<R> = {
@@ -308,11 +317,12 @@ function makeScope<R>(
     errors: read.errors,
     bus: givenBus(parent, read.bus),
   };
-  return new Observable<R>((subscriber) => {
+  const scoped = new Observable<R>((subscriber) => {
     const run = new ScopeRun(parent, config, subscriber);
     run.start();
     return () => run.teardown();
   });
+  return read.signal === undefined ? scoped : scoped.pipe(takeUntilAborted<R>(read.signal));
 }
 
 /** `options.bus`: an {@link EventBus}, given to a root scope. */
