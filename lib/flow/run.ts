@@ -1,6 +1,6 @@
 import { Observable, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { opt, readOptions } from '../internal/options.js';
-import { takeUntilAborted } from '../resilience/takeUntilAborted.js';
+import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
@@ -28,7 +28,7 @@ const RUN_OPTIONS = {
   initialData: opt.record('an object'),
   transaction: opt.record('an object of begin, commit and rollback hooks'),
   compensations: opt.record('an object of compensation functions by vertex name'),
-  signal: opt.signal(),
+  signal: signalOption,
 };
 
 /** The hooks of `options.transaction`. */

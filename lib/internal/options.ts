@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe, validateAbortSignal, validateBoolean, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
+import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
 
 /**
  * The one options reader. Every entry point that takes an options object reads it here, once,
@@ -131,8 +131,6 @@ export const opt = {
       }
       return value as Record<string, unknown>;
     },
-  /** An `AbortSignal`, or `undefined`. */
-  signal: (): Reader<AbortSignal | undefined> => (path, value) => (value === undefined ? undefined : validateAbortSignal(path, value)),
   /** Anything, unchecked (for values checked elsewhere with more context). */
   any:
     <T>(): Reader<T | undefined> =>

@@ -95,18 +95,3 @@ export function validateScheduler(name: string, scheduler: unknown): SchedulerLi
   }
   return scheduler as SchedulerLike;
 }
-
-/** An `AbortSignal` (of any realm: checked by shape, as `fetch` does). */
-export function validateAbortSignal(name: string, value: unknown): AbortSignal {
-  const s = value as Partial<AbortSignal> | null;
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    typeof s.aborted !== 'boolean' ||
-    typeof s.addEventListener !== 'function' ||
-    typeof s.removeEventListener !== 'function'
-  ) {
-    throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${describe(value)}`);
-  }
-  return value as AbortSignal;
-}

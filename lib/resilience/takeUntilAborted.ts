@@ -1,6 +1,27 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { opt, readOptions } from '../internal/options.js';
-import { validateAbortSignal } from '../internal/validate.js';
+import { opt, readOptions, type Reader } from '../internal/options.js';
+import { describe } from '../internal/validate.js';
+
+/**
+ * An `AbortSignal` (of any realm: checked by shape, as `fetch` does). It lives here rather than
+ * among the shared checks so that only the users of outside signals bundle it.
+ */
+export function validateAbortSignal(name: string, value: unknown): AbortSignal {
+  const s = value as Partial<AbortSignal> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.aborted !== 'boolean' ||
+    typeof s.addEventListener !== 'function' ||
+    typeof s.removeEventListener !== 'function'
+  ) {
+    throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${describe(value)}`);
+  }
+  return value as AbortSignal;
+}
+
+/** The options reader of a `signal` option (`scope()`, `runFlow`): an AbortSignal or `undefined`. */
+export const signalOption: Reader<AbortSignal | undefined> = (path, value) => (value === undefined ? undefined : validateAbortSignal(path, value));
 
 /** Options of {@link takeUntilAborted}. */
 export interface TakeUntilAbortedOptions {

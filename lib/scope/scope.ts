@@ -3,7 +3,7 @@ import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { FollowRun, TaskRun } from '../internal/lifecycle.js';
 import { opt, readOptions } from '../internal/options.js';
-import { takeUntilAborted } from '../resilience/takeUntilAborted.js';
+import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
 import type { Task } from '../types.js';
@@ -303,7 +303,7 @@ function makeScope<R>(
     // Absent: the parent's mode (so no fallback here); `null` is refused like any other value.
     errors: (path: string, value: unknown) => (value === undefined ? undefined : opt.oneOf(['first', 'all'] as const, 'first')(path, value)),
     bus: opt.any<unknown>(),
-    signal: opt.signal(),
+    signal: signalOption,
   });
   const deadline = read.deadline === undefined ? undefined : deadlineResolver('options.deadline', read.deadline);
   const config: ScopeConfig<R> = {
