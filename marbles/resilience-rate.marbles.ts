@@ -293,6 +293,23 @@ describe('withRate: priority and queue-wait limits (marbles)', () => {
     });
   });
 
+  it('a head that leaves at the frame its grant is due hands the grant to the next waiter, of lower priority, at that frame', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new RateLimiter({ limit: 1, interval: 4 });
+      const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((v) => cold(`${v}|`));
+      // All ask at 0: a is granted; then the queue is c, d (priority 1), b (priority 0).
+      expectObservable(a!.pipe(withRate(limiter))).toBe('a|');
+      expectObservable(b!.pipe(withRate(limiter))).toBe('--------b|');
+      expectObservable(c!.pipe(withRate(limiter, { priority: 1 }))).toBe('----c|');
+      // d heads the queue from 4 and leaves at 8, when the window opens again: b gets the grant.
+      expectObservable(d!.pipe(withRate(limiter, { priority: 1 })), '^-------!').toBe('');
+      expectSubscriptions(a!.subscriptions).toBe('^!');
+      expectSubscriptions(c!.subscriptions).toBe('----^!');
+      expectSubscriptions(d!.subscriptions).toBe([]);
+      expectSubscriptions(b!.subscriptions).toBe('--------^!');
+    });
+  });
+
   it('run and acquire take priority and timeout too; timeout 0 fails at once while the window is full', () => {
     const outcomes: string[] = [];
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {

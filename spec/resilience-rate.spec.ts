@@ -314,7 +314,7 @@ describe('RateLimiter property', () => {
           expect(grants.map((g) => g.i)).toEqual(grantedInOrder);
         },
       ),
-      { numRuns: 300, seed: 20261202 },
+      { numRuns: 300 },
     );
   });
 });
@@ -339,6 +339,26 @@ describe('RateLimiter: priority and queue-wait limits', () => {
     expect(() => limiter.acquire(() => undefined, { timeout: -1 })).toThrow('`options.timeout`');
     expect(() => limiter.acquire(() => undefined, { prio: 1 } as never)).toThrow('expected one of `cost`, `onError`, `priority`, `timeout`');
     expect(limiter.waiting).toBe(0);
+  });
+
+  it('a head cancelled when its grant is due hands it to the next waiter inside cancel(), before cancel() returns', () => {
+    const scheduler = virtual();
+    const limiter = new RateLimiter({ limit: 1, interval: 9, scheduler });
+    const log: string[] = [];
+    const at = (name: string) => () => log.push(`${name}@${scheduler.now()}`);
+    limiter.acquire(at('first'));
+    limiter.acquire(at('low'));
+    limiter.acquire(at('high'), { priority: 1 });
+    let head: RateTicket | undefined;
+    scheduler.schedule(() => (head = limiter.acquire(at('head'), { priority: 1 })), 8);
+    scheduler.schedule(() => {
+      log.push('cancel');
+      head!.cancel(); // the head, at 18: its grant was due now
+      log.push('cancelled');
+    }, 18);
+    scheduler.flush();
+    expect(log).toEqual(['first@0', 'high@9', 'cancel', 'low@18', 'cancelled']);
+    expect(head!.state).toBe('cancelled');
   });
 
   it('property: every request is granted, times out or is cancelled exactly once; every window holds at most limit; no one overtakes a waiter of higher priority or an older one of its own', () => {
@@ -377,8 +397,9 @@ describe('RateLimiter: priority and queue-wait limits', () => {
               if (r.cancelAfter !== undefined) {
                 scheduler.schedule(() => {
                   if (ticket.state === 'waiting') {
-                    ticket.cancel();
+                    // Before cancel(): leaving may grant the next waiter inside the call.
                     model.end(i, 'cancelled');
+                    ticket.cancel();
                   }
                 }, r.cancelAfter);
               }
@@ -390,10 +411,25 @@ describe('RateLimiter: priority and queue-wait limits', () => {
           for (const at of grants) expect(grants.filter((g) => g >= at && g < at + interval).length).toBeLessThanOrEqual(limit);
         },
       ),
-      // A fixed seed for now: an unseeded CI run once found a counterexample (priorities with
-      // timeouts; the queue model saw a grant out of order) not yet understood; the session note
-      // tracks it. Drop the seed once it is fixed.
-      { numRuns: 300, seed: 20261202 },
+      {
+        numRuns: 300,
+        // The counterexample an unseeded run once found (shrunk): at 37, 2 (priority 1) cancels
+        // while it heads the queue, at the frame its grant was due; leaving retries the store at
+        // once and 1 is granted inside `cancel()`. The model, told of the cancellation only after
+        // `cancel()` returned, saw 1 overtake a waiter of higher priority.
+        examples: [
+          [
+            1,
+            9,
+            [
+              { at: 19, priority: 0, timeout: undefined, cancelAfter: undefined },
+              { at: 19, priority: 0, timeout: undefined, cancelAfter: undefined },
+              { at: 27, priority: 1, timeout: undefined, cancelAfter: 10 },
+              { at: 19, priority: 1, timeout: undefined, cancelAfter: undefined },
+            ],
+          ],
+        ],
+      },
     );
   });
 });
