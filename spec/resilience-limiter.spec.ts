@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, finalize, firstValueFrom, lastValueFrom, mergeMap, of, take, timer, toArray, type OperatorFunction, type Subscription } from 'rxjs';
+import { NEVER, Observable, Subject, VirtualTimeScheduler, config, defer, finalize, firstValueFrom, lastValueFrom, mergeMap, of, take, timer, toArray, type OperatorFunction, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CapacityLimiter, type CapacityState } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
@@ -267,6 +267,82 @@ describe('CapacityLimiter.acquire', () => {
 
   it('rejects a callback that is not a function', () => {
     expect(() => new CapacityLimiter(1).acquire(5 as unknown as () => void)).toThrow(/`onGranted`.*function/);
+  });
+});
+
+describe('CapacityLimiter: a throwing consumer callback cannot corrupt its state', () => {
+  /** Runs `body` with rxjs's `config.onUnhandledError` collecting reports, then waits for them. */
+  async function reporting(body: (reported: unknown[]) => void): Promise<unknown[]> {
+    const reported: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error) => reported.push(error);
+    try {
+      body(reported);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      config.onUnhandledError = previous;
+    }
+    return reported;
+  }
+  const boom = (name: string) => (): never => {
+    throw new Error(name);
+  };
+
+  it('onGranted throwing (at once or from the queue): its token comes back, the next waiters are granted in order, the error goes to config.onUnhandledError later', async () => {
+    const limiter = new CapacityLimiter(1);
+    const log: string[] = [];
+    const states: CapacityState[] = [];
+    limiter.state$.subscribe((s) => states.push(s));
+    const reported = await reporting((reported) => {
+      const fast = limiter.acquire(boom('fast path')); // a free token: granted inside acquire
+      expect(fast.state).toBe('released');
+      expect(limiter.borrowed).toBe(0);
+      const first = limiter.acquire(() => log.push('first'));
+      limiter.acquire(boom('queued'));
+      const third = limiter.acquire(() => log.push('third'));
+      limiter.acquire(() => log.push('fourth'));
+      first.release(); // the queued thrower gets the token, throws, gives it back: third in
+      expect(log).toEqual(['first', 'third']);
+      expect([limiter.borrowed, limiter.waiting]).toEqual([1, 1]);
+      expect(reported).toEqual([]); // never synchronously
+      third.release();
+      expect(log).toEqual(['first', 'third', 'fourth']);
+    });
+    expect(reported.map((e) => (e as Error).message)).toEqual(['fast path', 'queued']);
+    expect(limiter.snapshot()).toEqual({ total: 1, borrowed: 1, waiting: 0 });
+    expect(states.at(-1)).toEqual(limiter.snapshot());
+  });
+
+  it('onError throwing (shed, timed out) is reported; the queue goes on', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const limiter = new CapacityLimiter(1, { maxWaiting: 1, scheduler });
+    const log: string[] = [];
+    const reported = await reporting(() => {
+      const held = limiter.acquire(() => log.push('held'));
+      withCapacity(limiter, { timeout: 5 })(defer(() => (log.push('never'), of(0)))).subscribe({ error: boom('timeout observer') });
+      limiter.acquire(() => log.push('shed'), boom('shed onError')); // beyond maxWaiting 1
+      scheduler.flush(); // the waiter times out at 5
+      limiter.acquire(() => log.push('next'));
+      held.release();
+    });
+    expect(log).toEqual(['held', 'next']);
+    expect(reported.map((e) => (e as Error).message).sort()).toEqual(['shed onError', 'timeout observer']);
+    expect([limiter.borrowed, limiter.waiting]).toEqual([1, 0]);
+  });
+
+  it('withCapacity: a source whose subscribe throws, or an observer that throws, errors or is reported; the token comes back', async () => {
+    const limiter = new CapacityLimiter(1);
+    const log: string[] = [];
+    const reported = await reporting(() => {
+      const hold = limiter.run(NEVER).subscribe();
+      new Observable<number>(boom('subscribe')).pipe(withCapacity(limiter)).subscribe({ error: (e) => log.push(`error ${(e as Error).message}`) });
+      of(1, 2).pipe(withCapacity(limiter)).subscribe(boom('next'));
+      limiter.run(() => of('last')).subscribe((v) => log.push(v));
+      hold.unsubscribe();
+    });
+    expect(log).toEqual(['error subscribe', 'last']);
+    expect(reported.map((e) => (e as Error).message)).toEqual(['next', 'next']); // rxjs reports each throw and goes on
+    expect([limiter.borrowed, limiter.waiting]).toEqual([0, 0]);
   });
 });
 

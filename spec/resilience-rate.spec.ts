@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { NEVER, Observable, VirtualTimeScheduler, defer, lastValueFrom, merge, of, take, toArray, type Subscription } from 'rxjs';
+import { NEVER, Observable, VirtualTimeScheduler, config, defer, lastValueFrom, merge, of, take, toArray, type Subscription } from 'rxjs';
 import { RateLimiter, type RateState, type RateTicket } from '../lib/resilience/rateLimiter';
 import { withRate } from '../lib/resilience/withRate';
 import { RateLimitExceededError, StoreUnavailableError } from '../lib/resilience/errors';
@@ -138,6 +138,36 @@ describe('RateLimiter: promises, synchronous inners, re-entrancy', () => {
     expect([t1.state, t2.state]).toEqual(['granted', 'cancelled']);
     expect(errors).toEqual([new RateLimitExceededError(0)]);
     expect((errors[0] as Error).message).toBe('RateLimiter: no grant possible now and 0 requests already waiting (maxWaiting 0)');
+  });
+});
+
+describe('RateLimiter: a throwing consumer callback cannot corrupt its state', () => {
+  it('onGranted or onError throwing: reported to config.onUnhandledError later; the grant counts, the next waiters are granted in order and on time', async () => {
+    const scheduler = virtual();
+    const limiter = new RateLimiter({ limit: 1, interval: 10, scheduler });
+    const log: string[] = [];
+    const reported: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error) => reported.push(error);
+    const boom = (name: string) => (): never => {
+      throw new Error(name);
+    };
+    try {
+      const fast = limiter.acquire(boom('fast path')); // granted inside acquire
+      expect(fast.state).toBe('granted');
+      limiter.acquire(boom('queued')); // granted at 10, by the retry timer
+      limiter.acquire(() => log.push(`c@${scheduler.now()}`), { timeout: 25, onError: boom('never called') });
+      limiter.acquire(() => log.push('d'), { timeout: 5, onError: boom('timed out') });
+      limiter.acquire(() => log.push(`e@${scheduler.now()}`));
+      scheduler.flush();
+      expect(reported).toEqual([]); // never synchronously
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      config.onUnhandledError = previous;
+    }
+    expect(log).toEqual(['c@20', 'e@30']);
+    expect(reported.map((e) => (e as Error).message)).toEqual(['fast path', 'timed out', 'queued']);
+    expect(limiter.snapshot()).toMatchObject({ granted: 1, waiting: 0 });
   });
 });
 

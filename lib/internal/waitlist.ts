@@ -1,4 +1,4 @@
-import { Subscription, type SchedulerLike } from 'rxjs';
+import { Subscription, config, type SchedulerLike } from 'rxjs';
 import { armDeadline } from './clock.js';
 import { opt } from './options.js';
 
@@ -209,9 +209,17 @@ export function tellError(onError: ((error: unknown) => void) | undefined, error
   }
 }
 
-/** Reports an error nobody can receive, as RxJS does: thrown on a later task. */
+/**
+ * Reports an error nobody can receive (a grant callback that threw, an `onError` that threw, an
+ * error without `onError`) the way RxJS reports an error thrown in a subscriber's callback: on a
+ * later task, to rxjs's `config.onUnhandledError` when one is set, otherwise thrown there (for the
+ * host's uncaught-error handler). Never synchronously: the limiter that calls it has already put
+ * its own state right and goes on granting.
+ */
 export function reportError(error: unknown): void {
   setTimeout(() => {
-    throw error;
+    const { onUnhandledError } = config;
+    if (onUnhandledError) onUnhandledError(error);
+    else throw error;
   });
 }
