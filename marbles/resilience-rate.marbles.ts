@@ -143,6 +143,26 @@ describe('withRate (marbles)', () => {
     });
   });
 
+  it('interval shortened, then lengthened again at run time: the longer window counts the grants the shorter one let go', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limiter = new RateLimiter({ limit: 2, interval: 10, scheduler: ts });
+      const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((v) => cold(`${v}|`));
+      ts.schedule(() => (limiter.interval = 2), 1);
+      ts.schedule(() => (limiter.interval = 10), 3);
+      // a, b at 0; c at 2 (a and b left the 2 ms window); at 3 the window is 10 ms again, so at 4
+      // it holds a, b and c: d waits until a and b leave it, at 10.
+      expectObservable(a!.pipe(withRate(limiter))).toBe('a|');
+      expectObservable(b!.pipe(withRate(limiter))).toBe('b|');
+      expectObservable(c!.pipe(withRate(limiter)), '--^').toBe('--c|');
+      expectObservable(d!.pipe(withRate(limiter)), '----^').toBe('----------d|');
+      expectSubscriptions(a!.subscriptions).toBe('^!');
+      expectSubscriptions(b!.subscriptions).toBe('^!');
+      expectSubscriptions(c!.subscriptions).toBe('--^!');
+      expectSubscriptions(d!.subscriptions).toBe('----------^!');
+    });
+  });
+
   it('a waiter whose cost is above a lowered limit errors with a RangeError naming it', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -280,6 +280,33 @@ describe('RateLimiter with an asynchronous store (the seam)', () => {
     expect(store.acquire(req(12, 2))).toBe(8); // both 5 and 10 must leave: at 20
     expect(store.peek(req(12))).toEqual({ used: 2, retryAfter: 3 });
   });
+
+  it('LocalRateStore: a grant leaves the window exactly when its retry time says, also at fractional times (spread)', () => {
+    // What the property found: 32.33333333333333 - 10 rounds below 22.333333333333332, so the
+    // store still counted that grant while granting at the time it computed for its leaving.
+    const store = new LocalRateStore();
+    const req = (now: number, cost = 1) => ({ cost, limit: 3, interval: 10, spread: false, now });
+    const t = 19 + 10 / 3;
+    expect(store.acquire(req(t))).toBe(0);
+    expect(store.acquire(req(t + 10 / 3))).toBe(0);
+    expect(store.acquire(req(t + 1, 2))).toBeCloseTo(9); // waits for t to leave, at t + 10
+    expect(store.acquire(req(t + 10, 2))).toBe(0);
+    expect(store.peek(req(t + 10)).used).toBe(3);
+  });
+
+  it('LocalRateStore: the log reaches back the longest interval asked for, so a window lengthened again counts what a shorter one let go', () => {
+    const store = new LocalRateStore();
+    const req = (now: number, interval: number, cost = 1) => ({ cost, limit: 2, interval, spread: false, now });
+    expect(store.acquire(req(0, 10))).toBe(0);
+    expect(store.acquire(req(0, 10))).toBe(0);
+    expect(store.acquire(req(2, 2))).toBe(0); // the two at 0 left the 2 ms window
+    expect(store.peek(req(2, 2)).used).toBe(1);
+    expect(store.acquire(req(4, 10))).toBe(6); // 10 ms again: they are back in it, until 10
+    expect(store.peek(req(4, 10)).used).toBe(3);
+    expect(store.acquire(req(10, 10))).toBe(0);
+    expect(store.acquire(req(25, 10, 2))).toBe(0); // all forgotten past the longest window
+    expect(store.peek(req(25, 10)).used).toBe(2);
+  });
 });
 
 describe('RateLimiter property', () => {
@@ -342,6 +369,95 @@ describe('RateLimiter property', () => {
           const arrivalOrder = requests.map((r, i) => ({ at: r.at, i })).sort((x, y) => x.at - y.at || x.i - y.i);
           const grantedInOrder = arrivalOrder.filter(({ i }) => outcomes[i]![0] === 'granted').map(({ i }) => i);
           expect(grants.map((g) => g.i)).toEqual(grantedInOrder);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('RateLimiter property: limit and interval changed at run time', () => {
+  it('each grant fits the settings in force at it (window and spacing); every request is granted, times out, is cancelled, shed or refused as too costly exactly once, in queue order', () => {
+    const change = fc.record({
+      at: fc.integer({ min: 0, max: 50 }),
+      limit: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+      interval: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+    });
+    const request = fc.record({
+      at: fc.integer({ min: 0, max: 50 }),
+      cost: fc.integer({ min: 1, max: 4 }),
+      priority: fc.integer({ min: -1, max: 1 }),
+      timeout: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
+      cancelAfter: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        fc.array(change, { maxLength: 6 }),
+        fc.array(request, { maxLength: 25 }),
+        (limit, interval, spread, maxWaiting, changes, requests) => {
+          const scheduler = virtual();
+          const limiter = new RateLimiter({ limit, interval, spread, scheduler, ...(maxWaiting === undefined ? {} : { maxWaiting }) });
+          const model = new QueueModel(requests.length);
+          const grants: { at: number; cost: number; horizon: number }[] = [];
+          let horizon = 0;
+          const unfit: string[] = [];
+          changes.forEach((c) =>
+            scheduler.schedule(() => {
+              if (c.limit !== undefined) limiter.limit = c.limit;
+              if (c.interval !== undefined) limiter.interval = c.interval;
+            }, c.at),
+          );
+          requests.forEach((r, i) => {
+            scheduler.schedule(() => {
+              const cost = Math.min(r.cost, limiter.limit); // a cost above the limit throws at the call
+              model.arrive(i, r.priority);
+              const ticket = limiter.acquire(
+                () => {
+                  const now = scheduler.now();
+                  const { limit: max, interval: window } = limiter;
+                  const last = grants.at(-1);
+                  horizon = Math.max(horizon, window);
+                  grants.push({ at: now, cost, horizon });
+                  // A grant counts over the interval in force, but at most the longest interval
+                  // in force at a grant until it (how far back the store's log reaches).
+                  const used = grants.filter((g) => g.at + Math.min(window, g.horizon) > now).reduce((n, g) => n + g.cost, 0);
+                  if (used > max) unfit.push(`${used} in the window (${now - window}, ${now}] over the limit ${max}`);
+                  if (spread && last !== undefined && now - last.at < (last.cost * window) / max - 1e-9) unfit.push(`spread: ${last.at} then ${now}`);
+                  model.granted(i);
+                },
+                {
+                  cost,
+                  priority: r.priority,
+                  ...(r.timeout === undefined ? {} : { timeout: r.timeout }),
+                  onError: (e) =>
+                    model.end(
+                      i,
+                      e instanceof DeadlineError ? 'timed out' : e instanceof RateLimitExceededError ? 'shed' : e instanceof RangeError ? 'too costly' : `error ${String(e)}`,
+                    ),
+                },
+              );
+              if (r.cancelAfter !== undefined) {
+                scheduler.schedule(() => {
+                  if (ticket.state === 'waiting') {
+                    model.end(i, 'cancelled');
+                    ticket.cancel();
+                  }
+                }, r.cancelAfter);
+              }
+            }, r.at);
+          });
+          scheduler.flush();
+          expect(unfit).toEqual([]);
+          model.expectEachOnce(['granted', 'timed out', 'cancelled', 'shed', 'too costly']);
+          requests.forEach((r, i) => {
+            if (r.timeout === undefined && r.cancelAfter === undefined) expect(['granted', 'shed', 'too costly']).toContain(model.outcomes[i]![0]);
+          });
+          expect(limiter.waiting).toBe(0);
+          expect(scheduler.actions).toEqual([]);
         },
       ),
       { numRuns: 300 },

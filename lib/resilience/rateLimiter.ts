@@ -292,7 +292,11 @@ export class RateLimiter {
     this.retryNow();
   }
 
-  /** The window, in ms. Setting it validates (finite > 0) and re-examines the waiters. */
+  /**
+   * The window, in ms. Setting it validates (finite > 0) and re-examines the waiters. The default
+   * store's log reaches back the longest interval asked for so far, so lengthening it again
+   * counts the grants a shorter window had let go.
+   */
   get interval(): number {
     return this.window;
   }

@@ -216,17 +216,22 @@ export class LocalCapacityStore implements CapacityStore<true> {
 
 /**
  * The default {@link RateStore}: the exact sliding window, in memory, on the limiter's clock. It
- * keeps a log of the grants of the last `interval` ms (time and cost, at most `limit` entries) and
- * grants a request when the cost logged over `(now - interval, now]` plus the request's stays
- * within `limit`. A grant at time `t` leaves the window at `t + interval`.
+ * keeps a log of the grants (time and cost) and grants a request when the cost logged over
+ * `(now - interval, now]` plus the request's stays within `limit`. A grant at time `t` leaves the
+ * window at `t + interval`. The log reaches back the longest `interval` asked for so far, so that
+ * lengthening the interval at run time counts the earlier grants again, up to that length.
  */
 export class LocalRateStore implements RateStore {
   readonly key = 'local';
   /** The grant log, oldest first: when each grant was given, and its cost. */
   private readonly times = new Queue<number>();
   private readonly costs = new Queue<number>();
-  /** The sum of `costs`. */
+  /** The first `skip` entries of the log are older than the current window (kept for a longer interval). */
+  private skip = 0;
+  /** The sum of the costs in the current window (the entries from `skip` on). */
   private used = 0;
+  /** The longest interval asked for: the log keeps what a window that long holds. */
+  private horizon = 0;
   /** The time and cost of the latest grant (for `spread`). */
   private lastAt = -Infinity;
   private lastCost = 0;
@@ -247,21 +252,40 @@ export class LocalRateStore implements RateStore {
     return { used: this.used, retryAfter };
   }
 
-  /** Drops the grants that left the window, then says how long `request` must wait (0: none). */
+  /** Moves the window to `(now - interval, now]`, then says how long `request` must wait (0: none). */
   private wait({ cost, limit, interval, spread, now }: RateRequest): number {
-    while (this.times.length > 0 && this.times.at(0) <= now - interval) {
-      this.times.shift();
-      this.used -= this.costs.shift();
+    const times = this.times;
+    const costs = this.costs;
+    // Every comparison in the form of the retry time below (`time + interval`): `now - interval`
+    // rounds otherwise with fractional times (spread), and a grant due at `t + interval` would
+    // still count `t`.
+    if (interval > this.horizon) this.horizon = interval;
+    while (times.length > 0 && times.at(0) + this.horizon <= now) {
+      // Out of even the longest window: forgotten.
+      times.shift();
+      if (this.skip > 0) this.skip--;
+      else this.used -= costs.at(0);
+      costs.shift();
+    }
+    while (this.skip > 0 && times.at(this.skip - 1) + interval > now) {
+      // A longer interval than the last request's: an older grant is back in the window.
+      this.skip--;
+      this.used += costs.at(this.skip);
+    }
+    while (this.skip < times.length && times.at(this.skip) + interval <= now) {
+      // Left the window.
+      this.used -= costs.at(this.skip);
+      this.skip++;
     }
     let until = -Infinity;
     const excess = this.used + cost - limit;
     if (excess > 0) {
       // The earliest time enough old grants have left the window to make room for this one.
       let freed = 0;
-      for (let i = 0; i < this.costs.length; i++) {
-        freed += this.costs.at(i);
+      for (let i = this.skip; i < costs.length; i++) {
+        freed += costs.at(i);
         if (freed >= excess) {
-          until = this.times.at(i) + interval;
+          until = times.at(i) + interval;
           break;
         }
       }
