@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BehaviorSubject, NEVER, Observable, Subject, from, tap, timer } from 'rxjs';
+import { BehaviorSubject, NEVER, Observable, Subject, from, map, take, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   boundedMap,
@@ -186,5 +186,129 @@ describe('fan-out with a live limit: teardown', () => {
     expect(limit$.observed).toBe(true);
     sub.unsubscribe();
     expect(limit$.observed).toBe(false);
+  });
+});
+
+describe('fan-out with a live limit: properties with cancellation (issue 14)', () => {
+  it('boundedMap(project, limit$): no inner starts while as many as the current limit run; each item is projected once, or never when unsubscribed first; nothing left running', () => {
+    const arb = fc.record({
+      durations: fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 25 }),
+      itemEvery: fc.integer({ min: 0, max: 2 }),
+      changes: fc.array(fc.record({ at: fc.integer({ min: 0, max: 40 }), limit: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+      unsubscribeAt: fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+      ordered: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arb, ({ durations, itemEvery, changes, unsubscribeAt, ordered }) => {
+        const steps = [...changes].sort((a, b) => a.at - b.at);
+        let current = 0;
+        let running = 0;
+        const over: string[] = [];
+        const projected = durations.map(() => 0);
+        const emitted: number[] = [];
+        let completed = false;
+        let limitObserved = false;
+        new TestScheduler(() => undefined).run(({ flush }) => {
+          const limit$ = new Observable<number>((subscriber) => {
+            limitObserved = true;
+            const subs = steps.map((step) => timer(step.at).subscribe(() => subscriber.next(step.limit)));
+            return () => {
+              limitObserved = false;
+              subs.forEach((sub) => sub.unsubscribe());
+            };
+          }).pipe(tap((limit) => (current = limit)));
+          const items$ = itemEvery === 0 ? from(durations.map((_, i) => i)) : timer(0, itemEvery).pipe(take(durations.length));
+          const sub = items$
+            .pipe(
+              boundedMap(
+                (i) => {
+                  if (running >= current) over.push(`item ${i} started with ${running} running, limit ${current}`);
+                  projected[i]!++;
+                  running++;
+                  return timer(durations[i]!).pipe(
+                    map(() => i),
+                    tap({ finalize: () => running-- }),
+                  );
+                },
+                limit$,
+                { ordered },
+              ),
+            )
+            .subscribe({ next: (i) => emitted.push(i), complete: () => (completed = true) });
+          if (unsubscribeAt !== undefined) timer(unsubscribeAt).subscribe(() => sub.unsubscribe());
+          flush();
+        });
+        expect(over).toEqual([]);
+        expect(projected.every((n) => n <= 1)).toBe(true);
+        expect(running).toBe(0);
+        expect(limitObserved).toBe(false);
+        if (completed) {
+          expect(projected.every((n) => n === 1)).toBe(true);
+          expect([...emitted].sort((a, b) => a - b)).toEqual(durations.map((_, i) => i));
+          if (ordered) expect(emitted).toEqual(durations.map((_, i) => i));
+        } else {
+          expect(unsubscribeAt).toBeDefined();
+          // Every emitted item was projected, once.
+          for (const i of emitted) expect(projected[i]).toBe(1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('boundedMap(project, limiter) beside other work on the same CapacityLimiter, its total changed at run time: together never above the total in force at a start; each runs once or is cancelled; every token comes back', () => {
+    const arb = fc.record({
+      total: fc.integer({ min: 1, max: 4 }),
+      durations: fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 15 }),
+      others: fc.array(fc.record({ at: fc.integer({ min: 0, max: 30 }), hold: fc.integer({ min: 0, max: 6 }) }), { maxLength: 8 }),
+      changes: fc.array(fc.record({ at: fc.integer({ min: 0, max: 30 }), total: fc.integer({ min: 1, max: 4 }) }), { maxLength: 5 }),
+      unsubscribeAt: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(arb, ({ total, durations, others, changes, unsubscribeAt }) => {
+        const limiter = new CapacityLimiter(total);
+        let running = 0;
+        const over: string[] = [];
+        const projected = durations.map(() => 0);
+        const otherRuns = others.map(() => 0);
+        let completed = false;
+        const start = (what: string): void => {
+          if (running >= limiter.total) over.push(`${what} started with ${running} running, total ${limiter.total}`);
+          running++;
+        };
+        new TestScheduler(() => undefined).run(({ flush }) => {
+          changes.forEach((c) => timer(c.at).subscribe(() => (limiter.total = c.total)));
+          others.forEach((o, k) =>
+            timer(o.at).subscribe(() =>
+              limiter
+                .run(() => {
+                  start(`other ${k}`);
+                  otherRuns[k]!++;
+                  return timer(o.hold).pipe(tap({ finalize: () => running-- }));
+                })
+                .subscribe(),
+            ),
+          );
+          const sub = from(durations.map((_, i) => i))
+            .pipe(
+              boundedMap((i) => {
+                start(`item ${i}`);
+                projected[i]!++;
+                return timer(durations[i]!).pipe(tap({ finalize: () => running-- }));
+              }, limiter),
+            )
+            .subscribe({ complete: () => (completed = true) });
+          if (unsubscribeAt !== undefined) timer(unsubscribeAt).subscribe(() => sub.unsubscribe());
+          flush();
+        });
+        expect(over).toEqual([]);
+        expect(projected.every((n) => n <= 1)).toBe(true);
+        if (completed) expect(projected.every((n) => n === 1)).toBe(true);
+        expect(otherRuns.every((n) => n === 1)).toBe(true);
+        expect(running).toBe(0);
+        expect(limiter.snapshot()).toEqual({ total: limiter.total, borrowed: 0, waiting: 0 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -5,6 +5,7 @@ import { CapacityLimiter, type CapacityState } from '../lib/resilience/capacityL
 import { withCapacity } from '../lib/resilience/withCapacity';
 import { countAbortControllers } from './support/abort';
 import { DeadlineError } from '../lib/errors';
+import { CapacityExceededError } from '../lib/resilience/errors';
 import { QueueModel } from './support/queue-order';
 
 /** An Observable that counts live subscriptions in `live` and tracks the peak. */
@@ -523,6 +524,69 @@ describe('CapacityLimiter properties (fast-check, virtual time)', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('CapacityLimiter property: total changed at run time, with priorities, queue-wait limits, cancellations and load shedding', () => {
+  it('nothing starts while as many as the total in force run; every request is granted, times out, is cancelled or shed exactly once, in queue order; every token comes back', () => {
+    const request = fc.record({
+      at: fc.integer({ min: 0, max: 30 }),
+      priority: fc.integer({ min: -1, max: 1 }),
+      timeout: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      hold: fc.integer({ min: 0, max: 8 }),
+      cancelAfter: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
+    });
+    const change = fc.record({ at: fc.integer({ min: 0, max: 30 }), total: fc.integer({ min: 1, max: 4 }) });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        fc.array(change, { maxLength: 6 }),
+        fc.array(request, { maxLength: 25 }),
+        (total, maxWaiting, changes, requests) => {
+          const scheduler = new VirtualTimeScheduler();
+          const limiter = new CapacityLimiter(total, { scheduler, ...(maxWaiting === undefined ? {} : { maxWaiting }) });
+          const model = new QueueModel(requests.length);
+          const over: string[] = [];
+          let live = 0;
+          changes.forEach((c) => scheduler.schedule(() => (limiter.total = c.total), c.at));
+          requests.forEach((r, i) => {
+            scheduler.schedule(() => {
+              const work = new Observable<never>((subscriber) => {
+                if (live >= limiter.total) over.push(`${i} started at ${scheduler.now()} with ${live} running, total ${limiter.total}`);
+                model.granted(i);
+                live++;
+                const done = scheduler.schedule(() => subscriber.complete(), r.hold);
+                return () => {
+                  live--;
+                  done.unsubscribe();
+                };
+              });
+              model.arrive(i, r.priority);
+              const sub = work.pipe(withCapacity(limiter, { priority: r.priority, ...(r.timeout === undefined ? {} : { timeout: r.timeout }) })).subscribe({
+                error: (e) => model.end(i, e instanceof DeadlineError ? 'timed out' : e instanceof CapacityExceededError ? 'shed' : `error ${String(e)}`),
+              });
+              if (r.cancelAfter !== undefined) {
+                scheduler.schedule(() => {
+                  if (model.isWaiting(i)) model.end(i, 'cancelled');
+                  sub.unsubscribe();
+                }, r.cancelAfter);
+              }
+            }, r.at);
+          });
+          scheduler.flush();
+          expect(over).toEqual([]);
+          model.expectEachOnce(['granted', 'timed out', 'cancelled', 'shed']);
+          requests.forEach((r, i) => {
+            if (r.timeout === undefined && r.cancelAfter === undefined) expect(['granted', 'shed']).toContain(model.outcomes[i]![0]);
+          });
+          expect(live).toBe(0);
+          expect(limiter.snapshot()).toEqual({ total: limiter.total, borrowed: 0, waiting: 0 });
+          expect(scheduler.actions).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
