@@ -1,5 +1,6 @@
 import { Subscription, config, type SchedulerLike } from 'rxjs';
-import { armDeadline } from './clock.js';
+import { armDeadline, deadlineError } from './clock.js';
+import type { DeadlineError } from '../errors.js';
 import { opt } from './options.js';
 
 /**
@@ -136,17 +137,84 @@ export class WaitList<W extends Waiter> {
   }
 
   /**
-   * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}): after
-   * `timeout` ms still waiting, `expire(at)` takes it out; a `timeout` of 0 expires it at once,
-   * synchronously. Call it right after queueing, only when the waiter still waits; the timer is
-   * disarmed when the waiter leaves the queue (`remove`).
+   * Arms `waiter`'s queue-wait limit on the one deadline clock ({@link armDeadline}), if it is
+   * still queued: after `timeout` ms still waiting, `expire(error)` takes it out, with the
+   * `DeadlineError` `${origin}: ${what} within ${timeout} ms`; a `timeout` of 0 expires it at once,
+   * synchronously. Call it right after queueing; the timer is disarmed when the waiter leaves the
+   * queue (`remove`).
    */
-  armWait(waiter: W, scheduler: SchedulerLike, timeout: number, expire: (at: number) => void): void {
+  armWait(waiter: W, scheduler: SchedulerLike, timeout: number, origin: string, what: string, expire: (error: DeadlineError) => void): void {
+    if (waiter.prev === null && this.head !== waiter) return; // granted, shed or failed already
     const timer = new Subscription();
     this.timers.set(waiter, timer);
     const at = scheduler.now() + timeout;
-    armDeadline(timer, scheduler, at, () => expire(at), noop);
+    armDeadline(timer, scheduler, at, () => expire(deadlineError(at, { origin, within: timeout, what })), noop);
   }
+}
+
+/**
+ * A request in a limiter's queue, the same for both limiters: it waits, then is granted (its
+ * `state` becomes one of `Granted`) or ends without a grant (one of `Ended`: it left the queue,
+ * was shed, timed out, or the store failed). Two kinds: {@link CallbackRequest} for the
+ * low-level `acquire(onGranted, …)`, and each limiter's operator request for `withCapacity` /
+ * `withRate` / `run` (no closures: one object per subscription on the fast path).
+ */
+export abstract class Request<Granted extends string, Ended extends string> extends Waiter {
+  state: 'waiting' | Granted | Ended = 'waiting';
+
+  constructor(
+    /** Its limiter: `leave(this)` gives the request up (leaves the queue, or gives back what it holds). */
+    protected readonly owner: object,
+  ) {
+    super();
+  }
+
+  /** It is this request's turn: its state is the granted one already. */
+  abstract granted(): void;
+  /** It ended without a grant (or lost what it held), with `error`; its state is the ended one already. */
+  abstract failed(error: unknown): void;
+
+  /** Gives the request up: the limiter's `leave(request)` (friend access, off its public surface). */
+  protected leave(): void {
+    (this.owner as { leave(request: unknown): void }).leave(this);
+  }
+
+  /** Ends the request with `error`: marks it `ended`, then tells its owner. */
+  fail(ended: Ended, error: unknown): void {
+    this.state = ended;
+    this.failed(error);
+  }
+}
+
+/**
+ * The request of a low-level `acquire(onGranted, onError)`: calls `onGranted(request)` at its
+ * turn; an error goes to `onError`, or is reported ({@link tellError}).
+ */
+export abstract class CallbackRequest<Granted extends string, Ended extends string> extends Request<Granted, Ended> {
+  constructor(
+    owner: object,
+    private readonly onGranted: (request: never) => void,
+    private readonly onError: ((error: unknown) => void) | undefined,
+  ) {
+    super(owner);
+  }
+
+  granted(): void {
+    (this.onGranted as (request: this) => void)(this);
+  }
+
+  failed(error: unknown): void {
+    tellError(this.onError, error);
+  }
+}
+
+/**
+ * Ends `requests` (taken out of the queue together, by a store failure) with `error`: every one is
+ * marked `ended` before any is told, as a told one may act on the others.
+ */
+export function failAll<Ended extends string>(requests: readonly Request<string, Ended>[], ended: Ended, error: unknown): void {
+  for (const request of requests) request.state = ended;
+  for (const request of requests) request.failed(error);
 }
 
 function noop(): void {}

@@ -5,8 +5,7 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
-import { deadlineError } from '../internal/clock.js';
-import { DEFAULT_QUEUE, Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
+import { CallbackRequest, DEFAULT_QUEUE, Request, Rounds, WaitList, failAll, queueReaders, reportError, type QueueOptions } from '../internal/waitlist.js';
 import { CapacityExceededError, StoreUnavailableError, type LeaseLostError } from './errors.js';
 import { LocalCapacityStore, isThenable, validateStore, type CapacityStore } from './store.js';
 
@@ -70,52 +69,25 @@ export interface CapacityLease {
   release(): void;
 }
 
-/**
- * A request and its place in the limiter's FIFO queue. Two kinds: {@link CallbackLease} for
- * `acquire(onGranted, onError)`, {@link OperatorLease} for `withCapacity` and `run` (no closures:
- * a token costs one object per subscription on the fast path).
- */
-abstract class Lease extends Waiter implements CapacityLease {
-  state: 'waiting' | 'held' | 'released' = 'waiting';
-  /** The store's token while held. */
-  token: unknown = undefined;
-
-  constructor(private readonly limiter: CapacityLimiter) {
-    super();
-  }
-
-  /** It is this request's turn: it holds a token now. */
-  abstract granted(): void;
-  /** Shed, the store failed (while waiting) or the lease was lost (while held); the state is `'released'`. */
-  abstract failed(error: unknown): void;
-
-  release(): void {
-    // Friend access to the limiter's bookkeeping, kept off its public surface.
-    (this.limiter as unknown as LimiterInternals).releaseLease(this);
-  }
-}
+/** The states of a lease after waiting: holding a token, or released (also after an error). */
+type Held = 'held';
+type Released = 'released';
 
 /** The limiter's private methods that its leases and `withCapacity` call. */
 interface LimiterInternals {
-  releaseLease(lease: Lease): void;
   enqueue(lease: Lease, request: QueueOptions, origin: string): void;
 }
 
-class CallbackLease extends Lease {
-  constructor(
-    limiter: CapacityLimiter,
-    private readonly onGranted: (lease: CapacityLease) => void,
-    private readonly onError: ((error: unknown) => void) | undefined,
-  ) {
-    super(limiter);
-  }
+/** A lease of either kind: {@link CallbackLease} or {@link OperatorLease}. */
+type Lease = CallbackLease | OperatorLease<unknown>;
 
-  granted(): void {
-    this.onGranted(this);
-  }
+/** The request of `acquire(onGranted, onError)`. */
+class CallbackLease extends CallbackRequest<Held, Released> implements CapacityLease {
+  /** The store's token while held. */
+  token: unknown = undefined;
 
-  failed(error: unknown): void {
-    tellError(this.onError, error);
+  release(): void {
+    this.leave();
   }
 }
 
@@ -125,7 +97,10 @@ class CallbackLease extends Lease {
  * if still waiting); a held token is released by a finalizer added after the source's, so the
  * source is gone before a waiter gets the token.
  */
-class OperatorLease<T> extends Lease {
+class OperatorLease<T> extends Request<Held, Released> implements CapacityLease {
+  /** The store's token while held. */
+  token: unknown = undefined;
+
   constructor(
     limiter: CapacityLimiter,
     private readonly source: Observable<T>,
@@ -134,6 +109,10 @@ class OperatorLease<T> extends Lease {
     private readonly beforeError: ((error: unknown) => void) | undefined,
   ) {
     super(limiter);
+  }
+
+  release(): void {
+    this.leave();
   }
 
   granted(): void {
@@ -405,29 +384,23 @@ export class CapacityLimiter {
       return;
     }
     if (queued >= this.maxWaiting && (queued > 0 || this.blocked || this.#borrowed + this.pending >= this.#total)) {
-      lease.state = 'released';
-      lease.failed(new CapacityExceededError(this.maxWaiting));
-      return;
+      return lease.fail('released', new CapacityExceededError(this.maxWaiting));
     }
     this.queue.push(lease, request.priority);
     this.update();
-    const timeout = request.timeout;
-    if (timeout !== undefined && lease.state === 'waiting') {
-      this.queue.armWait(lease, this.scheduler, timeout, (at) => this.expire(lease, deadlineError(at, { origin, within: timeout, what: 'no token' })));
-    }
+    if (request.timeout !== undefined) this.queue.armWait(lease, this.scheduler, request.timeout, origin, 'no token', (error) => this.expire(lease, error));
   }
 
   /** A waiter's queue-wait limit passed: it leaves the queue and fails with `error`. */
   private expire(lease: Lease, error: unknown): void {
     if (lease.state !== 'waiting') return;
     this.queue.remove(lease);
-    lease.state = 'released';
-    lease.failed(error);
+    lease.fail('released', error);
     this.update();
   }
 
-  /** Called by `Lease.release()`. */
-  private releaseLease(lease: Lease): void {
+  /** Called by `lease.release()`. */
+  private leave(lease: Lease): void {
     const state = lease.state;
     if (state === 'released') return;
     // Released before the store hears of it: a store may wake us synchronously from `release`.
@@ -456,10 +429,9 @@ export class CapacityLimiter {
     if (lease === undefined || lease.state !== 'held') return;
     this.holders!.delete(token);
     this.#borrowed--;
-    lease.state = 'released';
     this.epoch++;
     this.blocked = false;
-    lease.failed(error);
+    lease.fail('released', error);
     this.update();
   }
 
@@ -525,9 +497,7 @@ export class CapacityLimiter {
     }
     while (this.failures.length > 0) {
       const { error, upTo } = this.failures.shift()!;
-      const failed = this.queue.removeUpTo(upTo);
-      for (const lease of failed) lease.state = 'released';
-      for (const lease of failed) lease.failed(error);
+      failAll(this.queue.removeUpTo(upTo), 'released', error);
     }
   }
 

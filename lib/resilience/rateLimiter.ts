@@ -4,8 +4,7 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions, opt } from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
-import { deadlineError } from '../internal/clock.js';
-import { Rounds, Waiter, WaitList, queueReaders, reportError, tellError, type QueueOptions } from '../internal/waitlist.js';
+import { CallbackRequest, Request, Rounds, WaitList, failAll, queueReaders, reportError, type QueueOptions } from '../internal/waitlist.js';
 import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
 import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
 
@@ -88,30 +87,15 @@ export interface RateAcquireOptions extends RateRequestOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** A request in the FIFO queue. */
-abstract class Ticket extends Waiter implements RateTicket {
-  state: 'waiting' | 'granted' | 'cancelled' = 'waiting';
+/** The states of a ticket after waiting: granted, or cancelled (left the queue, shed or failed). */
+type Granted = 'granted';
+type Cancelled = 'cancelled';
 
-  constructor(
-    private readonly limiter: RateLimiter,
-    readonly cost: number,
-  ) {
-    super();
-  }
-
-  /** Its turn came: the grant is recorded. */
-  abstract granted(): void;
-  /** Shed, failed or its cost exceeds the limit; the state is `'cancelled'`. */
-  abstract failed(error: unknown): void;
-
-  cancel(): void {
-    (this.limiter as unknown as RateInternals).leave(this);
-  }
-}
+/** A ticket of either kind: {@link CallbackTicket} or {@link OperatorTicket}. */
+type Ticket = CallbackTicket | OperatorTicket<unknown>;
 
 /** The limiter's private methods that its tickets and `withRate` call. */
 interface RateInternals {
-  leave(ticket: Ticket): void;
   enqueue(ticket: Ticket, request: QueueOptions, origin: string): void;
   readRequest(options: RateRequestOptions | undefined): RateRequestRead;
 }
@@ -126,34 +110,35 @@ export function readRateRequest(limiter: RateLimiter, options: RateRequestOption
   return (limiter as unknown as RateInternals).readRequest(options);
 }
 
-class CallbackTicket extends Ticket {
+/** The request of `acquire(onGranted, options)`. */
+class CallbackTicket extends CallbackRequest<Granted, Cancelled> implements RateTicket {
   constructor(
     limiter: RateLimiter,
-    cost: number,
-    private readonly onGranted: (ticket: RateTicket) => void,
-    private readonly onError: ((error: unknown) => void) | undefined,
+    readonly cost: number,
+    onGranted: (ticket: RateTicket) => void,
+    onError: ((error: unknown) => void) | undefined,
   ) {
-    super(limiter, cost);
+    super(limiter, onGranted, onError);
   }
 
-  granted(): void {
-    this.onGranted(this);
-  }
-
-  failed(error: unknown): void {
-    tellError(this.onError, error);
+  cancel(): void {
+    this.leave();
   }
 }
 
 /** The request of one subscription through {@link withRate}: subscribes the source when granted; also its teardown. */
-class OperatorTicket<T> extends Ticket {
+class OperatorTicket<T> extends Request<Granted, Cancelled> implements RateTicket {
   constructor(
     limiter: RateLimiter,
-    cost: number,
+    readonly cost: number,
     private readonly source: Observable<T>,
     private readonly subscriber: Subscriber<T>,
   ) {
-    super(limiter, cost);
+    super(limiter);
+  }
+
+  cancel(): void {
+    this.leave();
   }
 
   granted(): void {
@@ -399,18 +384,13 @@ export class RateLimiter {
       queued >= this.maxWaiting &&
       (queued > 0 || this.pending > 0 || this.timer !== null || this.store.peek(this.request(ticket.cost)).retryAfter > 0)
     ) {
-      ticket.state = 'cancelled';
-      ticket.failed(new RateLimitExceededError(this.maxWaiting));
-      return;
+      return ticket.fail('cancelled', new RateLimitExceededError(this.maxWaiting));
     }
     this.queue.push(ticket, request.priority);
     // Went ahead of a head that waits for its timer (a higher priority): it may cost less, ask now.
     if (queued > 0 && this.queue.head === ticket && this.timer !== null) this.retryNow();
     else this.update();
-    const timeout = request.timeout;
-    if (timeout !== undefined && ticket.state === 'waiting') {
-      this.queue.armWait(ticket, this.scheduler, timeout, (at) => this.leave(ticket, deadlineError(at, { origin, within: timeout, what: 'no grant' })));
-    }
+    if (request.timeout !== undefined) this.queue.armWait(ticket, this.scheduler, request.timeout, origin, 'no grant', (error) => this.leave(ticket, error));
   }
 
   /** Called by `ticket.cancel()`, and with a `DeadlineError` when its queue-wait limit passed. */
@@ -418,8 +398,8 @@ export class RateLimiter {
     if (ticket.state !== 'waiting') return;
     const wasHead = this.queue.head === ticket;
     this.queue.remove(ticket);
-    ticket.state = 'cancelled';
-    if (error !== undefined) ticket.failed(error);
+    if (error !== undefined) ticket.fail('cancelled', error);
+    else ticket.state = 'cancelled';
     // The next request may cost less: it need not wait for the old head's timer.
     if (wasHead) this.retryNow();
     else this.update();
@@ -459,8 +439,7 @@ export class RateLimiter {
     if (head.cost > this.max) {
       // `limit` shrank below this request's cost: it could never be granted.
       this.queue.remove(head);
-      head.state = 'cancelled';
-      head.failed(this.costError('cost', head.cost));
+      head.fail('cancelled', this.costError('cost', head.cost));
       return;
     }
     let answer: number | PromiseLike<number>;
@@ -506,9 +485,7 @@ export class RateLimiter {
           ? answer.error
           : new StoreUnavailableError(this.store.key, answer.error)
         : new StoreUnavailableError(this.store.key, new TypeError(`the store answered ${describe(answer.wait)}, expected 0 or a number of ms above 0`));
-    const failed = this.queue.removeUpTo(answer.upTo);
-    for (const ticket of failed) ticket.state = 'cancelled';
-    for (const ticket of failed) ticket.failed(error);
+    failAll(this.queue.removeUpTo(answer.upTo), 'cancelled', error);
   }
 
   private grant(ticket: Ticket): void {
