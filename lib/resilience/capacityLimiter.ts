@@ -119,7 +119,7 @@ class OperatorLease<T> extends Request<Held, Released> implements CapacityLease 
     // The source emits straight into the subscriber, so its teardown joins the subscriber's and
     // a synchronous source stops as soon as the subscriber closes.
     this.source.subscribe(this.subscriber);
-    this.subscriber.add(() => this.release());
+    this.subscriber.add(() => this.leave());
   }
 
   failed(error: unknown): void {
@@ -129,7 +129,7 @@ class OperatorLease<T> extends Request<Held, Released> implements CapacityLease 
 
   /** The teardown: unsubscribed before its turn, leave the queue (a held token is the finalizer's job). */
   unsubscribe(): void {
-    if (this.state === 'waiting') this.release();
+    if (this.state === 'waiting') this.leave();
   }
 }
 

@@ -151,7 +151,7 @@ class OperatorTicket<T> extends Request<Granted, Cancelled> implements RateTicke
 
   /** The teardown: unsubscribed before its turn, leave the queue. */
   unsubscribe(): void {
-    if (this.state === 'waiting') this.cancel();
+    if (this.state === 'waiting') this.leave();
   }
 }
 
