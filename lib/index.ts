@@ -47,6 +47,7 @@ export { failAfter } from './resilience/failAfter.js';
 export { failAt } from './resilience/failAt.js';
 export { moveOnAfter } from './resilience/moveOnAfter.js';
 export { moveOnAt } from './resilience/moveOnAt.js';
+export type { MoveOnOptions } from './resilience/deadline.js';
 export { CircuitBreaker } from './resilience/breaker.js';
 export type { CircuitBreakerOptions, CircuitState, HalfOpenBackoff } from './resilience/breaker.js';
 export { circuitBreaker } from './resilience/circuitBreaker.js';

@@ -72,6 +72,9 @@ const BAD = {
   string: [5, null, {}, [], true],
 };
 
+/** `{}` (an object literal with no keys). */
+const isEmptyObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
+
 // ── The table ───────────────────────────────────────────────────────────────────────────────
 
 /** One positional parameter: its index, how messages name it, and values it must refuse. */
@@ -313,8 +316,25 @@ const ENTRIES: readonly Entry[] = [
       valid: [5, asyncScheduler],
       params: [
         { at: 0, named, bad },
-        { at: 1, named: 'scheduler', bad: BAD.scheduler },
+        // moveOnAfter/moveOnAt take an options object there too: `{}` is an empty one.
+        { at: 1, named: 'scheduler', bad: name.startsWith('fail') ? BAD.scheduler : BAD.scheduler.filter((v) => !isEmptyObject(v)) },
       ],
+    }),
+  ),
+  // moveOnAfter(ms, { scheduler, onTimeout }) / moveOnAt(date, { … }): the options form of the
+  // second argument; an object with both `now` and `schedule` is read as a scheduler instead.
+  ...(
+    [
+      ['moveOnAfter (options)', moveOnAfter],
+      ['moveOnAt (options)', moveOnAt],
+    ] as const
+  ).map(
+    ([name, op]): Entry => ({
+      name,
+      call: (v, o) => (op as (v: unknown, o: unknown) => unknown)(v, o),
+      valid: [5, {}],
+      params: [],
+      options: { at: 1, named: 'options', keys: { scheduler: BAD.scheduler, onTimeout: BAD.fn } },
     }),
   ),
   // Scopes and the bus (their owners test their behaviour; here only the argument checks)
