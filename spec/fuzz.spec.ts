@@ -208,6 +208,7 @@ const ENTRIES: readonly Entry[] = [
         jitter: [...BAD.duration, null],
         retryOn: ['TypeError', 5, [], ['x'], [TypeError, 5], {}, null, true],
         deadline: [-1, NaN, Infinity, '10', {}, [], true, new Date(NaN)],
+        context: [null, 5, 'ctx', true, {}, [], { remaining: 5 }, new AbortController().signal, () => 0],
         resetOnSuccess: BAD.boolean,
         onRetry: BAD.fn,
         random: BAD.fn,

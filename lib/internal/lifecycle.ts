@@ -57,6 +57,11 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
     return this.controller.signal;
   }
 
+  /** No deadline by default: only a scope's task (`scope.spawn`) runs under one. */
+  remaining(): number {
+    return Infinity;
+  }
+
   /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
   abort(reason?: unknown): void {
     if (this.controller === undefined) {
