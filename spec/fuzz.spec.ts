@@ -7,7 +7,7 @@
  * iterable) must error, not hang or crash, with a message naming the parameter.
  */
 import fc from 'fast-check';
-import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, of, timeout } from 'rxjs';
+import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, of, timeout, toArray } from 'rxjs';
 import {
   CapacityLimiter,
   CircuitBreaker,
@@ -646,9 +646,32 @@ describe('fuzz: what only the subscription can see errors (no hang), naming the 
     ['concurrently(factory returning 42)', () => concurrently([() => 42 as never]), /`tasks\[0\]` to return an Observable/],
     ['completionStream(Observable of a non-task)', () => completionStream(from([of(1), null]) as never), /`tasks\[1\]` to be a task/],
     ['completionStream(async iterable of a non-task)', () => completionStream((async function* () { yield 5; })() as never), /`tasks\[0\]` to be a task/],
+    // What `project`/`handler`/a spawned factory returns is only known when it is called: named, with the index and the value.
+    ['boundedMap(project returning 42)', () => of('a', 'b').pipe(boundedMap((x) => (x === 'b' ? 42 : of(x)) as never, 2)), /^Expected `project` to return an Observable, Promise, array, iterable or async iterable, got `42` \(number\) at index 1$/],
+    ['boundedMap(project returning nothing), unordered', () => of(1).pipe(boundedMap(() => undefined as never, 1, { ordered: false })), /`project` to return .*got `undefined` \(undefined\) at index 0$/],
+    ['processConcurrently(handler returning 42)', () => processConcurrently(of(1), () => 42 as never), /`handler` to return .*got `42` \(number\) at index 0$/],
+    ['executeConcurrently(handler returning a plain object)', () => executeConcurrently(() => ({ id: 1 }) as never, of(1, 2)), /`handler` to return .*got `\{"id":1\}` \(object\) at index 0$/],
+    ['scope.spawn(factory returning 42)', () => scope('s', (sc) => sc.spawn(() => 42 as never)), /`task` to return .*got `42` \(number\)$/],
   ] as const)('%s', async (_name, make, message) => {
     const error = await errorOf(make() as Observable<unknown>);
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(message);
+  });
+
+  it('settle mode reports that error as the item’s outcome; a project that throws keeps its own error', async () => {
+    const settled = await lastValueFrom(of(1, 2).pipe(boundedMap((x) => (x === 1 ? (7 as never) : of(x)), 2, { settle: true }), toArray()));
+    expect(settled).toEqual([
+      { status: 'rejected', reason: new TypeError('Expected `project` to return an Observable, Promise, array, iterable or async iterable, got `7` (number) at index 0') },
+      { status: 'fulfilled', value: 2 },
+    ]);
+    const own = new RangeError('own');
+    const thrown = await errorOf(
+      of(1).pipe(
+        boundedMap(() => {
+          throw own;
+        }, 1),
+      ),
+    );
+    expect(thrown).toBe(own);
   });
 });

@@ -1,7 +1,7 @@
 import { AsyncSubject, Observable, asapScheduler, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
 import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
-import { FollowRun, TaskRun } from '../internal/lifecycle.js';
+import { FollowRun, TaskRun, notObservableInputError } from '../internal/lifecycle.js';
 import { opt, readOptions } from '../internal/options.js';
 import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
@@ -389,6 +389,10 @@ class SharedTask<T> extends TaskRun {
 
   protected call(): unknown {
     return startTask(this.task, this);
+  }
+
+  protected override notObservableInput(input: unknown): unknown {
+    return notObservableInputError('task', input);
   }
 
   /** The time left before the deadline of the scope the task was spawned in (`ctx.remaining()`). */
