@@ -41,3 +41,15 @@ export type TaskResult<X> = X extends (ctx: TaskContext) => infer O
   : X extends ObservableInput<infer R>
     ? R
     : never;
+
+/**
+ * A class whose instances are events or state objects. Routing and lookup use the exact
+ * constructor, so any class works, whatever its constructor's parameters.
+ *
+ * @example
+ * ```ts
+ * class Saved { constructor(readonly id: string) {} }
+ * const Type: ClassOf<Saved> = Saved; // bus.on(Type), scope.state(Type)
+ * ```
+ */
+export type ClassOf<T> = new (...args: never[]) => T;

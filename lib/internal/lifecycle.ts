@@ -187,7 +187,7 @@ export function notObservableInputError(name: string, value: unknown, index?: nu
 }
 
 /** What a {@link FollowRun} reports: each value (when asked), then how the task ended. */
-export interface RunObserver {
+interface RunObserver {
   next?(value: unknown): void;
   /** The task completed; `run.last` and `run.hasValue` say what it gave. */
   complete(run: TaskRun): void;
@@ -235,7 +235,7 @@ function isFollowable(value: unknown): boolean {
 }
 
 /** Where an {@link EndFirstSubscriber} routes what it receives. */
-export interface EndFirstTarget<T> {
+interface EndFirstTarget<T> {
   value(value: T): void;
   error(error: unknown): void;
   complete(): void;

@@ -81,7 +81,7 @@ export type PoolValues =
   /** Nothing: inners run for their side effects. */
   | 'none';
 
-export interface PoolConfig<T, R> {
+interface PoolConfig<T, R> {
   readonly project: (value: T, index: number, ctx: TaskContext) => ObservableInput<R>;
   /** Inners running at once: an integer ≥ 1 or Infinity, a stream of them, or a limiter's tokens. */
   readonly limit: FanoutLimit;

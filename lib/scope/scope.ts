@@ -6,8 +6,8 @@ import { opt, readOptions } from '../internal/options.js';
 import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
-import type { Task } from '../types.js';
-import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
+import type { ClassOf, Task } from '../types.js';
+import { EventBus, validateClass, validateObject, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
 /**
