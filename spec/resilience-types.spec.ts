@@ -22,7 +22,7 @@ const cut = num.pipe(moveOnAfter(10, { onTimeout: () => undefined }), moveOnAt(5
 expectType<ValueOf<typeof cut>>(null!)<number>(true);
 const moveOnOptions: MoveOnOptions = { onTimeout: () => console.log('cut') };
 // @ts-expect-error an unknown option
-const misspelt = () => moveOnAfter(10, { ontimeout: () => undefined });
+const misspeltOnTimeout = () => moveOnAfter(10, { ontimeout: () => undefined });
 // @ts-expect-error a string is not a callback
 const notCallback = () => moveOnAt(10, { onTimeout: 'log' });
 // @ts-expect-error failAfter takes a scheduler only
