@@ -299,26 +299,35 @@ describe('nested deadlines', () => {
 
 // The diagrams of the JSDoc and the README, frame for frame: if one of these fails, fix the docs too.
 describe('documented diagrams', () => {
-  it('failAfter(7) and moveOnAfter(7)', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+  it('failAfter(7) and moveOnAfter(7) (onTimeout at 7; not called for a source that finished in time)', () => {
+    const ts = scheduler();
+    const calls: number[] = [];
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const finite = cold('--a---b---c---|');
       const endless = cold('--a---b---c---');
+      const quick = cold('--a|');
       expectObservable(finite.pipe(failAfter(7))).toBe('--a---b#', undefined, new DeadlineError(7, 'failAfter(7): not finished within 7 ms', 'failAfter(7)'));
-      expectObservable(endless.pipe(moveOnAfter(7))).toBe('--a---b|');
+      expectObservable(endless.pipe(moveOnAfter(7, { onTimeout: () => calls.push(ts.now()) }))).toBe('--a---b|');
+      expectObservable(quick.pipe(moveOnAfter(7, { onTimeout: () => calls.push(-1) }))).toBe('--a|');
       expectSubscriptions(finite.subscriptions).toBe('^------!');
       expectSubscriptions(endless.subscriptions).toBe('^------!');
+      expectSubscriptions(quick.subscriptions).toBe('^--!');
     });
+    expect(calls).toEqual([7]);
   });
 
-  it('failAt(new Date(5)) and moveOnAt(new Date(5))', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+  it('failAt(new Date(5)) and moveOnAt(new Date(5)) (onTimeout at 5)', () => {
+    const ts = scheduler();
+    const calls: number[] = [];
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const finite = cold('--a---b---c---|');
       const endless = cold('--a---b---c---');
       expectObservable(finite.pipe(failAt(new Date(5)))).toBe('--a--#', undefined, new DeadlineError(5, 'failAt(1970-01-01T00:00:00.005Z): not finished by 1970-01-01T00:00:00.005Z', 'failAt(1970-01-01T00:00:00.005Z)'));
-      expectObservable(endless.pipe(moveOnAt(new Date(5)))).toBe('--a--|');
+      expectObservable(endless.pipe(moveOnAt(new Date(5), { onTimeout: () => calls.push(ts.now()) }))).toBe('--a--|');
       expectSubscriptions(finite.subscriptions).toBe('^----!');
       expectSubscriptions(endless.subscriptions).toBe('^----!');
     });
+    expect(calls).toEqual([5]);
   });
 
   it('README: failAfter(3) and moveOnAfter(3)', () => {

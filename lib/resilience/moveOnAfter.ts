@@ -19,6 +19,7 @@ import { readMoveOn, relativeDeadline, type MoveOnOptions } from './deadline.js'
  *
  * source:           --a|
  * moveOnAfter(7):   --a|            finished in time: onTimeout not called
+ * source subs:      ^--!
  * ```
  *
  * @param ms The time budget in ms, a finite number ≥ 0, or `null` for none.
