@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { WaitList, Waiter } from '../lib/internal/waitlist';
+import { Request, WaitList } from '../lib/internal/waitlist';
+
+/** A bare queue entry for the WaitList tests. */
+class Waiter extends Request<'granted', 'ended'> {
+  constructor() {
+    super({});
+  }
+  granted(): void {}
+  failed(): void {}
+}
 import { describe as describeValue, validateFunction, validateLimit, validateNonNegative } from '../lib/internal/validate';
 import { FollowRun } from '../lib/internal/lifecycle';
 import { taskToObservable } from '../lib/internal/task';
@@ -91,10 +100,10 @@ describe('WaitList (priority buckets)', () => {
               model = model.filter((w) => w.seq > upTo);
             }
             const order: Waiter[] = [];
-            for (let w = list.head; w !== null; w = w.next) order.push(w);
+            for (let w = list.head; w !== null; w = w.next as Waiter | null) order.push(w);
             expect(order).toEqual(sorted());
             const back: Waiter[] = [];
-            for (let w = list.tail; w !== null; w = w.prev) back.push(w);
+            for (let w = list.tail; w !== null; w = w.prev as Waiter | null) back.push(w);
             expect(back.reverse()).toEqual(order);
             expect(list.length).toBe(model.length);
           }

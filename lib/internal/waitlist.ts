@@ -3,26 +3,8 @@ import { armDeadline, deadlineError } from './clock.js';
 import type { DeadlineError } from '../errors.js';
 import { opt } from './options.js';
 
-/**
- * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
- * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
- * O(1) when it unsubscribes. While every waiter has the same priority (the common case) that is
- * all there is: joining appends at the tail, as a plain FIFO queue does. Once a second priority
- * joins, each priority present gets a {@link Bucket} (in a map) marking where its run of waiters
- * begins and ends, until the queue empties again: joining an existing priority is then O(1), a
- * new priority a scan of the priorities present. Waiters carry their own links (`prev`, `next`)
- * and their arrival number (`seq`, increasing), by which a store failure picks the waiters it
- * concerns.
- */
-export class Waiter {
-  /** The neighbours in the queue while waiting. */
-  prev: Waiter | null = null;
-  next: Waiter | null = null;
-  /** Arrival order: 1, 2, 3… per list. */
-  seq = 0;
-  /** The run of waiters of its priority, once priorities are mixed (`null`: the list's `base`). */
-  bucket: Bucket | null = null;
-}
+/** A queue entry, whatever its states. */
+type Waiter = Request;
 
 /** The waiters of one priority: a run of the list, from `first` to `last`. */
 class Bucket {
@@ -33,6 +15,17 @@ class Bucket {
   ) {}
 }
 
+/**
+ * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a
+ * priority. One intrusive doubly linked list in queue order, so a waiter leaves from anywhere in
+ * O(1) when it unsubscribes. While every waiter has the same priority (the common case) that is
+ * all there is: joining appends at the tail, as a plain FIFO queue does. Once a second priority
+ * joins, each priority present gets a {@link Bucket} (in a map) marking where its run of waiters
+ * begins and ends, until the queue empties again: joining an existing priority is then O(1), a
+ * new priority a scan of the priorities present. Waiters ({@link Request}s) carry their own links (`prev`,
+ * `next`) and their arrival number (`seq`, increasing), by which a store failure picks the waiters it
+ * concerns.
+ */
 export class WaitList<W extends Waiter> {
   /** First to be served (the oldest of the highest priority). */
   head: W | null = null;
@@ -159,15 +152,20 @@ export class WaitList<W extends Waiter> {
  * low-level `acquire(onGranted, …)`, and each limiter's operator request for `withCapacity` /
  * `withRate` / `run` (no closures: one object per subscription on the fast path).
  */
-export abstract class Request<Granted extends string, Ended extends string> extends Waiter {
+export abstract class Request<Granted extends string = string, Ended extends string = string> {
+  /** The neighbours in the queue while waiting. */
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  /** Arrival order: 1, 2, 3… per list. */
+  seq = 0;
+  /** The run of waiters of its priority, once priorities are mixed (`null`: the list's `base`). */
+  bucket: Bucket | null = null;
   state: 'waiting' | Granted | Ended = 'waiting';
 
   constructor(
     /** Its limiter: `leave(this)` gives the request up (leaves the queue, or gives back what it holds). */
     protected readonly owner: object,
-  ) {
-    super();
-  }
+  ) {}
 
   /** It is this request's turn: its state is the granted one already. */
   abstract granted(): void;
@@ -268,7 +266,7 @@ export class Rounds {
 }
 
 /** Tells a low-level request's `onError` about `error`, or reports it when there is none (or it throws). */
-export function tellError(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+function tellError(onError: ((error: unknown) => void) | undefined, error: unknown): void {
   if (onError === undefined) return reportError(error);
   try {
     onError(error);
