@@ -13,8 +13,8 @@ import { cancelReason } from './context.js';
  * 2. **Follow.** A promise (a thenable that is not an Observable) is followed with two callbacks and
  *    no Subscriber; anything else RxJS takes goes through `from()` into one {@link EndFirstSubscriber},
  *    made before `subscribe` is called, so a synchronous inner (`of(x)`) that completes inside
- *    `subscribe` finds it in place. In `plain` mode (flow handlers and hooks), a returned value that
- *    is not an object RxJS can subscribe to is the result at once.
+ *    `subscribe` finds it in place. Flow handlers and hooks start with {@link isPlainResult}: a
+ *    returned value that is not an object RxJS can subscribe to is the result at once.
  * 3. **Last value.** The run keeps the last value (`last`, `hasValue`); {@link TaskRun.onValue} may
  *    also forward each one. **An empty task is one that completed without a value: it has no
  *    result.** The run reports it as completed with `hasValue === false`; primitives that promise
@@ -77,8 +77,12 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
     this.hasValue = true;
   }
 
-  /** Starts the work and follows it; `plain`: a value that is not an ObservableInput object is the result. */
-  start(plain = false): void {
+  /**
+   * Starts the work and follows it. `isResult` (flow's {@link isPlainResult}) picks the returned
+   * values that are the result at once instead of being followed; a predicate rather than a flag,
+   * so that only the entry points that pass it bundle the ObservableInput check.
+   */
+  start(isResult?: (value: unknown) => boolean): void {
     this.running = true;
     let input: unknown;
     try {
@@ -90,7 +94,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
           followPromise(this, input as PromiseLike<unknown>);
           return;
         }
-        if (plain && !isFollowable(input)) {
+        if (isResult !== undefined && isResult(input)) {
           this.value(input);
           this.complete();
           return;
@@ -200,9 +204,12 @@ function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
   );
 }
 
-/** Flow's rule for a handler's return value: objects RxJS can subscribe to, array-likes excluded (an outputs record may have a `length`). */
-function isFollowable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && isObservableInput(value, false);
+/**
+ * Flow's rule for a handler's return value (see {@link TaskRun.start}): anything but an object RxJS
+ * can subscribe to is the result itself; array-likes are results too (an outputs record may have a `length`).
+ */
+export function isPlainResult(value: unknown): boolean {
+  return typeof value !== 'object' || value === null || !isObservableInput(value, false);
 }
 
 /** Where an {@link EndFirstSubscriber} routes what it receives. */

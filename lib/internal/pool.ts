@@ -3,7 +3,7 @@ import { EmptyTaskError } from '../errors.js';
 import type { CapacityLimiter, CapacityLease } from '../resilience/capacityLimiter.js';
 import { isTokenSource, type TokenSource } from './tokenSource.js';
 import type { Settled, TaskContext } from '../types.js';
-import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
+import type { Feed, IteratorReader, ReaderSink } from './feed.js';
 import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
 import { Queue } from './queue.js';
 import { describe, validateLimit } from './validate.js';
@@ -237,7 +237,7 @@ export class Pool<T> implements ReaderSink<T> {
       this.source = sourceSubscriber;
       feed.source.subscribe(sourceSubscriber);
     } else {
-      this.reader = new IteratorReader(feed, this);
+      this.reader = feed.open(this);
       this.drain();
     }
   }

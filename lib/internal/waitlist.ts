@@ -1,6 +1,6 @@
 import { Subscription, type SchedulerLike } from 'rxjs';
 import { armDeadline } from './clock.js';
-import { opt } from './options.js';
+import * as opt from './options.js';
 
 /**
  * The limiters' queue of waiters: highest `priority` first, FIFO (arrival order) within a

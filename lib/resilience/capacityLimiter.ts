@@ -2,7 +2,8 @@ import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type U
 import { TOKEN_SOURCE } from '../internal/tokenSource.js';
 import type { Task } from '../types.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
-import { readOptions, opt } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { deadlineError } from '../internal/clock.js';
