@@ -6,7 +6,7 @@ import type { Settled, TaskContext } from '../types.js';
 import type { Feed, IteratorReader, ReaderSink } from './feed.js';
 import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
 import { Queue } from './queue.js';
-import { describe, validateLimit } from './validate.js';
+import { describe, isLimit, validateLimit } from './validate.js';
 
 /**
  * The engine behind every fan-out primitive (`boundedMap`, `processConcurrently`,
@@ -239,14 +239,12 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
 
   /** Subscribes to a live limit: each valid value replaces the limit and starts what it allows. */
   private followLimit(limit$: Observable<number>): void {
+    const name = streamName(limitNames.get(limit$) ?? 'limit');
     let seen = false;
     this.limitSubscription = limit$.subscribe({
       next: (value) => {
         if (this.closed) return;
-        if (!(typeof value === 'number' && ((Number.isInteger(value) && value >= 1) || value === Infinity))) {
-          const name = streamName(limitNames.get(limit$) ?? 'limit');
-          return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
-        }
+        if (!isLimit(value)) return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
         seen = true;
         this.limit = value;
         if (this.ordered && this.config.window === undefined) this.window = orderedWindow(value);
@@ -254,7 +252,7 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
       },
       error: (error: unknown) => this.fail(error),
       complete: () => {
-        if (!seen) this.fail(new RangeError(`Expected ${streamName(limitNames.get(limit$) ?? 'limit')} to emit a limit before completing`));
+        if (!seen) this.fail(new RangeError(`Expected ${name} to emit a limit before completing`));
       },
     });
     // Failed inside `subscribe` (a bad first value): the subscription did not exist yet at teardown.
