@@ -10,10 +10,10 @@ import { describe, validateBoolean, validateFunction, validateLimit, validateNon
  * - each value goes through its reader, which names it the one way messages name options:
  *   `options.settle` (or `<name>.<key>` for another parameter name).
  *
- * ```ts
- * import { readOptions } from './options.js';
- * import * as opt from './options.js'; // the readers below, as one namespace (still tree-shaken)
+ * The readers below are imported as one namespace beside `readOptions` (`import * as opt` from
+ * this module; bundlers still keep only the readers used):
  *
+ * ```ts
  * const { ordered, settle } = readOptions('options', options, {
  *   ordered: opt.boolean(true),
  *   settle: opt.boolean(false),
