@@ -31,9 +31,10 @@ function fail(message) {
   throw new Error(message);
 }
 
+// Generous timeout: packing runs the whole build, which took over 60 s on a loaded 2-core machine.
 function run(command, args, cwd) {
   try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   } catch (error) {
     const e = /** @type {{ stdout?: string, stderr?: string, message: string }} */ (error);
     fail(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${`${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message}`);
