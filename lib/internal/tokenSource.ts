@@ -1,5 +1,3 @@
-import type { CapacityLease } from '../resilience/capacityLimiter.js';
-
 /**
  * What the fan-out engine needs of a `CapacityLimiter` given as its limit, and the mark that
  * tells it one was given. The engine checks the mark instead of importing the class, and the
@@ -9,7 +7,16 @@ import type { CapacityLease } from '../resilience/capacityLimiter.js';
  */
 export const TOKEN_SOURCE: unique symbol = Symbol('rxjs-concurrency: capacity tokens');
 
-export interface TokenSource {
+/**
+ * What the engine does with a request for a token: the public `CapacityLease`, seen from here
+ * (declared again, not imported, so that this module and the limiter's do not depend on each other).
+ */
+interface TokenLease {
+  readonly state: 'waiting' | 'held' | 'released';
+  release(): void;
+}
+
+interface TokenSource {
   /** Makes the gate through which one pool holds this limiter's tokens. */
   [TOKEN_SOURCE](owner: GateOwner): TokenGate;
 }
@@ -32,7 +39,7 @@ export function isTokenSource(value: unknown): value is TokenSource {
 /** The limiter side of a {@link TokenGate}: the tokens and how many there are. */
 interface TokenLimiter {
   readonly total: number;
-  acquire(onGranted: (lease: CapacityLease) => void, onError?: (error: unknown) => void): CapacityLease;
+  acquire(onGranted: (lease: TokenLease) => void, onError?: (error: unknown) => void): TokenLease;
 }
 
 /**
@@ -42,9 +49,9 @@ interface TokenLimiter {
  */
 export class TokenGate {
   /** Tokens held: one per running inner, plus any granted and not yet used. */
-  private readonly tokens: CapacityLease[] = [];
+  private readonly tokens: TokenLease[] = [];
   /** The one pending request for a token, if any. */
-  private request: CapacityLease | undefined = undefined;
+  private request: TokenLease | undefined = undefined;
   /** A request is pending (the pool then reads no item ahead). */
   requesting = false;
 
