@@ -112,7 +112,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
         } catch (error) {
           // RxJS refused what the work returned: only this failure path pays for a message that
           // names the work instead of RxJS's "You provided…".
-          this.error(this.notObservableInput(input, error));
+          this.error(this.notObservableInput?.(input) ?? error);
           return;
         }
       }
@@ -126,13 +126,11 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
   }
 
   /**
-   * The error for work that returned `input`, which is not an `ObservableInput` (RxJS refused it
-   * with `error`). By default RxJS's own; runs that know what the work is called name it (see
-   * {@link notObservableInputError}).
+   * The error for work that returned `input`, which RxJS refused (not an `ObservableInput`). Runs
+   * that know what the work is called name it (see {@link notObservableInputError}); without this
+   * hook the error is RxJS's own.
    */
-  protected notObservableInput(_input: unknown, error: unknown): unknown {
-    return error;
-  }
+  protected notObservableInput?(input: unknown): unknown;
 
   /**
    * Cancels the task if it is running: unsubscribes it, then aborts its signal (with `reason`,

@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe, validateBoolean, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
+import { describe, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
 
 /**
  * The one options reader. Every entry point that takes an options object reads it here, once,
@@ -27,9 +27,10 @@ export type ReadOptions<R extends Record<string, Reader<unknown>>> = { [K in key
 
 /** Reads `options` (named `name` in messages) with one reader per known key; see {@link Reader}. */
 export function readOptions<R extends Record<string, Reader<unknown>>>(name: string, options: unknown, readers: R): ReadOptions<R> {
-  const given = checkOptionsObject(name, options, Object.keys(readers));
+  const keys = Object.keys(readers);
+  const given = checkOptionsObject(name, options, keys);
   const out = {} as Record<string, unknown>;
-  for (const key of Object.keys(readers)) out[key] = readers[key]!(`${name}.${key}`, given?.[key]);
+  for (const key of keys) out[key] = readers[key]!(`${name}.${key}`, given?.[key]);
   return out as ReadOptions<R>;
 }
 
@@ -60,8 +61,8 @@ function checkOptionsObject(name: string, options: unknown, known: readonly stri
 export function boolean<F extends boolean | undefined>(fallback: F): Reader<boolean | F> {
   return (path, value) => {
     if (value === undefined) return fallback;
-    validateBoolean(path, value);
-    return value as boolean;
+    if (typeof value !== 'boolean') throw new TypeError(`Expected \`${path}\` to be a boolean, got ${describe(value)}`);
+    return value;
   };
 }
 

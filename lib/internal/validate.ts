@@ -59,13 +59,6 @@ export function validateFunction(name: string, value: unknown): void {
   }
 }
 
-/** `true`, `false` or `undefined`. */
-export function validateBoolean(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
-  }
-}
-
 /**
  * A scheduler, refused where it is written rather than on the first subscription (where a
  * look-alike makes deadlines never fire or teardown throw). RxJS's own schedulers (`Scheduler`
