@@ -31,9 +31,10 @@ function fail(message) {
   throw new Error(message);
 }
 
+// Generous timeout: packing runs the whole build, which took over 60 s on a loaded 2-core machine.
 function run(command, args, cwd) {
   try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   } catch (error) {
     const e = /** @type {{ stdout?: string, stderr?: string, message: string }} */ (error);
     fail(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${`${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message}`);
@@ -205,7 +206,8 @@ function checkSourceMaps(installed, files) {
 /**
  * An app bundle pays only for what it imports: esbuild (what Angular's and Vite's builds use)
  * bundles one-line apps against the installed package, and its metafile must show no `yaml`
- * code for an app that only runs flows, and no flow code for one that only uses boundedMap.
+ * code for an app that only runs flows, and no code of the other primitives (nor more than
+ * 10,000 bytes of the library, the Angular size check's limit) for one that only uses boundedMap.
  */
 function checkTreeShaking(consumer) {
   // Bundlers read `sideEffects` from the nearest package.json, which for the built files is dist/*/package.json.
@@ -213,14 +215,17 @@ function checkTreeShaking(consumer) {
     const nearest = JSON.parse(readFileSync(join(consumer, 'node_modules', pkg.name, 'dist', dir, 'package.json'), 'utf8'));
     if (nearest.sideEffects !== false) fail(`dist/${dir}/package.json does not say "sideEffects": false, so bundlers keep every module an app reaches`);
   }
-  const { bundleInputs } = require('./bundle-inputs.js');
+  const { bundleBytes, bundleInputs } = require('./bundle-inputs.js');
   const inputs = (app) => bundleInputs(app, { resolveDir: consumer });
   const flowOnly = inputs(`import { runFlowResult } from 'rxjs-concurrency/flow'; console.log(runFlowResult);`);
   const yamlFiles = flowOnly.filter((f) => f.includes('node_modules/yaml/'));
   if (yamlFiles.length > 0) fail(`a bundle importing only runFlowResult contains yaml (${yamlFiles.length} files, e.g. ${yamlFiles[0]})`);
   const withYaml = inputs(`import { parseFlow } from 'rxjs-concurrency/flow/yaml'; console.log(parseFlow);`);
   if (!withYaml.some((f) => f.includes('node_modules/yaml/'))) fail('a bundle importing parseFlow contains no yaml: the check above cannot see yaml');
-  const boundedOnly = inputs(`import { boundedMap } from 'rxjs-concurrency'; console.log(boundedMap);`);
-  const extra = boundedOnly.filter((f) => /rxjs-concurrency\/dist\/esm\/(flow|scope|devtools|combinators)\//.test(f));
+  const boundedBytes = bundleBytes(`import { boundedMap } from 'rxjs-concurrency'; console.log(boundedMap);`, { resolveDir: consumer });
+  const boundedOnly = Object.keys(boundedBytes);
+  const extra = boundedOnly.filter((f) => /rxjs-concurrency\/dist\/esm\/(flow|scope|devtools|combinators|resilience)\//.test(f));
   if (extra.length > 0) fail(`a bundle importing only boundedMap contains ${extra.join(', ')}`);
+  const library = boundedOnly.filter((f) => f.includes('node_modules/rxjs-concurrency/')).reduce((sum, f) => sum + boundedBytes[f], 0);
+  if (library > 10_300) fail(`a bundle importing only boundedMap gets ${library} bytes of library code (at most 10,300)`);
 }

@@ -44,7 +44,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   process.stderr.write(
-    `Processing ${items.toLocaleString('en-US')} order${items === 1 ? '' : 's'}: ${limit} at a time, API rate limit ${rateLimit}, ` +
+    `Processing ${items.toLocaleString('en-US')} order${items === 1 ? '' : 's'}: ${limit.toLocaleString('en-US')} at a time, API rate limit ${rateLimit.toLocaleString('en-US')}, ` +
       `failure rate ${failureRate}, seed ${seed}\n`,
   );
   const progress = new ProgressLine(process.stderr, rateLimit);
@@ -76,8 +76,9 @@ async function main(args: readonly string[]): Promise<number> {
       `the full trace is in ${out}):\n\n${renderTimelineText(slice, { width: 72 })}`,
   );
 
-  const title = `rxjs-concurrency demo: the first ${result.timeline.length.toLocaleString('en-US')} API requests ` +
-    `(${items.toLocaleString('en-US')} orders, limit ${limit}, rate limit ${rateLimit}, failure rate ${failureRate}, seed ${seed})`;
+  const n = (value: number): string => value.toLocaleString('en-US');
+  const title = `rxjs-concurrency demo: the first ${n(result.timeline.length)} API requests ` +
+    `(${n(items)} orders, limit ${n(limit)}, rate limit ${n(rateLimit)}, failure rate ${failureRate}, seed ${seed})`;
   writeFileSync(out, renderTimeline(result.timeline, { title }));
   stdout(`\ntimeline: ${out} (${result.timeline.length.toLocaleString('en-US')} requests; open it in a browser, hover a bar for details)\n`);
   return 0;

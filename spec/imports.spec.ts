@@ -75,6 +75,10 @@ describe('lib/ imports', () => {
             .map((part) => part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!)
             .filter(Boolean),
         );
+        // `import * as opt from './options.js'` uses the names it reads off the namespace (`opt.boolean`).
+        for (const [, ns] of text.matchAll(/import\s+\*\s+as\s+(\w+)\s+from\s+'\.[^']+'/g)) {
+          for (const [, name] of text.matchAll(new RegExp(`\\b${ns}\\.(\\w+)`, 'g'))) names.push(name!);
+        }
         return [file, new Set(names)];
       }),
     );

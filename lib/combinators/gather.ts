@@ -2,7 +2,7 @@ import { Observable, Subscription, asapScheduler, map } from 'rxjs';
 import type { Settled, Task, TaskResult } from '../types.js';
 import { isPlainBag, readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
 import { openFeed } from '../internal/feed.js';
-import { opt } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { runPool } from '../internal/pool.js';
 import { runTask, validateTask } from '../internal/task.js';
 import { describe } from '../internal/validate.js';

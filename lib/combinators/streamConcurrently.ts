@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Task, TaskResult } from '../types.js';
 import { readCombinatorOptions, splitTasks } from '../internal/combinators-args.js';
-import { opt } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { runTasks } from '../internal/combinators-run.js';
 
 /** Options of {@link streamConcurrently} and {@link streamConcurrentlyWith}. */

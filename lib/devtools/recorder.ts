@@ -1,5 +1,6 @@
 import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { IntHeap } from '../internal/heap.js';
 
 /** How a traced subscription ended. */

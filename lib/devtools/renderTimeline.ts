@@ -1,6 +1,7 @@
 import type { TaskRecord } from './recorder.js';
 import { OUTCOMES, formatNumber, formatTime, layOut, niceStep, summary, type Timeline } from './layout.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 
 /** Options of {@link renderTimeline}. */
 export interface TimelineOptions {

@@ -1,6 +1,7 @@
 import type { TaskOutcome, TaskRecord } from './recorder.js';
 import { formatTime, layOut, niceStep, summary } from './layout.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 
 /** Options of {@link renderTimelineText}. */
 export interface TimelineTextOptions {

@@ -1,7 +1,8 @@
 import { Observable, type ObservableInput, type ObservedValueOf, type OperatorFunction } from 'rxjs';
-import { openFeed } from '../internal/feed.js';
+import { observableFeed } from '../internal/feed.js';
 import { orderedWindow, runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';
 
@@ -120,5 +121,5 @@ export function boundedMap<T, R>(
     window,
   };
   // The subscriber is the sink: the pool's reports go straight to it (no forwarding call per value).
-  return (source) => new Observable<unknown>((subscriber) => runPool(subscriber, openFeed(source), config, subscriber));
+  return (source) => new Observable<unknown>((subscriber) => runPool(subscriber, observableFeed(source), config, subscriber));
 }

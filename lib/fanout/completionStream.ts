@@ -1,7 +1,8 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import type { Settled, Task } from '../types.js';
 import { runTask, validateObservableInput, validateTaskArray } from '../internal/task.js';
 

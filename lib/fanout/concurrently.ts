@@ -1,7 +1,8 @@
 import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable } from 'rxjs';
 import { isAsyncIterable, isIterable } from '../internal/feed.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { runTask, validateTaskArray } from '../internal/task.js';
 import type { GatherResults, GatherSettled } from '../combinators/gather.js';
 import { describe } from '../internal/validate.js';

@@ -1,6 +1,7 @@
 import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable, ObservableInput } from 'rxjs';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { validateObservableInput } from '../internal/task.js';
 import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';

@@ -1,7 +1,8 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
 import { Pool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { validateObservableInput } from '../internal/task.js';
 import { validateFunction } from '../internal/validate.js';
 import type { Settled, TaskContext } from '../types.js';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { PullObservable, validatePullable, type Pullable } from '../internal/feed.js';
+import { pullObservable, validatePullable, type Pullable } from '../internal/feed.js';
 
 /**
  * Wraps an `Iterable` or `AsyncIterable` (or a function returning one, called afresh for each
@@ -34,7 +34,7 @@ import { PullObservable, validatePullable, type Pullable } from '../internal/fee
  */
 export function pull<T>(source: Pullable<T>): Observable<T> {
   validatePullable('source', source);
-  return new PullObservable(source);
+  return pullObservable(source);
 }
 
 export type { Pullable };

@@ -1,10 +1,12 @@
 import { Observable, filter, map, type Subscriber, type Subscription } from 'rxjs';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { describe } from '../internal/validate.js';
 import { cacheKey } from './cache.js';
 import { FlowDefinitionError, FlowVertexError, messageOf } from './errors.js';
 import { FlowStep } from './follow.js';
+import { isPlainResult } from '../internal/lifecycle.js';
 import { compileFlow, type CompiledFlow, type CompiledGroup, type CompiledVertex } from './graph.js';
 import { IntHeap } from '../internal/heap.js';
 import { SETTING_READERS, resolveSettings, type ResolvedFlowSettings } from './settings.js';
@@ -271,7 +273,7 @@ class FlowRun {
   private step(v: VertexRun, work: (ctx: FlowContext) => unknown, next: (value: unknown) => void): void {
     const step = new FlowStep(v.spec.name, work, next, (error) => this.fail(v, error, true));
     v.step = step;
-    step.start(true);
+    step.start(isPlainResult);
   }
 
   /** The handler (or the cache) gave `value`: check it, store it, commit the group if this was its last vertex. */
@@ -416,7 +418,7 @@ class FlowRun {
       after();
     });
     this.recovery = step;
-    step.start(true);
+    step.start(isPlainResult);
   }
 
   /** Emits an event; `false` when the consumer has gone (possibly because of this event). */

@@ -1,4 +1,5 @@
-import { opt, readOptions, type Reader } from '../internal/options.js';
+import { readOptions, type Reader } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe } from '../internal/validate.js';
 import { defaultFlowCache } from './cache.js';
 import type { FlowCacheStore, FlowSchedule, FlowSettings } from './types.js';

@@ -1,5 +1,6 @@
 import type { Subscriber } from 'rxjs';
 import type { Task } from '../types.js';
+import { pullFeed } from './feed.js';
 import { Pool, type PoolSink, type PoolValues } from './pool.js';
 import { runTask } from './task.js';
 
@@ -24,6 +25,6 @@ export function runTasks<T>(
   sink: (closeAll: () => void) => PoolSink<Task<T>>,
 ): void {
   const config = { project: runTask, limit: Infinity, ordered: false, values, settle };
-  const pool: Pool<Task<T>> = new Pool<Task<T>>({ kind: 'array', array: tasks }, config, sink(() => pool.close()));
+  const pool: Pool<Task<T>> = new Pool<Task<T>>(pullFeed({ kind: 'array', array: tasks }), config, sink(() => pool.close()));
   pool.run(output);
 }

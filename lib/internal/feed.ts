@@ -12,9 +12,18 @@ type PullSource<T> =
 
 /**
  * How a pool takes its items, opened once per subscription: pushed by an Observable, or pulled
- * one at a time (through an {@link IteratorReader}) when a slot is free.
+ * one at a time when a slot is free, through the {@link IteratorReader} that `open` makes (see
+ * {@link pullFeed}). The pool reaches the reader only through `open`, so a bundle whose feeds are
+ * all pushed (an app using only `boundedMap`, without `pull()`) carries no iterator code.
  */
-export type Feed<T> = { readonly kind: 'push'; readonly source: Observable<T> } | PullSource<T>;
+export type Feed<T> =
+  | { readonly kind: 'push'; readonly source: Observable<T> }
+  | { readonly kind: 'pull'; readonly open: (sink: ReaderSink<T>) => IteratorReader<T> };
+
+/** The feed that pulls from `source`, one item per `read()`. */
+export function pullFeed<T>(source: PullSource<T>): Feed<T> {
+  return { kind: 'pull', open: (sink) => new IteratorReader(source, sink) };
+}
 
 /** What an {@link IteratorReader} tells its owner. */
 export interface ReaderSink<T> {
@@ -105,11 +114,18 @@ export class IteratorReader<T> {
   }
 }
 
-/** The Observable made by `pull()`: it remembers what it pulls from, so the pool can read it lazily. */
-export class PullObservable<T> extends Observable<T> {
-  constructor(readonly pullable: Pullable<T>) {
-    super((subscriber) => emitAll(openPullable(pullable), subscriber));
-  }
+/**
+ * How to open, as a pulled feed, each Observable made by `pull()`, so a pool reads it lazily. A
+ * table rather than a subclass checked with `instanceof`: an app that never calls `pull()` then
+ * bundles none of the pulling code (this class, {@link emitAll}, the iterator reader).
+ */
+const pulled = new WeakMap<object, () => Feed<unknown>>();
+
+/** The Observable made by `pull()`: subscribed on its own it emits every item; a pool reads it lazily. */
+export function pullObservable<T>(pullable: Pullable<T>): Observable<T> {
+  const observable = new Observable<T>((subscriber) => emitAll(openPullable(pullable), subscriber));
+  pulled.set(observable, () => pullFeed(openPullable(pullable)));
+  return observable;
 }
 
 /** `pull()` subscribed on its own: every item, read one after the other, then completion. */
@@ -139,10 +155,15 @@ export function validatePullable(name: string, value: unknown): void {
  * iterables are pulled lazily; Observables, promises and other inputs are pushed.
  */
 export function openFeed<T>(input: ObservableInput<T>): Feed<T> {
-  if (input instanceof PullObservable) return openPullable(input.pullable as Pullable<T>);
-  if (isObservable(input)) return { kind: 'push', source: input };
-  if (isIterable(input) || isAsyncIterable(input)) return openIterable(input);
+  if (isObservable(input)) return observableFeed(input);
+  if (isIterable(input) || isAsyncIterable(input)) return pullFeed(openIterable(input));
   return { kind: 'push', source: from(input) };
+}
+
+/** An operator's source as a feed: pulled lazily when `pull()` made it, else pushed. */
+export function observableFeed<T>(source: Observable<T>): Feed<T> {
+  const open = pulled.get(source);
+  return open === undefined ? { kind: 'push', source } : (open() as Feed<T>);
 }
 
 function openPullable<T>(pullable: Pullable<T>): PullSource<T> {

@@ -14,8 +14,8 @@ import { describe } from './validate.js';
  * 2. **Follow.** A promise (a thenable that is not an Observable) is followed with two callbacks and
  *    no Subscriber; anything else RxJS takes goes through `from()` into one {@link EndFirstSubscriber},
  *    made before `subscribe` is called, so a synchronous inner (`of(x)`) that completes inside
- *    `subscribe` finds it in place. In `plain` mode (flow handlers and hooks), a returned value that
- *    is not an object RxJS can subscribe to is the result at once.
+ *    `subscribe` finds it in place. Flow handlers and hooks start with {@link isPlainResult}: a
+ *    returned value that is not an object RxJS can subscribe to is the result at once.
  * 3. **Last value.** The run keeps the last value (`last`, `hasValue`); {@link TaskRun.onValue} may
  *    also forward each one. **An empty task is one that completed without a value: it has no
  *    result.** The run reports it as completed with `hasValue === false`; primitives that promise
@@ -83,46 +83,54 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
     this.hasValue = true;
   }
 
-  /** Starts the work and follows it; `plain`: a value that is not an ObservableInput object is the result. */
-  start(plain = false): void {
+  /**
+   * Starts the work and follows it. `isResult` (flow's {@link isPlainResult}) picks the returned
+   * values that are the result at once instead of being followed; a predicate rather than a flag,
+   * so that only the entry points that pass it bundle the ObservableInput check.
+   */
+  start(isResult?: (value: unknown) => boolean): void {
     this.running = true;
     let input: unknown;
-    // `call` returned: a throw after this is RxJS refusing what it returned.
-    let returned = false;
     try {
       input = this.call();
-      returned = true;
       // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
       if (!this.running) return;
-      if (!(input instanceof Observable)) {
+      let source: Observable<unknown>;
+      if (input instanceof Observable) source = input;
+      else {
         if (typeof (input as PromiseLike<unknown> | null | undefined)?.then === 'function') {
           followPromise(this, input as PromiseLike<unknown>);
           return;
         }
-        if (plain && !isFollowable(input)) {
+        if (isResult !== undefined && isResult(input)) {
           this.value(input);
           this.complete();
+          return;
+        }
+        try {
+          source = from(input as ObservableInput<unknown>);
+        } catch (error) {
+          // RxJS refused what the work returned: only this failure path pays for a message that
+          // names the work instead of RxJS's "You provided…".
+          this.error(this.notObservableInput?.(input) ?? error);
           return;
         }
       }
       const subscriber = new EndFirstSubscriber<unknown>(this);
       this.inner = subscriber;
-      (input instanceof Observable ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
+      source.subscribe(subscriber);
     } catch (error) {
-      // `call` threw, or returned something RxJS cannot subscribe to (only this failure path pays
-      // for the check, and for a message that names the work instead of RxJS's "You provided…").
-      this.error(returned && !isObservableInput(input) ? this.notObservableInput(input, error) : error);
+      // `call` threw (or subscribing did).
+      this.error(error);
     }
   }
 
   /**
-   * The error for work that returned `input`, which is not an `ObservableInput` (RxJS refused it
-   * with `error`). By default RxJS's own; runs that know what the work is called name it (see
-   * {@link notObservableInputError}).
+   * The error for work that returned `input`, which RxJS refused (not an `ObservableInput`). Runs
+   * that know what the work is called name it (see {@link notObservableInputError}); without this
+   * hook the error is RxJS's own.
    */
-  protected notObservableInput(_input: unknown, error: unknown): unknown {
-    return error;
-  }
+  protected notObservableInput?(input: unknown): unknown;
 
   /**
    * Cancels the task if it is running: unsubscribes it, then aborts its signal (with `reason`,
@@ -229,9 +237,12 @@ function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
   );
 }
 
-/** Flow's rule for a handler's return value: objects RxJS can subscribe to, array-likes excluded (an outputs record may have a `length`). */
-function isFollowable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && isObservableInput(value, false);
+/**
+ * Flow's rule for a handler's return value (see {@link TaskRun.start}): anything but an object RxJS
+ * can subscribe to is the result itself; array-likes are results too (an outputs record may have a `length`).
+ */
+export function isPlainResult(value: unknown): boolean {
+  return typeof value !== 'object' || value === null || !isObservableInput(value, false);
 }
 
 /** Where an {@link EndFirstSubscriber} routes what it receives. */

@@ -1,12 +1,12 @@
 import { isObservable, type Observable, type ObservableInput, type Subscription } from 'rxjs';
 import { EmptyTaskError } from '../errors.js';
-import type { CapacityLimiter, CapacityLease } from '../resilience/capacityLimiter.js';
-import { isTokenSource, type TokenSource } from './tokenSource.js';
+import type { CapacityLimiter } from '../resilience/capacityLimiter.js';
+import { isTokenSource, TOKEN_SOURCE, type GateOwner, type TokenGate } from './tokenSource.js';
 import type { Settled, TaskContext } from '../types.js';
-import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
+import type { Feed, IteratorReader, ReaderSink } from './feed.js';
 import { EndFirstSubscriber, TaskRun, notObservableInputError } from './lifecycle.js';
 import { Queue } from './queue.js';
-import { describe, validateLimit } from './validate.js';
+import { describe, isLimit, validateLimit } from './validate.js';
 
 /**
  * The engine behind every fan-out primitive (`boundedMap`, `processConcurrently`,
@@ -34,10 +34,10 @@ import { describe, validateLimit } from './validate.js';
  * more at once, lowering it starts nothing new until fewer run), a value that is not an integer
  * ≥ 1 or `Infinity` fails the pool naming it, its error fails the pool, and its completion keeps
  * the last value (completing without one fails the pool: nothing could ever start). A
- * `CapacityLimiter` limit: each inner holds one of its tokens while it runs; the pool asks for one
- * token at a time (one place in the limiter's FIFO queue), only when it has an item to start, and
- * gives each token back when its inner ends; a limiter error (shedding, a store failure, a lost
- * lease) fails the pool.
+ * `CapacityLimiter` limit: each inner holds one of its tokens while it runs, through a
+ * {@link TokenGate} the limiter makes (one token asked for at a time, only when there is an item
+ * to start; each given back when its inner ends); a limiter error (shedding, a store failure, a
+ * lost lease) fails the pool.
  */
 
 /**
@@ -162,7 +162,7 @@ class Slot<T> extends TaskRun {
   }
 }
 
-export class Pool<T> implements ReaderSink<T> {
+export class Pool<T> implements ReaderSink<T>, GateOwner {
   /** Inners subscribed (or promises pending) right now. */
   private active = 0;
   /** The index the next item gets. */
@@ -186,13 +186,8 @@ export class Pool<T> implements ReaderSink<T> {
   private window: number;
   /** Inners may start while fewer than this run (a live limit changes it; 0 until its first value). */
   private limit: number;
-  /** A limiter limit: its tokens bound the inners instead (`limit` is then Infinity). */
-  private readonly limiter: TokenSource | undefined;
-  /** Tokens held: one per running inner, plus any granted and not yet used. */
-  private readonly tokens: CapacityLease[] = [];
-  /** The one pending request for a token, if any. */
-  private request: CapacityLease | undefined = undefined;
-  private requesting = false;
+  /** A limiter limit: its tokens, held through this gate, bound the inners instead (`limit` is then Infinity). */
+  private readonly gate: TokenGate | undefined;
   /** The live limit's subscription. */
   private limitSubscription: Subscription | undefined = undefined;
   /** Whether a finished item reports something (a result or a `Settled`). */
@@ -211,8 +206,8 @@ export class Pool<T> implements ReaderSink<T> {
   ) {
     const limit = config.limit;
     this.limit = typeof limit === 'number' ? limit : isTokenSource(limit) ? Infinity : 0;
-    this.limiter = isTokenSource(limit) ? limit : undefined;
-    this.window = config.ordered ? (config.window ?? orderedWindow(this.limiter?.total ?? this.limit)) : Infinity;
+    this.gate = isTokenSource(limit) ? limit[TOKEN_SOURCE](this) : undefined;
+    this.window = config.ordered ? (config.window ?? orderedWindow(this.gate?.total ?? this.limit)) : Infinity;
     this.reports = config.values === 'last' || config.settle;
     this.hearsDone = sink.done !== undefined;
     this.ordered = config.ordered;
@@ -242,21 +237,19 @@ export class Pool<T> implements ReaderSink<T> {
       this.source = sourceSubscriber;
       feed.source.subscribe(sourceSubscriber);
     } else {
-      this.reader = new IteratorReader(feed, this);
+      this.reader = feed.open(this);
       this.drain();
     }
   }
 
   /** Subscribes to a live limit: each valid value replaces the limit and starts what it allows. */
   private followLimit(limit$: Observable<number>): void {
+    const name = streamName(limitNames.get(limit$) ?? 'limit');
     let seen = false;
     this.limitSubscription = limit$.subscribe({
       next: (value) => {
         if (this.closed) return;
-        if (!(typeof value === 'number' && ((Number.isInteger(value) && value >= 1) || value === Infinity))) {
-          const name = streamName(limitNames.get(limit$) ?? 'limit');
-          return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
-        }
+        if (!isLimit(value)) return this.fail(new RangeError(`Expected ${name} to emit integers from 1 and up or \`Infinity\`, got ${describe(value)}`));
         seen = true;
         this.limit = value;
         if (this.ordered && this.config.window === undefined) this.window = orderedWindow(value);
@@ -264,7 +257,7 @@ export class Pool<T> implements ReaderSink<T> {
       },
       error: (error: unknown) => this.fail(error),
       complete: () => {
-        if (!seen) this.fail(new RangeError(`Expected ${streamName(limitNames.get(limit$) ?? 'limit')} to emit a limit before completing`));
+        if (!seen) this.fail(new RangeError(`Expected ${name} to emit a limit before completing`));
       },
     });
     // Failed inside `subscribe` (a bad first value): the subscription did not exist yet at teardown.
@@ -293,7 +286,7 @@ export class Pool<T> implements ReaderSink<T> {
   /** @internal A pulled item ({@link ReaderSink}): started at once inside `drain`, or (async) when it comes. */
   item(item: T): void {
     if (this.closed) return;
-    if (this.limiter !== undefined && !this.hasToken()) {
+    if (this.gate !== undefined && !this.gate.has(this.active)) {
       // No token yet: the item waits (the only one read ahead) until the request is granted.
       this.queue.push(item);
       return;
@@ -372,52 +365,26 @@ export class Pool<T> implements ReaderSink<T> {
     this.finish(slot);
   }
 
-  /** Starts items while slots are free and the feed has some. */
-  private drain(): void {
+  /** @internal Starts items while slots are free and the feed has some. */
+  drain(): void {
     if (this.draining) return;
     this.draining = true;
     const queue = this.queue;
-    const limiter = this.limiter;
-    if (limiter !== undefined && this.ordered && this.config.window === undefined) this.window = orderedWindow(limiter.total);
+    const gate = this.gate;
+    if (gate !== undefined && this.ordered && this.config.window === undefined) this.window = orderedWindow(gate.total);
     while (!this.closed && this.active < this.limit && (!this.ordered || this.started - (this.head?.index ?? this.started) < this.window)) {
       if (queue.length > 0) {
-        if (limiter !== undefined && !this.hasToken()) break;
+        if (gate !== undefined && !gate.has(this.active)) break;
         this.start(queue.shift());
       } else if (this.reader !== undefined && !this.reader.pending) {
-        if (limiter !== undefined && this.requesting) break;
+        if (gate !== undefined && gate.requesting) break;
         this.reader.read();
       } else break;
     }
     // Tokens granted with nothing left to start go back at once.
-    if (limiter !== undefined) while (this.tokens.length > this.active && queue.length === 0) this.tokens.pop()!.release();
+    if (gate !== undefined && queue.length === 0) gate.trim(this.active);
     this.draining = false;
     this.checkDone();
-  }
-
-  /** Limiter mode: whether a token is free for one more inner; if not, asks for one (it may be granted at once). */
-  private hasToken(): boolean {
-    if (this.tokens.length > this.active) return true;
-    if (this.requesting) return false;
-    this.requesting = true;
-    // Granted at once: the caller starts the item itself (a drain here could start a later one first).
-    let now = true;
-    const request = this.limiter!.acquire(
-      (lease) => {
-        this.requesting = false;
-        this.request = undefined;
-        if (this.closed) return lease.release();
-        this.tokens.push(lease);
-        if (!now) this.drain();
-      },
-      (error) => {
-        this.requesting = false;
-        this.request = undefined;
-        this.fail(error);
-      },
-    );
-    now = false;
-    if (this.requesting) this.request = request;
-    return this.tokens.length > this.active;
   }
 
   /** Starts one item: a slot at the tail of the list, then `project` through the lifecycle. */
@@ -443,7 +410,7 @@ export class Pool<T> implements ReaderSink<T> {
       this.flushHead();
     }
     // Its token goes back to the limiter's queue (other work may be waiting for it).
-    if (this.limiter !== undefined && this.tokens.length > this.active) this.tokens.pop()!.release();
+    this.gate?.trim(this.active, true);
     this.drain();
   }
 
@@ -486,12 +453,7 @@ export class Pool<T> implements ReaderSink<T> {
   private releaseLimit(): void {
     this.limitSubscription?.unsubscribe();
     this.limitSubscription = undefined;
-    if (this.limiter === undefined) return;
-    const request = this.request;
-    this.request = undefined;
-    this.requesting = false;
-    request?.release();
-    for (const token of this.tokens.splice(0)) token.release();
+    this.gate?.close();
   }
 
   /** Closes the pool: cancels running inners (the lifecycle aborts their signals), the source and the reader. */

@@ -22,15 +22,18 @@ export function describe(value: unknown): string {
   return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
 }
 
+/** Whether `value` is an integer ≥ `min` (default 1), or `Infinity` when `allowInfinity` (default true). */
+export function isLimit(value: unknown, allowInfinity = true, min = 1): value is number {
+  return typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity));
+}
+
 /** An integer ≥ `min` (default 1), or `Infinity` when `allowInfinity` (default true). */
 export function validateLimit(name: string, value: unknown, allowInfinity = true, min = 1): number {
-  const ok =
-    typeof value === 'number' && ((Number.isInteger(value) && value >= min) || (allowInfinity && value === Infinity));
-  if (!ok) {
+  if (!isLimit(value, allowInfinity, min)) {
     const range = `an integer from ${min} and up${allowInfinity ? ' or `Infinity`' : ''}`;
     throw new RangeError(`Expected \`${name}\` to be ${range}, got ${describe(value)}`);
   }
-  return value as number;
+  return value;
 }
 
 /** A finite number ≥ 0 (a delay, a jitter factor, a duration in milliseconds). */
@@ -53,13 +56,6 @@ export function validatePositive(name: string, value: unknown): number {
 export function validateFunction(name: string, value: unknown): void {
   if (typeof value !== 'function') {
     throw new TypeError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
-  }
-}
-
-/** `true`, `false` or `undefined`. */
-export function validateBoolean(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { Subscription, config, type SchedulerLike } from 'rxjs';
 import { armDeadline, deadlineError } from './clock.js';
 import type { DeadlineError } from '../errors.js';
-import { opt } from './options.js';
+import * as opt from './options.js';
 
 /** A queue entry, whatever its states. */
 type Waiter = Request;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { LeaseLostError, StoreUnavailableError } from '../resilience/errors.js';
 import type { CapacityStore, StoreListener } from '../resilience/store.js';
 import { keysOf, ScriptCaller } from './caller.js';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import type { RatePeek, RateRequest, RateStore } from '../resilience/store.js';
 import { keysOf, ScriptCaller } from './caller.js';
 import { validateClient, validateKey } from './script.js';

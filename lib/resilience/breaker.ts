@@ -1,6 +1,7 @@
 import { Observable, Subscriber, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { BrokenCircuitError } from '../errors.js';
-import { opt, readOptions, type Reader } from '../internal/options.js';
+import { readOptions, type Reader } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
 import { describe, validateNonNegative } from '../internal/validate.js';
 import type { Task } from '../types.js';

@@ -1,8 +1,9 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Unsubscribable } from 'rxjs';
-import { TOKEN_SOURCE } from '../internal/tokenSource.js';
+import { TOKEN_SOURCE, TokenGate, type GateOwner } from '../internal/tokenSource.js';
 import type { Task } from '../types.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
-import { readOptions, opt } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { validateFunction, validateLimit } from '../internal/validate.js';
 import { CallbackRequest, DEFAULT_QUEUE, Request, Rounds, WaitList, failAll, queueReaders, reportError, type QueueOptions } from '../internal/waitlist.js';
@@ -191,8 +192,6 @@ interface Failure {
  * ```
  */
 export class CapacityLimiter {
-  /** Marks a limiter for the fan-out engine (see `internal/tokenSource.ts`). */
-  readonly [TOKEN_SOURCE] = true as const;
 
   /** How many tokens exist (`total`). */
   #total: number;
@@ -257,6 +256,14 @@ export class CapacityLimiter {
     this.store = read.store ?? new LocalCapacityStore();
     this.holders = read.store === undefined ? null : new Map();
     this.store.attach?.({ wake: () => this.wake(), lost: (token, error) => this.lost(token, error) });
+  }
+
+  /**
+   * @internal Marks a limiter for the fan-out engine and makes the gate through which one pool
+   * holds its tokens (see `internal/tokenSource.ts`).
+   */
+  [TOKEN_SOURCE](owner: GateOwner): TokenGate {
+    return new TokenGate(this, owner);
   }
 
   /**

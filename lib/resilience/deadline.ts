@@ -1,7 +1,8 @@
 import { Observable, Scheduler, asyncScheduler, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { EndFirstSubscriber } from '../internal/lifecycle.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */

@@ -1,7 +1,8 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { Task } from '../types.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
-import { readOptions, opt } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
 import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
 import { CallbackRequest, Request, Rounds, WaitList, failAll, queueReaders, reportError, type QueueOptions } from '../internal/waitlist.js';

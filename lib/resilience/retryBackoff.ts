@@ -1,6 +1,7 @@
 import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import type { DeadlineLabel } from '../internal/clock.js';
-import { opt, readOptions, type Reader } from '../internal/options.js';
+import { readOptions, type Reader } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe } from '../internal/validate.js';
 import type { TaskContext } from '../types.js';
 import { deadlineResolver, tripAt } from './deadline.js';

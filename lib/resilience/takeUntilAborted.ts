@@ -1,5 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { opt, readOptions, type Reader } from '../internal/options.js';
+import { readOptions, type Reader } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe } from '../internal/validate.js';
 
 /**

@@ -1,6 +1,7 @@
 import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
 import { armDeadline, deadlineError } from '../internal/clock.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe, validateFunction } from '../internal/validate.js';
 import { isEventCodec, type EventCodec } from './codec.js';
 import type { ClassOf } from '../types.js';

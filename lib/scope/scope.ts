@@ -2,7 +2,8 @@ import { AsyncSubject, Observable, asapScheduler, asyncScheduler, type Observabl
 import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
 import { FollowRun, TaskRun, notObservableInputError } from '../internal/lifecycle.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';

@@ -2,7 +2,8 @@
  * Deep equality for marble assertions, without jest: the test scheduler of
  * `rxjs-concurrency/testing` compares emitted values with it.
  */
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 
 /** How {@link deepEqual} compares objects. */
 export interface EqualityOptions {

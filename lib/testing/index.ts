@@ -11,7 +11,8 @@ import { deepEqual } from './equal.js';
 import type { EqualityOptions } from './equal.js';
 import { Legend, drawFrames, formatValue, isFrameList, renderSubscription } from './render.js';
 import type { MarbleFrame, SubscriptionFrames } from './render.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 
 export { deepEqual, formatValue };
 export type { EqualityOptions };

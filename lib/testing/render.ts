@@ -4,7 +4,8 @@
  */
 import type { ObservableNotification } from 'rxjs';
 import { deepEqual, ownKeys } from './equal.js';
-import { opt, readOptions } from '../internal/options.js';
+import { readOptions } from '../internal/options.js';
+import * as opt from '../internal/options.js';
 import { describe } from '../internal/validate.js';
 
 /**

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The target is 10,000 bytes (8,589 before the shared options reader, task lifecycle and live
-// limits moved into the engine). Until the engine is trimmed back to it, the check holds the line
-// where it is now (15,406), so it still fails on any further growth.
-const LIMIT = 15_500;
+// Target 10,000 bytes: 9,867 were reached, then the not-an-ObservableInput message (main) added
+// about 300; the check holds the line at 10,300 until that is trimmed back. spec/bundle.spec.ts
+// checks the same with esbuild alone in the library's own `npm test`, so a regression shows there first.
+const LIMIT = 10_300;
 const here = dirname(fileURLToPath(import.meta.url));
 const stats = JSON.parse(readFileSync(join(here, '..', 'dist', 'size-probe', 'stats.json'), 'utf8'));
 
