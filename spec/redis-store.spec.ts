@@ -99,6 +99,24 @@ it('rate: an exact sliding window on the server clock, telling how long to wait'
   expect(rate.peek(rateRequest).used).toBeGreaterThan(0);
 });
 
+it('rate: the attempts a process makes in one tick share one call, each decided on its own in order', async () => {
+  const client = connect();
+  const rate = redisRate(client, { key: 'batch' });
+  await rate.acquire({ ...rateRequest, limit: 5 }); // loads the script
+  let calls = 0;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<typeof send>) => {
+    calls++;
+    return send(...args);
+  }) as typeof client.sendCommand;
+  const costs = [1, 3, 2, 1, 1];
+  const waits = await Promise.all(costs.map((cost) => rate.acquire({ ...rateRequest, limit: 5, cost })));
+  expect(calls).toBe(1);
+  // 1 unit was used before: 1 and 3 fill the window to 5; nothing more fits.
+  expect(waits.map((w) => (w === 0 ? 'granted' : 'wait'))).toEqual(['granted', 'granted', 'wait', 'wait', 'wait']);
+  expect(await client.zcard('rxjs-concurrency:rate:{batch}:log')).toBe(5);
+});
+
 it('Redis down: acquiring fails with StoreUnavailableError naming the key after `timeout`; it works again once the server is back', async () => {
   const store = redisCapacity(connect(), { key: 'down', timeout: 300 });
   store.attach(listener().listener);
