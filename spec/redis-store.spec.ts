@@ -71,6 +71,21 @@ it('grants at most `total` across stores, and a release wakes the other process 
   await Promise.all([a.close(), b.close()]);
 });
 
+it('close() sends the releases still waiting for the call in flight, so the tokens are free at once', async () => {
+  const client = connect();
+  const store = redisCapacity(client, { key: 'close' });
+  store.attach(listener().listener);
+  const token = (await store.acquire(5))!;
+  const inFlight = store.acquire(5);
+  await Promise.resolve(); // its call is sent (at the end of the tick): the release waits for its answer
+  store.release(token);
+  await store.close();
+  client.disconnect(); // what a process does next on shutdown: anything not sent is lost
+  await inFlight.catch(() => undefined);
+  const admin = connect();
+  expect(await admin.zscore('rxjs-concurrency:capacity:{close}:holders', token)).toBeNull();
+});
+
 it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
   const client = connect();
   const store = redisCapacity(client, { key: 'flush' });

@@ -164,10 +164,17 @@ export class RedisCapacityStore implements CapacityStore<string> {
   }
 
   /**
-   * Stops the store's timers and closes its subscriber connection (not `client`). Held tokens
-   * are not renewed any more: release them first. For a clean shutdown of a process.
+   * Sends the releases not yet sent (waiting at most `timeout` ms for the server), then stops the
+   * store's timers and closes its subscriber connection (not `client`). Held tokens are not
+   * renewed any more: release them first. For a clean shutdown of a process: the tokens it
+   * released are free on the server when `close()` resolves, not only once their leases expire.
    */
   async close(): Promise<void> {
+    const until = performance.now() + this.timeout;
+    while ((this.calling || this.scheduled || this.releases.length > 0) && performance.now() < until) {
+      this.schedule();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     for (const timer of [this.renewTimer, this.expiryTimer, this.pollTimer]) if (timer !== null) clearTimeout(timer);
     this.renewTimer = this.expiryTimer = this.pollTimer = null;
     await this.closeSubscriber();
