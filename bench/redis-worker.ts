@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { Semaphore } from 'redis-semaphore';
+import Bottleneck from 'bottleneck';
 import { lastValueFrom } from 'rxjs';
 import { core } from './lib.js';
 import type * as RedisEntry from '../lib/redis/index.js';
@@ -14,7 +15,7 @@ import type * as RedisEntry from '../lib/redis/index.js';
 const redisEntry = require('../dist/cjs/redis/index.js') as typeof RedisEntry;
 
 export interface BenchJob {
-  readonly kind: 'capacity' | 'rate' | 'semaphore' | 'flexible' | 'wake';
+  readonly kind: 'capacity' | 'rate' | 'semaphore' | 'flexible' | 'bottleneck' | 'wake';
   readonly url: string;
   readonly key: string;
   /** The shared limit (tokens, or grants per second for the rate limiters). */
@@ -36,6 +37,8 @@ export interface BenchResult {
   readonly releases: number[];
   /** Calls of the client's `sendCommand` after `go` (one per EVALSHA). */
   readonly commands: number;
+  /** CPU time this process used between `go` and the end (user + system), in ms. */
+  readonly cpuMs: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as BenchJob;
@@ -102,6 +105,25 @@ async function main(): Promise<void> {
       };
       break;
     }
+    case 'bottleneck': {
+      // bottleneck's Redis clustering (`datastore: 'ioredis'`): `maxConcurrent` shared by every
+      // limiter with the same id. It opens its own connections (not counted in `commands`).
+      const { hostname, port } = new URL(job.url);
+      const limiter = new Bottleneck({ id: job.key, maxConcurrent: job.limit, datastore: 'ioredis', clientOptions: { host: hostname, port: Number(port) } });
+      limiter.on('error', (error: unknown) => console.error('bottleneck:', error));
+      await limiter.ready();
+      close = () => limiter.disconnect();
+      loop = async () => {
+        for (let i = 0; i < job.perLoop; i++) {
+          const asked = now();
+          await limiter.schedule(async () => {
+            latencies.push(now() - asked);
+            await sleep(job.holdMs);
+          });
+        }
+      };
+      break;
+    }
     case 'flexible': {
       const limiter = new RateLimiterRedis({ storeClient: client, points: job.limit, duration: 1, keyPrefix: job.key });
       loop = async () => {
@@ -118,10 +140,12 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   commands = 0;
+  const cpu = process.cpuUsage();
   const started = now();
   await Promise.all(Array.from({ length: job.loops }, loop));
   const ended = now();
-  const result: BenchResult = { started, ended, latencies, grants, releases, commands };
+  const used = process.cpuUsage(cpu);
+  const result: BenchResult = { started, ended, latencies, grants, releases, commands, cpuMs: (used.user + used.system) / 1000 };
   process.send?.({ type: 'done', result }, () => {
     void close().then(() => {
       client.disconnect();

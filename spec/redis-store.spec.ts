@@ -71,6 +71,21 @@ it('grants at most `total` across stores, and a release wakes the other process 
   await Promise.all([a.close(), b.close()]);
 });
 
+it('close() sends the releases still waiting for the call in flight, so the tokens are free at once', async () => {
+  const client = connect();
+  const store = redisCapacity(client, { key: 'close' });
+  store.attach(listener().listener);
+  const token = (await store.acquire(5))!;
+  const inFlight = store.acquire(5);
+  await Promise.resolve(); // its call is sent (at the end of the tick): the release waits for its answer
+  store.release(token);
+  await store.close();
+  client.disconnect(); // what a process does next on shutdown: anything not sent is lost
+  await inFlight.catch(() => undefined);
+  const admin = connect();
+  expect(await admin.zscore('rxjs-concurrency:capacity:{close}:holders', token)).toBeNull();
+});
+
 it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
   const client = connect();
   const store = redisCapacity(client, { key: 'flush' });
@@ -97,6 +112,24 @@ it('rate: an exact sliding window on the server clock, telling how long to wait'
   expect(times).toHaveLength(4);
   expect(times[3]! - times[0]!).toBeGreaterThanOrEqual(400);
   expect(rate.peek(rateRequest).used).toBeGreaterThan(0);
+});
+
+it('rate: the attempts a process makes in one tick share one call, each decided on its own in order', async () => {
+  const client = connect();
+  const rate = redisRate(client, { key: 'batch' });
+  await rate.acquire({ ...rateRequest, limit: 5 }); // loads the script
+  let calls = 0;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<typeof send>) => {
+    calls++;
+    return send(...args);
+  }) as typeof client.sendCommand;
+  const costs = [1, 3, 2, 1, 1];
+  const waits = await Promise.all(costs.map((cost) => rate.acquire({ ...rateRequest, limit: 5, cost })));
+  expect(calls).toBe(1);
+  // 1 unit was used before: 1 and 3 fill the window to 5; nothing more fits.
+  expect(waits.map((w) => (w === 0 ? 'granted' : 'wait'))).toEqual(['granted', 'granted', 'wait', 'wait', 'wait']);
+  expect(await client.zcard('rxjs-concurrency:rate:{batch}:log')).toBe(5);
 });
 
 it('Redis down: acquiring fails with StoreUnavailableError naming the key after `timeout`; it works again once the server is back', async () => {

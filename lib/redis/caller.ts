@@ -73,6 +73,7 @@ export function keysOf(key: string, kind: 'capacity' | 'rate') {
     holders: `${base}:holders`,
     queue: `${base}:queue`,
     tickets: `${base}:tickets`,
+    told: `${base}:told`,
     log: `${base}:log`,
     epoch: `${base}:epoch`,
     channel: `${base}:free`,

@@ -43,9 +43,9 @@ interface Attempt {
  * while its task runs; a process that dies gives its tokens back when they expire. A lease not
  * renewed in time aborts its task with {@link LeaseLostError}. Acquire, release and renewal are one
  * Lua script each (EVALSHA; one round trip, several attempts and releases of the process batched
- * into it), on the server's clock. A release publishes on a channel that waiting processes
- * subscribe to (on a duplicate of `client`), so they try again at once; a slow poll covers a lost
- * message. Across processes, waiting processes take turns (a FIFO of processes on the server), so
+ * into it), on the server's clock. A release wakes the waiting processes whose turn it is, each
+ * on its own channel (subscribed on a duplicate of `client`), so they try again at once; a slow
+ * poll covers a lost message. Across processes, waiting processes take turns (a FIFO of processes on the server), so
  * a process with few waiters is not starved by one with many.
  *
  * When Redis cannot be reached, attempts fail after `timeout` ms with {@link StoreUnavailableError}
@@ -165,10 +165,17 @@ export class RedisCapacityStore implements CapacityStore<string> {
   }
 
   /**
-   * Stops the store's timers and closes its subscriber connection (not `client`). Held tokens
-   * are not renewed any more: release them first. For a clean shutdown of a process.
+   * Sends the releases not yet sent (waiting at most `timeout` ms for the server), then stops the
+   * store's timers and closes its subscriber connection (not `client`). Held tokens are not
+   * renewed any more: release them first. For a clean shutdown of a process: the tokens it
+   * released are free on the server when `close()` resolves, not only once their leases expire.
    */
   async close(): Promise<void> {
+    const until = performance.now() + this.timeout;
+    while ((this.calling || this.scheduled || this.releases.length > 0) && performance.now() < until) {
+      this.schedule();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     for (const timer of [this.renewTimer, this.expiryTimer, this.pollTimer]) if (timer !== null) clearTimeout(timer);
     this.renewTimer = this.expiryTimer = this.pollTimer = null;
     await this.closeSubscriber();
@@ -194,7 +201,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     const sent = performance.now();
     const limit = this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total;
     const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, attempts.length === 0 && this.waitingHint ? '1' : '0', this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id)];
-    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch];
+    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch, this.keys.told];
     // An answer after the timeout: whatever it granted nobody waits for any more; give it back.
     const late = (reply: unknown): void => {
       const [granted] = reply as [number];
@@ -254,11 +261,9 @@ export class RedisCapacityStore implements CapacityStore<string> {
     const subscriber = this.client.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
-    // A release names the processes whose turn it is; the others stay asleep.
-    subscriber.on('message', (_channel: string, tickets: string) => {
-      if (tickets.includes(this.ticket)) this.listener?.wake();
-    });
-    subscriber.subscribe(this.keys.channel).then(
+    // A release wakes the processes whose turn it is, each on its own channel; the others sleep.
+    subscriber.on('message', () => this.listener?.wake());
+    subscriber.subscribe(`${this.keys.channel}:${this.ticket}`).then(
       () => this.listener?.wake(),
       () => undefined,
     );

@@ -41,18 +41,21 @@ end
  * Capacity: releases some leases and asks for some, in one step.
  *
  * KEYS: holders (zset lease id → expiry), queue (zset process ticket → arrival), tickets (zset
- * ticket → expiry), epoch (hash). ARGV: limit, leaseMs, ticket, ticketTtl, known epoch, more
- * ('1' when the process has waiters beyond the ids sent), channel, the number of ids to release,
- * those ids, then the ids asked for (the process's oldest waiters first).
+ * ticket → expiry), epoch (hash), told (hash: the tickets woken since they last called). ARGV:
+ * limit, leaseMs, ticket, ticketTtl, known epoch, more ('1' when the process has waiters beyond
+ * the ids sent), the channel prefix, the number of ids to release, those ids, then the ids asked
+ * for (the process's oldest waiters first).
  *
  * Fairness across processes: every process with waiters has a ticket in a FIFO queue; a process
  * may take tokens only while its ticket is among the first `free` ones, and leaves one free
  * token to each other waiting process; after taking some it goes to the back. A process that
  * stops asking (it died) loses its ticket after `ticketTtl`.
  *
- * When tokens are left free while other processes wait, it publishes on the channel the tickets
- * of the processes that may take them now (the first `free` of the queue); the others need not
- * wake.
+ * When tokens are left free while other processes wait, it wakes the processes that may take
+ * them now (the first `free` of the queue), each on its own channel (`<prefix>:<ticket>`), and
+ * each only once until it calls again (`told`): the others sleep, and a process already on its
+ * way is not woken again (at most one message per waiting process and call, where every release
+ * used to wake every process).
  *
  * Returns { granted count, epoch, retry ms (-1: wait for a release message) }.
  */
@@ -71,6 +74,7 @@ local changed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for i = 1, #stale do redis.call('ZREM', KEYS[2], stale[i]) end
 if #stale > 0 then
+  redis.call('HDEL', KEYS[5], unpack(stale))
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   changed = changed + #stale
 end
@@ -84,6 +88,8 @@ local rank = redis.call('ZRANK', KEYS[2], ticket)
 local inQueue = rank ~= false and rank ~= nil
 local others = queued
 if inQueue then others = queued - 1 else rank = queued end
+
+redis.call('HDEL', KEYS[5], ticket)
 
 local granted = 0
 if wanted > 0 and now >= grace and free > 0 and rank < free then
@@ -102,8 +108,13 @@ elseif inQueue then
 end
 
 if (changed > 0 or granted > 0) and now >= grace and free - granted > 0 and others > 0 then
-  -- Tell the processes that may take a token now: the first ones in the queue.
-  redis.call('PUBLISH', ARGV[7], table.concat(redis.call('ZRANGE', KEYS[2], 0, free - granted - 1), ','))
+  -- Wake the processes that may take a token now (the first ones in the queue), unless told already.
+  local turn = redis.call('ZRANGE', KEYS[2], 0, free - granted - 1)
+  for i = 1, #turn do
+    if turn[i] ~= ticket and redis.call('HSETNX', KEYS[5], turn[i], '1') == 1 then
+      redis.call('PUBLISH', ARGV[7] .. ':' .. turn[i], '1')
+    end
+  end
 end
 
 local retry = -1
@@ -153,41 +164,55 @@ return result
 
 /**
  * Rate: an exact sliding window. KEYS: log (zset of grants, one member per unit of cost, scored
- * by server time), epoch. ARGV: limit, interval, ticket, known epoch, cost, spread ('1': after a
- * grant of cost c, none for c * interval / limit ms), a unique id for this attempt (its members
- * are `id#1` … `id#cost`). Grants when every window of `interval` ms
- * keeps at most `limit` units; else says how long until enough old grants leave the window.
+ * by server time), epoch. ARGV: limit, interval, ticket, known epoch, spread ('1': after a grant
+ * of cost c, none for c * interval / limit ms), then one (cost, unique id) pair per attempt, in
+ * the order the process made them (a grant's members are `id#1` … `id#cost`). Each attempt is
+ * decided on its own, one after the other, exactly as if each were its own script call: it is
+ * granted when every window of `interval` ms keeps at most `limit` units; else the answer says
+ * how long until enough old grants leave the window.
  *
- * Returns { 1 granted or 0, epoch, retry ms (0 when granted), server time, units used in the window }.
+ * Returns { epoch, server time, then per attempt: retry ms (0 when granted), units used in the window after it }.
  */
 export const RATE = luaScript(
   'rate',
   `${PRELUDE}
 local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local cost = tonumber(ARGV[5])
+local spread = ARGV[5] == '1'
 local epoch, grace = epochOf(KEYS[2], ARGV[4], interval, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - interval)
 local used = redis.call('ZCARD', KEYS[1])
-local at = now
-if now < grace then at = grace end
-if used + cost > limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
-  if oldest[2] then at = math.max(at, tonumber(oldest[2]) + interval) else at = math.max(at, now + interval) end
+local last, lastCost = 0, 0
+if spread then
+  last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
+  lastCost = tonumber(redis.call('HGET', KEYS[2], 'lastCost') or '0')
 end
-if ARGV[6] == '1' then
-  local last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
-  local lastCost = tonumber(redis.call('HGET', KEYS[2], 'lastCost') or '0')
-  at = math.max(at, last + lastCost * interval / limit)
+local reply = { epoch, string.format('%.3f', now) }
+local grantedAny = false
+for a = 6, #ARGV, 2 do
+  local cost = tonumber(ARGV[a])
+  local at = now
+  if now < grace then at = grace end
+  if used + cost > limit then
+    local oldest = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
+    if oldest[2] then at = math.max(at, tonumber(oldest[2]) + interval) else at = math.max(at, now + interval) end
+  end
+  if spread then at = math.max(at, last + lastCost * interval / limit) end
+  if at > now then
+    reply[#reply + 1] = tostring(math.ceil(at - now))
+  else
+    for k = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[a + 1] .. '#' .. k) end
+    used = used + cost
+    last, lastCost = now, cost
+    grantedAny = true
+    reply[#reply + 1] = '0'
+  end
+  reply[#reply + 1] = used
 end
-if at > now then
-  return { 0, epoch, tostring(math.ceil(at - now)), string.format('%.3f', now), used }
+if grantedAny then
+  if spread then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', lastCost) end
+  redis.call('PEXPIRE', KEYS[1], math.ceil(interval) + 1000)
 end
-for k = 1, cost do
-  redis.call('ZADD', KEYS[1], now, ARGV[7] .. '#' .. k)
-end
-if ARGV[6] == '1' then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', cost) end
-redis.call('PEXPIRE', KEYS[1], math.ceil(interval) + 1000)
-return { 1, epoch, '0', string.format('%.3f', now), used + cost }
+return reply
 `,
 );

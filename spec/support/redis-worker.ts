@@ -11,7 +11,10 @@
  * - `rate`: `concurrency` pipelines asking a shared `RateLimiter` for grants for `durationMs`;
  *   reports the server time of every grant the store received.
  * - `hold`: takes `count` tokens and holds them forever, reporting each grant.
- * - `waits`: `count` requests at once for tasks of `taskMs`, reporting each one's wait.
+ * - `waits`: `count` requests at once for tasks of `taskMs` (with `go`: once the parent sends a
+ *   message, so that its start does not depend on how fast the process loads), reporting each
+ *   one's wait, when the requests were made and when each was granted (`performance.timeOrigin +
+ *   performance.now()`: the same clock in every process of the machine).
  */
 import { Redis } from 'ioredis';
 import { concatMap, defer, lastValueFrom, merge, range, retry, timer, toArray } from 'rxjs';
@@ -22,7 +25,7 @@ export type Job =
   | { kind: 'pipelines'; url: string; counterUrl: string; key: string; total: number; pipelines: number; tasks: number; minMs: number; maxMs: number; leaseMs?: number; timeout?: number; longMs?: number; name: string }
   | { kind: 'rate'; url: string; key: string; limit: number; interval: number; concurrency: number; durationMs: number }
   | { kind: 'hold'; url: string; key: string; total: number; count: number; leaseMs: number }
-  | { kind: 'waits'; url: string; key: string; total: number; count: number; taskMs: number };
+  | { kind: 'waits'; url: string; key: string; total: number; count: number; taskMs: number; go?: boolean };
 
 /** What a worker tells its parent. */
 export type Report =
@@ -110,13 +113,19 @@ async function main(): Promise<unknown> {
     case 'waits': {
       const store = redisCapacity(client, { key: job.key });
       const limiter = new CapacityLimiter(job.total, { store });
+      await client.ping();
       send({ type: 'ready' });
+      if (job.go === true) await new Promise((resolve) => process.once('message', resolve));
+      const clock = (): number => performance.timeOrigin + performance.now();
+      const askedAt = clock();
+      const grantedAt: number[] = [];
       const waits = await lastValueFrom(
         merge(
           ...Array.from({ length: job.count }, () => {
             const asked = performance.now();
             return limiter.run(async () => {
               const waited = performance.now() - asked;
+              grantedAt.push(clock());
               await new Promise((r) => setTimeout(r, job.taskMs));
               return waited;
             });
@@ -124,7 +133,7 @@ async function main(): Promise<unknown> {
         ).pipe(toArray()),
       );
       await store.close();
-      return { waits };
+      return { waits, askedAt, grantedAt };
     }
   }
 }
