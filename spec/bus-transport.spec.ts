@@ -3,8 +3,9 @@
  * transport written in the test), then between two worker threads.
  */
 import * as fc from 'fast-check';
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, repeat, take, tap, toArray } from 'rxjs';
 import {
+  BusClosedError,
   BusDecodeError,
   BusTransportError,
   DeadlineError,
@@ -419,27 +420,70 @@ describe('EventBus across two worker threads (BroadcastChannel)', () => {
 });
 
 describe('a root scope with a bus of its own choosing', () => {
-  it('scope(name, body, { bus }) talks on that bus; the scope closes it when the body ends', async () => {
+  it('scope(name, body, { bus }) talks on that bus and leaves it open: its creator owns it; what the scope started on it ends with the body', async () => {
     const { scope } = await import('../lib/index');
     const transport = memoryTransport();
     const other = new EventBus({ transport, codec });
     const mine = new EventBus({ transport, codec });
     const heard = firstValueFrom(other.on(Saved).pipe(take(1)));
+    const ownersLoop: string[] = [];
+    mine.on(Saved).subscribe((e) => ownersLoop.push(e.id)); // the owner's own subscriber
+    const loops: string[] = [];
+    let sendAfterEnd: (() => void) | undefined;
+    let pendingRequest: Promise<unknown> | undefined;
     const result = await firstValueFrom(
       scope(
         'app',
         (s) => {
           expect(s.bus).toBe(mine);
+          s.spawn(() => s.on(Saved).pipe(tap((e) => loops.push(`root ${e.id}`)))); // a subscriber loop: ends with the body
+          s.scope('child', (c) => {
+            c.spawn(() => c.on(Saved).pipe(tap((e) => loops.push(`child ${e.id}`)))); // a non-isolated child's too
+            return [0];
+          }).subscribe();
+          pendingRequest = firstValueFrom(s.request(new Ask(1), Answer, () => true));
+          pendingRequest.catch(() => undefined);
           s.send(new Saved('from the scope'));
+          sendAfterEnd = () => s.send(new Saved('late'));
           return [1];
         },
         { bus: mine },
       ),
     );
-    expect(result).toBe(1);
+    expect(result).toBe(1); // the loops completed with the body, so the scope did not wait for them
     await expect(heard).resolves.toEqual(new Saved('from the scope'));
-    expect(mine.isClosed).toBe(true);
-    expect(transport.peers.size).toBe(1);
+    expect(loops).toEqual(['root from the scope', 'child from the scope']);
+    await expect(pendingRequest).rejects.toThrow(new BusClosedError('scope "app" ended before a response to the request arrived (the bus it was given stays open)'));
+    expect(() => sendAfterEnd!()).toThrow(/scope "app" has ended: it sends nothing more on the bus it was given/);
+    // The bus is open, still joined, and its owner's subscriber still hears.
+    expect(mine.isClosed).toBe(false);
+    expect(transport.peers.size).toBe(2);
+    expect(mine.listenerCount(Saved)).toBe(1);
+    other.send(new Saved('after the scope'));
+    expect(ownersLoop).toEqual(['from the scope', 'after the scope']);
+    expect(loops).toHaveLength(2);
+    // A second subscription of the scope (`repeat`, `retry`) talks on it again.
+    const twice: string[] = [];
+    const run = scope(
+      'again',
+      (s) => {
+        s.send(new Saved(`run ${twice.length}`));
+        twice.push('ran');
+        return [twice.length];
+      },
+      { bus: mine },
+    );
+    await expect(firstValueFrom(run.pipe(repeat(2), toArray()))).resolves.toEqual([1, 2]);
+    expect(ownersLoop.slice(2)).toEqual(['run 0', 'run 1']);
+    // Unsubscribed from outside, the scope detaches too.
+    const during: string[] = [];
+    const sub = scope('cancelled', (s) => s.on(Saved).pipe(tap((e) => during.push(e.id))), { bus: mine }).subscribe();
+    other.send(new Saved('while subscribed'));
+    sub.unsubscribe();
+    other.send(new Saved('after'));
+    expect(during).toEqual(['while subscribed']);
+    expect(mine.listenerCount(Saved)).toBe(1);
+    mine.close();
     other.close();
   });
 
