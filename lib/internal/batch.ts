@@ -10,7 +10,6 @@
  * `[key, data]`, is what a single event looked like before batching: older peers are understood.
  */
 import type { EncodedEvent } from '../scope/codec.js';
-import type { TransportPeer } from '../scope/transport.js';
 
 /**
  * The most events a link puts into one message: past it the batch is sent at once, within the
@@ -65,7 +64,7 @@ export class Coalescer {
  * with a key, a key without data after it) is given whole to `peer`, as `whole`, from that point
  * on, for its codec to report it as undecodable; what came before it is delivered.
  */
-export function unpackBatch(items: readonly unknown[], start: number, peer: TransportPeer, whole: unknown): void {
+export function unpackBatch(items: readonly unknown[], start: number, peer: { receive(message: unknown): void }, whole: unknown): void {
   const n = items.length;
   let i = start;
   while (i < n) {

@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { ClassOf, EventBus, RequestOptions } from './bus.js';
+import type { ClassOf } from '../types.js';
+import type { EventBus, RequestOptions } from './bus.js';
 import { BusClosedError } from './errors.js';
 
 /**
