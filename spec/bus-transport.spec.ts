@@ -3,8 +3,9 @@
  * transport written in the test), then between two worker threads.
  */
 import * as fc from 'fast-check';
-import { firstValueFrom, take, toArray, type Subscription } from 'rxjs';
+import { firstValueFrom, repeat, take, tap, toArray } from 'rxjs';
 import {
+  BusClosedError,
   BusDecodeError,
   BusTransportError,
   DeadlineError,
@@ -16,6 +17,7 @@ import {
   type TransportPeer,
 } from '../lib/index';
 import { fullRound, reportsOnce, startWorkerPeer, type Peer } from './support/bus-peers';
+import { busEventTypes, busProgram, runBusProgram } from './support/bus-property';
 
 class Saved {
   constructor(readonly id: string) {}
@@ -42,6 +44,27 @@ let channelCount = 0;
 const channelName = () => `bus-spec-${process.pid}-${channelCount++}`;
 /** Lets BroadcastChannel messages arrive (they are delivered as macrotasks). */
 const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `done()` holds (messages arrive as macrotasks, later on a busy machine), then a little more, so that duplicates would show. */
+async function arrived(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !done() && Date.now() < until; ) await settle(10);
+  await settle();
+}
+/** Raw BroadcastChannels a test opened (closed after each test, also when it fails: an open one keeps jest running). */
+const rawChannels: BroadcastChannel[] = [];
+function rawChannel(name: string): BroadcastChannel {
+  const channel = new BroadcastChannel(name);
+  rawChannels.push(channel);
+  return channel;
+}
+afterEach(() => {
+  for (const c of rawChannels.splice(0)) c.close();
+});
+/** A raw BroadcastChannel on `name` that records every message posted on it (what goes over the wire). */
+function spyOn(name: string): { messages: unknown[] } {
+  const messages: unknown[] = [];
+  rawChannel(name).onmessage = (e: MessageEvent) => messages.push(e.data);
+  return { messages };
+}
 
 /** A transport in the test itself: links in one set; each post reaches the others, cloned. */
 function memoryTransport(): BusTransport & { peers: Set<TransportPeer>; posted: unknown[] } {
@@ -87,7 +110,7 @@ describe('EventBus over a transport, in one thread', () => {
     a.send(new Saved('s-1'));
     expect(onA).toEqual([new Saved('s-1')]); // local delivery: synchronous, as without a transport
     expect(onB).toEqual([]);
-    await settle();
+    await arrived(() => onB.length > 0);
     expect(onB).toHaveLength(1);
     expect(onB[0]).toBeInstanceOf(Saved);
     expect(onB[0]).toEqual(new Saved('s-1'));
@@ -106,7 +129,7 @@ describe('EventBus over a transport, in one thread', () => {
     b.on(Saved).subscribe((e) => got.push(e.id));
     a.send(new Saved('0'));
     a.send(new Saved('2'));
-    await settle();
+    await arrived(() => got.length >= 3);
     expect(got).toEqual(['0', '1', '2']);
   });
 
@@ -176,6 +199,91 @@ describe('EventBus over a transport, in one thread', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(BusTransportError);
     expect(errors[0]!.message).toMatch(/BroadcastChannel "bus-spec-.*" could not post a `Carries` event/);
+  });
+
+  it('an event sent alone is posted at once; the events sent after it in the same run go together, in order, up to 256 a message', async () => {
+    const name = channelName();
+    const wire = spyOn(name);
+    const a = bus(name);
+    const b = bus(name);
+    const got: string[] = [];
+    b.on(Saved).subscribe((e) => got.push(`S${e.id}`));
+    b.on(Deleted).subscribe((e) => got.push(`D${e.id}`));
+    a.send(new Saved('alone'));
+    await arrived(() => got.length === 1);
+    expect(wire.messages).toEqual([['Saved', { id: 'alone' }]]);
+    wire.messages.length = 0;
+    got.length = 0;
+    a.send(new Saved('0')); // goes at once
+    a.send(new Saved('1')); // these wait for the end of the run (a microtask), keys once per run of a type
+    a.send(new Deleted('2'));
+    a.send(new Deleted('3'));
+    a.send(new Saved('4'));
+    for (let i = 5; i < 600; i++) a.send(new Saved(String(i)));
+    expect(wire.messages).toEqual([]); // nothing arrives before the run ends
+    await arrived(() => got.length === 600);
+    expect(got).toEqual(['S0', 'S1', 'D2', 'D3', ...Array.from({ length: 596 }, (_, i) => `S${i + 4}`)]);
+    const sizes = wire.messages.map((m) => (m as unknown[]).filter((item) => typeof item !== 'string').length);
+    expect(sizes).toEqual([1, 256, 256, 87]); // the first alone, then full batches, then the rest at the end of the run
+    expect(wire.messages[1]).toEqual(['Saved', { id: '1' }, 'Deleted', { id: '2' }, { id: '3' }, 'Saved', { id: '4' }, ...Array.from({ length: 252 }, (_, i) => ({ id: String(i + 5) }))]);
+  });
+
+  it('a batch with an event that cannot be cloned: that one goes to errors$, the others still arrive, in order', async () => {
+    class Carries {
+      constructor(readonly fn: unknown) {}
+    }
+    const name = channelName();
+    const codec2 = eventCodec({ Carries });
+    const a = new EventBus({ transport: broadcastChannelTransport(name), codec: codec2 });
+    const b = new EventBus({ transport: broadcastChannelTransport(name), codec: codec2 });
+    open.push(a, b);
+    const errors: BusError[] = [];
+    a.errors$.subscribe((e) => errors.push(e));
+    const got: unknown[] = [];
+    b.on(Carries).subscribe((e) => got.push(e.fn));
+    a.send(new Carries(0));
+    a.send(new Carries(1));
+    a.send(new Carries(() => 2));
+    a.send(new Carries(3));
+    expect(errors).toEqual([]); // the batch is posted at the end of the run
+    await arrived(() => got.length >= 3);
+    expect(got).toEqual([0, 1, 3]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/BroadcastChannel "bus-spec-.*" could not post a `Carries` event/);
+  });
+
+  it('close() posts the events still waiting for the end of the run before it leaves', async () => {
+    const name = channelName();
+    const a = bus(name);
+    const b = bus(name);
+    const got: string[] = [];
+    b.on(Saved).subscribe((e) => got.push(e.id));
+    for (let i = 0; i < 5; i++) a.send(new Saved(String(i)));
+    a.close();
+    await arrived(() => got.length >= 5);
+    expect(got).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('reads batches from the wire, and reports what is not one on errors$ (after delivering what came before it)', async () => {
+    const name = channelName();
+    const b = bus(name);
+    const errors: BusError[] = [];
+    b.errors$.subscribe((e) => errors.push(e));
+    const got: string[] = [];
+    b.on(Saved).subscribe((e) => got.push(`S${e.id}`));
+    b.on(Deleted).subscribe((e) => got.push(`D${e.id}`));
+    const raw = rawChannel(name);
+    raw.postMessage(['Saved', { id: '1' }, { id: '2' }, 'Deleted', { id: '3' }]);
+    raw.postMessage({ type: 'Saved', data: { id: '4' } }); // an encoded event as an object is understood too
+    raw.postMessage(['Saved', { id: '5' }, 'Deleted']); // a key without data: the rest is undecodable
+    raw.postMessage([1, 2]);
+    raw.postMessage(['Nope', {}]);
+    await arrived(() => errors.length >= 3);
+    expect(got).toEqual(['S1', 'S2', 'D3', 'S4', 'S5']);
+    expect(errors.map((e) => e.constructor)).toEqual([BusDecodeError, BusDecodeError, BusDecodeError]);
+    expect(errors[0]!.message).toMatch(/expected \{ type: string, data: object \}, got `\["Saved",\{"id":"5"\},"Deleted"\]`/);
+    expect(errors[1]!.message).toMatch(/got `\[1,2\]`/);
+    expect(errors[2]!.message).toMatch(/unknown type key `Nope`/);
   });
 
   it('close() leaves the transport (nothing in or out), completes subscribers and errors$', async () => {
@@ -312,27 +420,70 @@ describe('EventBus across two worker threads (BroadcastChannel)', () => {
 });
 
 describe('a root scope with a bus of its own choosing', () => {
-  it('scope(name, body, { bus }) talks on that bus; the scope closes it when the body ends', async () => {
+  it('scope(name, body, { bus }) talks on that bus and leaves it open: its creator owns it; what the scope started on it ends with the body', async () => {
     const { scope } = await import('../lib/index');
     const transport = memoryTransport();
     const other = new EventBus({ transport, codec });
     const mine = new EventBus({ transport, codec });
     const heard = firstValueFrom(other.on(Saved).pipe(take(1)));
+    const ownersLoop: string[] = [];
+    mine.on(Saved).subscribe((e) => ownersLoop.push(e.id)); // the owner's own subscriber
+    const loops: string[] = [];
+    let sendAfterEnd: (() => void) | undefined;
+    let pendingRequest: Promise<unknown> | undefined;
     const result = await firstValueFrom(
       scope(
         'app',
         (s) => {
           expect(s.bus).toBe(mine);
+          s.spawn(() => s.on(Saved).pipe(tap((e) => loops.push(`root ${e.id}`)))); // a subscriber loop: ends with the body
+          s.scope('child', (c) => {
+            c.spawn(() => c.on(Saved).pipe(tap((e) => loops.push(`child ${e.id}`)))); // a non-isolated child's too
+            return [0];
+          }).subscribe();
+          pendingRequest = firstValueFrom(s.request(new Ask(1), Answer, () => true));
+          pendingRequest.catch(() => undefined);
           s.send(new Saved('from the scope'));
+          sendAfterEnd = () => s.send(new Saved('late'));
           return [1];
         },
         { bus: mine },
       ),
     );
-    expect(result).toBe(1);
+    expect(result).toBe(1); // the loops completed with the body, so the scope did not wait for them
     await expect(heard).resolves.toEqual(new Saved('from the scope'));
-    expect(mine.isClosed).toBe(true);
-    expect(transport.peers.size).toBe(1);
+    expect(loops).toEqual(['root from the scope', 'child from the scope']);
+    await expect(pendingRequest).rejects.toThrow(new BusClosedError('scope "app" ended before a response to the request arrived (the bus it was given stays open)'));
+    expect(() => sendAfterEnd!()).toThrow(/scope "app" has ended: it sends nothing more on the bus it was given/);
+    // The bus is open, still joined, and its owner's subscriber still hears.
+    expect(mine.isClosed).toBe(false);
+    expect(transport.peers.size).toBe(2);
+    expect(mine.listenerCount(Saved)).toBe(1);
+    other.send(new Saved('after the scope'));
+    expect(ownersLoop).toEqual(['from the scope', 'after the scope']);
+    expect(loops).toHaveLength(2);
+    // A second subscription of the scope (`repeat`, `retry`) talks on it again.
+    const twice: string[] = [];
+    const run = scope(
+      'again',
+      (s) => {
+        s.send(new Saved(`run ${twice.length}`));
+        twice.push('ran');
+        return [twice.length];
+      },
+      { bus: mine },
+    );
+    await expect(firstValueFrom(run.pipe(repeat(2), toArray()))).resolves.toEqual([1, 2]);
+    expect(ownersLoop.slice(2)).toEqual(['run 0', 'run 1']);
+    // Unsubscribed from outside, the scope detaches too.
+    const during: string[] = [];
+    const sub = scope('cancelled', (s) => s.on(Saved).pipe(tap((e) => during.push(e.id))), { bus: mine }).subscribe();
+    other.send(new Saved('while subscribed'));
+    sub.unsubscribe();
+    other.send(new Saved('after'));
+    expect(during).toEqual(['while subscribed']);
+    expect(mine.listenerCount(Saved)).toBe(1);
+    mine.close();
     other.close();
   });
 
@@ -355,74 +506,14 @@ describe('a root scope with a bus of its own choosing', () => {
 describe('EventBus over a transport: property', () => {
   // Three buses joined by a synchronous in-memory transport (each post reaches the others at
   // once, structured-cloned), so that remote deliveries land inside sends and re-entrant sends.
-  // A program of top-level steps: subscribe (a subscriber may echo on its own bus from inside
-  // its delivery), unsubscribe, send.
-  type Op =
-    | { kind: 'subscribe'; bus: number; type: number; echo: number | null }
-    | { kind: 'unsubscribe'; which: number }
-    | { kind: 'send'; bus: number; type: number };
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ kind: fc.constant('subscribe' as const), bus: fc.nat(2), type: fc.nat(2), echo: fc.option(fc.nat(2)) }),
-    fc.record({ kind: fc.constant('unsubscribe' as const), which: fc.nat(20) }),
-    fc.record({ kind: fc.constant('send' as const), bus: fc.nat(2), type: fc.nat(2) }),
-  );
-
   it('each subscriber gets every event of its type sent on any bus while it was subscribed, once, in order per sending bus', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 50 }), (program) => {
-        class A {
-          constructor(
-            readonly id: number,
-            readonly depth: number,
-            readonly from: number,
-          ) {}
-        }
-        class B extends A {}
-        class C extends A {}
-        const types = [A, B, C];
+      fc.property(busProgram(3, 50), (program) => {
+        const types = busEventTypes();
+        const [A, B, C] = types;
         const transport = memoryTransport();
         const buses = [0, 1, 2].map(() => new EventBus({ transport, codec: eventCodec({ A, B, C }) }));
-        const sent: { id: number; type: number; from: number }[] = [];
-        let nextId = 0;
-        const send = (bus: number, type: number, depth: number): void => {
-          const id = nextId++;
-          sent.push({ id, type, from: bus });
-          buses[bus]!.send(new types[type]!(id, depth, bus));
-        };
-        interface Sub {
-          type: number;
-          from: number;
-          to: number;
-          got: { id: number; from: number }[];
-          subscription: Subscription;
-        }
-        const subs: Sub[] = [];
-        for (const step of program) {
-          if (step.kind === 'send') send(step.bus, step.type, 0);
-          else if (step.kind === 'subscribe') {
-            const record: Sub = { type: step.type, from: nextId, to: Infinity, got: [], subscription: undefined as never };
-            record.subscription = buses[step.bus]!.on(types[step.type]!).subscribe((event) => {
-              expect(event).toBeInstanceOf(types[step.type]!);
-              record.got.push({ id: event.id, from: event.from });
-              if (step.echo !== null && event.depth < 2) send(step.bus, step.echo, event.depth + 1);
-            });
-            subs.push(record);
-          } else {
-            const target = subs[step.which];
-            if (target !== undefined && target.to === Infinity) {
-              target.to = nextId;
-              target.subscription.unsubscribe();
-            }
-          }
-        }
-        for (const sub of subs) {
-          const expected = sent.filter((s) => s.type === sub.type && s.id >= sub.from && s.id < sub.to);
-          expect([...sub.got].sort((x, y) => x.id - y.id)).toEqual(expected.map(({ id, from }) => ({ id, from })));
-          for (const bus of [0, 1, 2]) {
-            const fromBus = sub.got.filter((g) => g.from === bus).map((g) => g.id);
-            expect(fromBus).toEqual([...fromBus].sort((x, y) => x - y));
-          }
-        }
+        runBusProgram(program, buses, types);
         for (const bus of buses) bus.close();
         expect(transport.peers.size).toBe(0);
       }),

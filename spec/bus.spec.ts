@@ -2,6 +2,7 @@ import * as fc from 'fast-check';
 import { config, take, toArray, firstValueFrom, lastValueFrom, type Subscription } from 'rxjs';
 import { DeadlineError } from '../lib/errors';
 import { BusClosedError, EventBus } from '../lib/index';
+import { busEventTypes, busProgram, runBusProgram } from './support/bus-property';
 
 class Ping {
   constructor(readonly n: number) {}
@@ -245,70 +246,12 @@ describe('EventBus', () => {
 });
 
 describe('EventBus FIFO property', () => {
-  // A program is a list of top-level operations. Subscribers may echo: on receiving an event of
-  // depth < 2 they send a new event (of a type they choose) from inside the delivery.
-  type Op =
-    | { kind: 'subscribe'; type: number; echo: number | null }
-    | { kind: 'unsubscribe'; which: number }
-    | { kind: 'send'; type: number };
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ kind: fc.constant('subscribe' as const), type: fc.nat(2), echo: fc.option(fc.nat(2)) }),
-    fc.record({ kind: fc.constant('unsubscribe' as const), which: fc.nat(20) }),
-    fc.record({ kind: fc.constant('send' as const), type: fc.nat(2) }),
-  );
-
   it('every subscriber receives exactly the events of its type sent while it was subscribed, in send order', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (program) => {
-        class A {
-          constructor(
-            readonly id: number,
-            readonly depth: number,
-          ) {}
-        }
-        class B extends A {}
-        class C extends A {}
-        const types = [A, B, C];
+      fc.property(busProgram(1, 60), (program) => {
+        const types = busEventTypes();
         const bus = new EventBus();
-        // Every send, in call order: its id and type.
-        const sent: { id: number; type: number }[] = [];
-        let nextId = 0;
-        const send = (type: number, depth: number): void => {
-          const id = nextId++;
-          sent.push({ id, type });
-          bus.send(new types[type]!(id, depth));
-        };
-        interface Sub {
-          type: number;
-          from: number;
-          to: number;
-          got: number[];
-          subscription: Subscription;
-        }
-        const subs: Sub[] = [];
-        for (const step of program) {
-          if (step.kind === 'send') send(step.type, 0);
-          else if (step.kind === 'subscribe') {
-            const record: Sub = { type: step.type, from: nextId, to: Infinity, got: [], subscription: undefined as never };
-            const Type = types[step.type]!;
-            record.subscription = bus.on(Type).subscribe((event) => {
-              record.got.push(event.id);
-              if (step.echo !== null && event.depth < 2) send(step.echo, event.depth + 1);
-            });
-            subs.push(record);
-          } else {
-            const target = subs[step.which];
-            if (target !== undefined && target.to === Infinity) {
-              target.to = nextId;
-              target.subscription.unsubscribe();
-            }
-          }
-        }
-        for (const sub of subs) {
-          const expected = sent.filter((s) => s.type === sub.type && s.id >= sub.from && s.id < sub.to).map((s) => s.id);
-          expect(sub.got).toEqual(expected);
-        }
-        for (const sub of subs) sub.subscription.unsubscribe();
+        runBusProgram(program, [bus], types);
         expect(bus.listenerCount()).toBe(0);
         expect(bus.typeCount).toBe(0);
       }),

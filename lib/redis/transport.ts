@@ -1,3 +1,4 @@
+import { Coalescer, MAX_BATCH, unpackBatch } from '../internal/batch.js';
 import type { EncodedEvent } from '../scope/codec.js';
 import { BusTransportError } from '../scope/errors.js';
 import type { BusTransport, TransportPeer } from '../scope/transport.js';
@@ -61,20 +62,28 @@ const MAX_SENDERS = 4096;
 const listening = new WeakMap<RedisSubscriber, Map<string, number>>();
 
 /**
- * An event as it goes over Redis, as JSON: `[from, seq, type, data]` (an array: shorter to
- * write and faster to parse than named fields).
+ * Events as they go over Redis, as JSON: `[from, seq, type, data, data, …]`, one `PUBLISH` for
+ * the consecutive events of one type that a link sent within a microtask (an array: shorter to
+ * write and faster to parse than named fields; `[from, seq, type, data]` for one event).
  * - `from`: the id of the link that published it, so that link skips its own message (no echo);
- * - `seq`: 1, 2, 3, … per sending link: a receiver drops what is not newer than the last it got
- *   from that link. ioredis resends commands whose reply it had not read when a connection
- *   dropped (`autoResendUnfulfilledCommands`), so without it an outage could deliver events twice;
- * - `type` and `data`: the codec's {@link EncodedEvent}.
+ * - `seq`: 1, 2, 3, … per message of the sending link: a receiver drops what is not newer than
+ *   the last it got from that link. ioredis resends commands whose reply it had not read when a
+ *   connection dropped (`autoResendUnfulfilledCommands`), so without it an outage could deliver
+ *   events twice;
+ * - `type` and each `data`: the codec's {@link EncodedEvent}s. The receiver reads the rest of the
+ *   array as a batch of lib/internal/batch.ts (a string starts another key), so messages that
+ *   mix types would be understood too.
  */
-type Envelope = [from: string, seq: number, type: string, data: object];
+type Envelope = [from: string, seq: number, type: string, ...data: object[]];
 
 /**
  * A bus transport over Redis pub/sub, with two ioredis connections: events sent on one bus reach
  * the buses of every process (and thread) joined with the same `prefix` on the same Redis. Each
- * event is JSON (`[from, seq, type, data]`) published on `<prefix><codec key>`; each bus listens
+ * event is JSON (`[from, seq, type, data]`) published on `<prefix><codec key>`. An event sent
+ * alone is published at once; the consecutive events of one type that follow it within the same
+ * synchronous run share one message (`[from, seq, type, data, data, …]`, up to 256), published
+ * when it is full, at a change of type, or on a microtask once the run ends (never after a
+ * timer). Each bus listens
  * on `<prefix>*`, skips its own messages and any message not newer than the last one from the
  * same sender (ioredis resends unanswered commands after a reconnect: those would be
  * duplicates). Several buses may share the two connections.
@@ -134,17 +143,18 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
           peer.receive(message); // the codec reports it as undecodable
           return;
         }
-        if (!Array.isArray(envelope) || envelope.length !== 4 || typeof envelope[0] !== 'string' || typeof envelope[1] !== 'number') {
+        if (!Array.isArray(envelope) || envelope.length < 4 || typeof envelope[0] !== 'string' || typeof envelope[1] !== 'number') {
           peer.receive(envelope); // not ours: the codec reports it
           return;
         }
-        const [sender, seq, type, data] = envelope as Envelope;
+        const sender = envelope[0] as string;
+        const seq = envelope[1] as number;
         if (sender === from) return;
         const last = lastSeq.get(sender);
         if (last !== undefined && seq <= last) return; // a resent duplicate
         if (last === undefined && lastSeq.size >= MAX_SENDERS) lastSeq.delete(lastSeq.keys().next().value!);
         lastSeq.set(sender, seq);
-        peer.receive({ type, data });
+        unpackBatch(envelope, 2, peer, envelope);
       };
       const watch = (conn: RedisPublisher | RedisSubscriber, role: string): (() => void) => {
         let down = false;
@@ -177,21 +187,44 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
         sub.psubscribe(pattern).catch((error: unknown) => peer.fail(new BusTransportError(`Could not subscribe to Redis channels ${pattern}`, error)));
       }
       let left = false;
-      return {
-        post(message) {
-          let json: string;
-          try {
-            json = JSON.stringify([from, published + 1, message.type, message.data] satisfies Envelope);
-          } catch (error) {
-            peer.fail(new BusTransportError(`Could not serialize a \`${message.type}\` event as JSON`, error));
-            return;
-          }
-          published++;
-          pub.publish(prefix + message.type, json).catch((error: unknown) => {
-            if (!left) peer.fail(new BusTransportError(`Could not publish a \`${message.type}\` event to Redis`, error));
-          });
+      /** Publishes `envelope` (its `seq` set here); what fails to serialize or publish is reported. */
+      const publish = (envelope: Envelope): void => {
+        const type = envelope[2];
+        const count = envelope.length - 3;
+        envelope[1] = published + 1;
+        let json: string;
+        try {
+          json = JSON.stringify(envelope);
+        } catch {
+          const salvaged = serializeEach(envelope, (error) => peer.fail(new BusTransportError(`Could not serialize a \`${type}\` event as JSON`, error)));
+          if (salvaged === undefined) return;
+          json = salvaged;
+        }
+        published++;
+        pub.publish(prefix + type, json).catch((error: unknown) => {
+          if (!left) peer.fail(new BusTransportError(`Could not publish ${count === 1 ? 'a' : count} \`${type}\` event${count === 1 ? '' : 's'} to Redis`, error));
+        });
+      };
+      /** The message being filled (`[from, 0, type, data, …]`), or none. */
+      let batch: Envelope | undefined;
+      const flush = (): void => {
+        if (batch === undefined) return;
+        const envelope = batch;
+        batch = undefined;
+        publish(envelope);
+      };
+      const coalescer = new Coalescer(
+        (message) => publish([from, 0, message.type, message.data]),
+        (message) => {
+          if (batch !== undefined && (batch[2] !== message.type || batch.length - 3 >= MAX_BATCH)) flush();
+          (batch ??= [from, 0, message.type]).push(message.data);
         },
+        flush,
+      );
+      return {
+        post: (message) => coalescer.post(message),
         leave() {
+          flush();
           left = true;
           sub.off('pmessage', onMessage);
           for (const stop of unwatch) stop();
@@ -223,4 +256,21 @@ function linkId(): string {
   let id = '';
   for (let i = 0; i < 4; i++) id += Math.floor(Math.random() * 0x100000).toString(36).padStart(4, '0');
   return id;
+}
+
+/**
+ * The JSON of an envelope whose `JSON.stringify` threw (a `BigInt`, a cycle): its events one by
+ * one, those that fail given to `fail` and left out; `undefined` when none is left.
+ */
+function serializeEach(envelope: Envelope, fail: (error: unknown) => void): string | undefined {
+  const parts: string[] = [];
+  for (let i = 3; i < envelope.length; i++) {
+    try {
+      parts.push(JSON.stringify(envelope[i]));
+    } catch (error) {
+      fail(error);
+    }
+  }
+  if (parts.length === 0) return undefined;
+  return `${JSON.stringify(envelope.slice(0, 3))!.slice(0, -1)},${parts.join(',')}]`;
 }

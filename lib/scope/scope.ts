@@ -9,6 +9,7 @@ import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
 import type { ClassOf, Task } from '../types.js';
 import { EventBus, validateClass, validateObject, type RequestOptions } from './bus.js';
+import { GivenBusView, type ScopeBus } from './busView.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
 /**
@@ -58,10 +59,14 @@ export interface ScopeOptions {
   /** Scheduler for the deadline and for `scope.request` timeouts (default: the parent's, else `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
   /**
-   * Root scopes only: the bus the scope uses instead of a new one, e.g. one joined to other
-   * threads, tabs or processes (`new EventBus({ transport, codec })`). The scope owns it from
-   * then on and closes it when the body ends, as it does its own bus, so it serves one run: a
-   * second subscription of the same scope finds it closed.
+   * Root scopes only: the bus the scope talks on instead of a new one, e.g. one joined to other
+   * threads, tabs or processes (`new EventBus({ transport, codec })`). Whoever created it owns
+   * it: the scope never closes it. When the body ends the scope detaches instead, as if its own
+   * bus closed: the `scope.on(Type)` subscriptions made through it (also by its non-isolated
+   * children) complete, its pending `scope.request`s fail with `BusClosedError`, and
+   * `scope.send` throws one. The bus stays open for its other subscribers, and a second
+   * subscription of the scope (`retry`, `repeat`) talks on it again. `scope.bus` is the bus
+   * itself: what is subscribed on it directly is not detached.
    */
   readonly bus?: EventBus;
   /**
@@ -249,7 +254,9 @@ interface ScopeConfig<R> {
  * - when unsubscribed, cancels the body and all tasks and aborts `scope.signal`.
  *
  * The scope's event bus is closed when the body ends, before the scope waits for its tasks, so
- * subscriber loops (`scope.on(Type)`) complete instead of keeping the scope open.
+ * subscriber loops (`scope.on(Type)`) complete instead of keeping the scope open. A bus given
+ * with `options.bus` is not closed (its creator owns it): the scope detaches from it, which ends
+ * its subscriber loops the same way ({@link ScopeOptions.bus}).
  *
  * ```text
  * body:     -x|
@@ -438,6 +445,12 @@ class ScopeRun<R> implements Scope {
   readonly path: string;
   readonly isolated: boolean;
   readonly bus: EventBus;
+  /**
+   * What `send`/`on`/`request` go through and what ends with the scope: the bus itself when the
+   * scope owns it (its own, or its parent's, which the parent closes), or the view of a bus the
+   * root scope was given, which the scope detaches from instead of closing it.
+   */
+  private readonly talk: ScopeBus;
   readonly deadline: number | undefined;
   readonly scheduler: SchedulerLike;
   /** How a `DeadlineError` describes the deadline in effect (own or inherited). */
@@ -481,6 +494,8 @@ class ScopeRun<R> implements Scope {
     this.path = parent === undefined ? config.name : `${parent.path}/${config.name}`;
     this.isolated = config.isolated;
     this.bus = config.isolated || parent === undefined ? (config.bus ?? new EventBus()) : parent.bus;
+    this.talk =
+      parent !== undefined && !config.isolated ? parent.talk : config.bus === undefined ? this.bus : new GivenBusView(config.bus, this.path);
     this.group = config.isolated || parent === undefined ? (this as ScopeRun<unknown>) : parent.group;
     this.scheduler = config.scheduler ?? parent?.scheduler ?? asyncScheduler;
     this.errors = config.errors ?? parent?.errors ?? 'first';
@@ -522,10 +537,10 @@ class ScopeRun<R> implements Scope {
     );
   }
 
-  /** The body completed with `last` (if `hasValue`): the bus closes, the scope waits for its tasks. */
+  /** The body completed with `last` (if `hasValue`): the bus closes (or, given, is detached from), the scope waits for its tasks. */
   private bodyCompleted(): void {
     this.bodyDone = true;
-    if (this.isolated) this.bus.close();
+    if (this.isolated) this.talk.close();
     this.completeIfDone();
   }
 
@@ -608,7 +623,7 @@ class ScopeRun<R> implements Scope {
     this.tasks.clear();
     for (const task of tasks) task.cancel();
     this.body.abort();
-    if (this.isolated) this.bus.close();
+    if (this.isolated) this.talk.close();
     if (end.how === 'failed') this.subscriber.error(end.error);
     else if (end.how === 'cancelled') this.subscriber.complete();
   }
@@ -685,11 +700,11 @@ class ScopeRun<R> implements Scope {
   }
 
   send(event: object): void {
-    this.bus.send(event);
+    this.talk.send(event);
   }
 
   on<T extends object>(Type: ClassOf<T>): Observable<T> {
-    return this.bus.on(Type);
+    return this.talk.on(Type);
   }
 
   request<Res extends object>(
@@ -701,6 +716,6 @@ class ScopeRun<R> implements Scope {
     // The scope's scheduler unless the call names one; a bad `options` goes through for the bus to report.
     const withScheduler =
       typeof options === 'object' && options !== null ? { ...options, scheduler: options.scheduler ?? this.scheduler } : options;
-    return this.bus.request(request, ResponseType, match, withScheduler);
+    return this.talk.request(request, ResponseType, match, withScheduler);
   }
 }
