@@ -1,6 +1,7 @@
 import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CapacityLimiter, EventBus, boundedMap, pull, retryBackoff } from '../lib/index';
+import { StateFeed } from '../lib/internal/stateFeed';
 
 /**
  * Behaviours the suite ran but never asserted (each one a mutant that survived a mutation run):
@@ -171,6 +172,24 @@ describe('CapacityLimiter.state$', () => {
     limiter.acquire(() => undefined);
     expect(seenB).toEqual([0]);
     subA.unsubscribe();
+  });
+
+  it('the feed behind state$ keeps no listener that unsubscribed, also when another listener unsubscribed it mid-notify', () => {
+    // A closed subscriber kept in the map receives nothing, so only the map's size shows it; each
+    // one kept makes every acquire and release walk it (2,000 calls: 6.7 ms against 390 ms).
+    let state = { n: 0 };
+    const feed = new StateFeed(() => state);
+    for (let i = 0; i < 1000; i++) feed.state$.subscribe().unsubscribe();
+    expect(feed.size).toBe(0);
+    let second: { unsubscribe(): void } | undefined;
+    const first = feed.state$.subscribe(() => second?.unsubscribe());
+    second = feed.state$.subscribe();
+    expect(feed.size).toBe(2);
+    state = { n: 1 };
+    feed.notify();
+    expect(feed.size).toBe(1);
+    first.unsubscribe();
+    expect(feed.size).toBe(0);
   });
 
   it('a change of total alone emits', () => {

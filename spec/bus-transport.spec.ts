@@ -35,13 +35,27 @@ class Answer {
     readonly text: string,
   ) {}
 }
-const codec = eventCodec({ Saved, Deleted, Ask, Answer });
+/**
+ * The codec of most tests, made inside each test that uses it: made at import time, its code
+ * would run outside any test, and a mutation run would then have to run every suite for each
+ * mutant of the codec.
+ */
+const shared = () => eventCodec({ Saved, Deleted, Ask, Answer });
 
 let channelCount = 0;
 /** A BroadcastChannel name no other test uses. */
 const channelName = () => `bus-spec-${process.pid}-${channelCount++}`;
 /** Lets BroadcastChannel messages arrive (they are delivered as macrotasks). */
 const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until `check()` holds (up to 10 s), then settles once more so that a duplicate would have
+ * arrived too: a fixed wait alone was too short on a loaded machine (a mutation run at nice 19,
+ * load 16, saw nothing arrive within 150 ms).
+ */
+async function until(check: () => boolean): Promise<void> {
+  for (const start = Date.now(); !check() && Date.now() - start < 10_000; ) await settle(10);
+  await settle();
+}
 
 /** A transport in the test itself: links in one set; each post reaches the others, cloned. */
 function memoryTransport(): BusTransport & { peers: Set<TransportPeer>; posted: unknown[] } {
@@ -66,7 +80,7 @@ function memoryTransport(): BusTransport & { peers: Set<TransportPeer>; posted: 
 describe('EventBus over a transport, in one thread', () => {
   const open: EventBus[] = [];
   const bus = (name: string) => {
-    const b = new EventBus({ transport: broadcastChannelTransport(name), codec });
+    const b = new EventBus({ transport: broadcastChannelTransport(name), codec: shared() });
     open.push(b);
     return b;
   };
@@ -87,7 +101,7 @@ describe('EventBus over a transport, in one thread', () => {
     a.send(new Saved('s-1'));
     expect(onA).toEqual([new Saved('s-1')]); // local delivery: synchronous, as without a transport
     expect(onB).toEqual([]);
-    await settle();
+    await until(() => onB.length > 0);
     expect(onB).toHaveLength(1);
     expect(onB[0]).toBeInstanceOf(Saved);
     expect(onB[0]).toEqual(new Saved('s-1'));
@@ -106,7 +120,7 @@ describe('EventBus over a transport, in one thread', () => {
     b.on(Saved).subscribe((e) => got.push(e.id));
     a.send(new Saved('0'));
     a.send(new Saved('2'));
-    await settle();
+    await until(() => got.length >= 3);
     expect(got).toEqual(['0', '1', '2']);
   });
 
@@ -115,7 +129,7 @@ describe('EventBus over a transport, in one thread', () => {
     const a = bus(name);
     const b = bus(name);
     b.on(Ask).subscribe((ask) => b.send(new Answer(ask.id, `answer ${ask.id}`)));
-    const answer = await firstValueFrom(a.request(new Ask(7), Answer, (x) => x.id === 7, { timeout: 2_000 }));
+    const answer = await firstValueFrom(a.request(new Ask(7), Answer, (x) => x.id === 7, { timeout: 10_000 }));
     expect(answer).toEqual(new Answer(7, 'answer 7'));
     await expect(firstValueFrom(a.request(new Ask(8), Answer, (x) => x.id === -1, { timeout: 50 }))).rejects.toThrow(
       new DeadlineError(0, 'bus.request(Answer): no matching response within 50 ms'),
@@ -124,7 +138,7 @@ describe('EventBus over a transport, in one thread', () => {
 
   it('an unregistered class throws a TypeError naming it at send, and nothing is delivered locally or posted', () => {
     const transport = memoryTransport();
-    const a = new EventBus({ transport, codec });
+    const a = new EventBus({ transport, codec: shared() });
     open.push(a);
     const local: unknown[] = [];
     a.on(Unregistered).subscribe((e) => local.push(e));
@@ -136,7 +150,7 @@ describe('EventBus over a transport, in one thread', () => {
 
   it('undecodable messages go to errors$ and never stop delivery; transport failures too', () => {
     const transport = memoryTransport();
-    const a = new EventBus({ transport, codec });
+    const a = new EventBus({ transport, codec: shared() });
     const b = new EventBus({ transport, codec: eventCodec({ Saved }) }); // b does not know Deleted
     open.push(a, b);
     const errors: BusError[] = [];
@@ -184,15 +198,17 @@ describe('EventBus over a transport, in one thread', () => {
     const b = bus(name);
     const onB = firstValueFrom(b.on(Saved).pipe(toArray()));
     const errorsDone = firstValueFrom(b.errors$.pipe(toArray()));
+    let arrived = 0;
+    b.on(Saved).subscribe(() => arrived++);
     a.send(new Saved('before'));
-    await settle();
+    await until(() => arrived > 0);
     b.close();
     a.send(new Saved('after')); // b has left: it neither receives nor throws
     await settle();
     await expect(onB).resolves.toEqual([new Saved('before')]);
     await expect(errorsDone).resolves.toEqual([]);
     const transport = memoryTransport();
-    const c = new EventBus({ transport, codec });
+    const c = new EventBus({ transport, codec: shared() });
     expect(transport.peers.size).toBe(1);
     c.close();
     expect(transport.peers.size).toBe(0);
@@ -228,11 +244,11 @@ describe('EventBus over a transport, in one thread', () => {
 
 describe('EventBus bad input', () => {
   it('refuses a transport that is not one, a codec that is not one, a transport without a codec, unknown options', () => {
-    expect(() => new EventBus({ transport: {} as never, codec })).toThrow(
+    expect(() => new EventBus({ transport: {} as never, codec: shared() })).toThrow(
       /Expected `options.transport` to be a bus transport \(an object with `join\(peer\)`, such as `broadcastChannelTransport\('app'\)`\), got `\{\}` \(object\)/,
     );
-    expect(() => new EventBus({ transport: 'redis' as never, codec })).toThrow(/`options.transport` to be a bus transport.*`"redis"` \(string\)/);
-    expect(() => new EventBus({ transport: { join: () => undefined } as never, codec })).toThrow(
+    expect(() => new EventBus({ transport: 'redis' as never, codec: shared() })).toThrow(/`options.transport` to be a bus transport.*`"redis"` \(string\)/);
+    expect(() => new EventBus({ transport: { join: () => undefined } as never, codec: shared() })).toThrow(
       /`options.transport.join\(peer\)` to return a link \(an object with `post` and `leave`\), got `undefined`/,
     );
     expect(() => new EventBus({ transport: broadcastChannelTransport('x'), codec: { Saved } as never })).toThrow(
@@ -315,8 +331,8 @@ describe('a root scope with a bus of its own choosing', () => {
   it('scope(name, body, { bus }) talks on that bus; the scope closes it when the body ends', async () => {
     const { scope } = await import('../lib/index');
     const transport = memoryTransport();
-    const other = new EventBus({ transport, codec });
-    const mine = new EventBus({ transport, codec });
+    const other = new EventBus({ transport, codec: shared() });
+    const mine = new EventBus({ transport, codec: shared() });
     const heard = firstValueFrom(other.on(Saved).pipe(take(1)));
     const result = await firstValueFrom(
       scope(
