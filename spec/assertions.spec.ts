@@ -128,6 +128,65 @@ describe('boundedMap, ordered mode', () => {
   });
 });
 
+describe('boundedMap, ordered mode, re-entrant consumers', () => {
+  it('a source completed from inside the consumer, while finished results are still being flushed, loses none', () => {
+    const source = new Subject<number>();
+    const inners: Array<Subject<number>> = [];
+    const seen: number[] = [];
+    let completed = false;
+    source
+      .pipe(
+        boundedMap((x) => {
+          const inner = new Subject<number>();
+          inners[x] = inner;
+          return inner;
+        }, 3),
+      )
+      .subscribe({
+        next: (v) => {
+          seen.push(v);
+          if (v === 10) source.complete(); // re-entrant: 20 is finished and still waits behind 10
+        },
+        complete: () => (completed = true),
+      });
+    source.next(0);
+    source.next(1);
+    source.next(2);
+    inners[1]!.next(10);
+    inners[1]!.complete();
+    inners[2]!.next(20);
+    inners[2]!.complete();
+    inners[0]!.next(0);
+    expect(seen).toEqual([0]);
+    inners[0]!.complete();
+    expect(seen).toEqual([0, 10, 20]);
+    expect(completed).toBe(true);
+  });
+
+  it('a value the head emits re-entrantly while its buffered values are flushed comes after them, and later ones after it', () => {
+    const inners: Array<Subject<string>> = [];
+    const seen: string[] = [];
+    of(0, 1)
+      .pipe(
+        boundedMap((i) => {
+          const inner = new Subject<string>();
+          inners[i] = inner;
+          return inner;
+        }, 2),
+      )
+      .subscribe((v) => {
+        seen.push(v);
+        if (v === 'x') inners[1]!.next('z'); // emitted by the new head while x, y are being flushed
+      });
+    inners[1]!.next('x'); // buffered behind item 0
+    inners[1]!.next('y');
+    inners[0]!.complete(); // item 1 becomes the head: x, y are flushed
+    expect(seen).toEqual(['x', 'y', 'z']);
+    inners[1]!.next('w');
+    expect(seen).toEqual(['x', 'y', 'z', 'w']);
+  });
+});
+
 describe('boundedMap with thenables', () => {
   it('a thenable that resolves and then rejects is reported once and frees its slot once', async () => {
     let started = 0;
@@ -285,6 +344,34 @@ describe('pull on its own', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('pull: what it reads', () => {
+  it('an array whose iterator was replaced is read through that iterator, not by index', async () => {
+    const odd = Object.assign([1, 2, 3], {
+      *[Symbol.iterator]() {
+        yield 'x';
+        yield 'y';
+      },
+    });
+    expect(await lastValueFrom(pull(odd as never).pipe(toArray()))).toEqual(['x', 'y']);
+    expect(await lastValueFrom(pull(odd as never).pipe(boundedMap((v) => of(v), 2), toArray()))).toEqual(['x', 'y']);
+  });
+
+  it('a factory that returns no iterable errors the subscription, naming what it returned', async () => {
+    await expect(lastValueFrom(pull((() => 5) as never))).rejects.toThrow(
+      new TypeError('Expected the pull() factory to return an Iterable or AsyncIterable, got `5` (number)'),
+    );
+  });
+
+  it('a sync iterator is read one item per free slot, and every item exactly once', async () => {
+    let reads = 0;
+    const iterable: Iterable<number> = {
+      [Symbol.iterator]: () => ({ next: () => (reads++ < 5 ? { value: reads, done: false } : { value: undefined, done: true }) }),
+    };
+    expect(await lastValueFrom(pull(iterable).pipe(boundedMap((x) => of(x * 10), 2), toArray()))).toEqual([10, 20, 30, 40, 50]);
+    expect(reads).toBe(6);
   });
 });
 
