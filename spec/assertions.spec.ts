@@ -2,6 +2,7 @@ import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray, 
 import { TestScheduler } from 'rxjs/testing';
 import { CapacityLimiter, EventBus, boundedMap, pull, retryBackoff } from '../lib/index';
 import { StateFeed } from '../lib/internal/stateFeed';
+import { IteratorReader, type ReaderSink } from '../lib/internal/feed';
 
 /**
  * Behaviours the suite ran but never asserted (each one a mutant that survived a mutation run):
@@ -372,6 +373,88 @@ describe('pull: what it reads', () => {
     };
     expect(await lastValueFrom(pull(iterable).pipe(boundedMap((x) => of(x * 10), 2), toArray()))).toEqual([10, 20, 30, 40, 50]);
     expect(reads).toBe(6);
+  });
+});
+
+describe('IteratorReader (the one reader behind pull() and the pool)', () => {
+  /** A sink that records what the reader tells it. */
+  function recorder(): ReaderSink<number> & { log: string[] } {
+    const log: string[] = [];
+    return { log, item: (v) => log.push(`item ${v}`), end: () => log.push('end'), error: (e) => log.push(`error ${String(e)}`) };
+  }
+
+  it('asks an async iterator for one item at a time: read() while next() is pending does nothing', async () => {
+    let calls = 0;
+    const sink = recorder();
+    const reader = new IteratorReader<number>({ kind: 'async', iterator: { next: () => Promise.resolve({ value: ++calls, done: false }) } }, sink);
+    reader.read();
+    reader.read();
+    expect(calls).toBe(1);
+    expect(reader.pending).toBe(true);
+    await tick();
+    expect(sink.log).toEqual(['item 1']);
+    expect(reader.pending).toBe(false);
+  });
+
+  it('after close(), a pending next() that resolves or rejects reaches nobody, and return() was called once', async () => {
+    for (const settle of ['resolve', 'reject'] as const) {
+      let finish: (() => void) | undefined;
+      let returned = 0;
+      const sink = recorder();
+      const iterator: AsyncIterator<number> = {
+        next: () => new Promise((resolve, reject) => (finish = () => (settle === 'resolve' ? resolve({ value: 1, done: false }) : reject(new Error('late'))))),
+        return: () => (returned++, Promise.resolve({ value: undefined, done: true })),
+      };
+      const reader = new IteratorReader<number>({ kind: 'async', iterator }, sink);
+      reader.read();
+      reader.close();
+      reader.close();
+      finish!();
+      await tick();
+      expect(sink.log).toEqual([]);
+      expect(returned).toBe(1);
+      expect(reader.pending).toBe(false);
+    }
+  });
+
+  it('once done, it reads nothing more and close() does not call return()', () => {
+    let returned = 0;
+    let calls = 0;
+    const sink = recorder();
+    const iterator: Iterator<number> = {
+      next: () => (++calls === 1 ? { value: 7, done: false } : { value: undefined, done: true }),
+      return: () => (returned++, { value: undefined, done: true }),
+    };
+    const reader = new IteratorReader<number>({ kind: 'sync', iterator }, sink);
+    reader.read();
+    reader.read();
+    reader.read();
+    reader.close();
+    expect(sink.log).toEqual(['item 7', 'end']);
+    expect(calls).toBe(2);
+    expect(returned).toBe(0);
+    const array = recorder();
+    const fromArray = new IteratorReader<number>({ kind: 'array', array: [1] }, array);
+    for (let i = 0; i < 3; i++) fromArray.read();
+    expect(array.log).toEqual(['item 1', 'end']);
+  });
+
+  it('a sync next() that throws is reported once as an error, and the reader is finished', () => {
+    const sink = recorder();
+    const reader = new IteratorReader<number>({ kind: 'sync', iterator: { next: () => { throw 'broken'; } } }, sink);
+    reader.read();
+    reader.read();
+    expect(sink.log).toEqual(['error broken']);
+    expect(reader.finished).toBe(true);
+  });
+
+  it('an async next() that throws synchronously is reported as an error, not left pending', () => {
+    const sink = recorder();
+    const reader = new IteratorReader<number>({ kind: 'async', iterator: { next: () => { throw 'sync'; } } }, sink);
+    reader.read();
+    expect(sink.log).toEqual(['error sync']);
+    expect(reader.pending).toBe(false);
+    expect(reader.finished).toBe(true);
   });
 });
 
