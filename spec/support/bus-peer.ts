@@ -21,7 +21,7 @@ import Redis from 'ioredis';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventBus, broadcastChannelTransport, type BusTransport } from '../../lib/index';
 import { redisTransport } from '../../lib/redis/index';
-import { codec, LocalTick, Ping, Pong, TYPES, type CartChanged, type OrderCreated, type PeerConfig, type UserSeen } from './bus-events';
+import { makeCodec, LocalTick, Ping, Pong, TYPES, type CartChanged, type OrderCreated, type PeerConfig, type UserSeen } from './bus-events';
 
 type Command =
   | { cmd: 'blast'; n: number; round: number }
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     connections = [pub, sub];
     transport = redisTransport({ pub, sub, prefix: config.channel });
   }
-  const bus = new EventBus({ transport, codec });
+  const bus = new EventBus({ transport, codec: makeCodec() });
   let errorCount = 0;
   bus.errors$.subscribe((error) => {
     if (errorCount++ < 50) reply({ kind: 'bus-error', name: error.name, message: error.message });
