@@ -29,17 +29,21 @@ import { cancelReason } from './context.js';
  * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
  *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
  */
+/**
+ * RxJS's `Observable`, read once: CommonJS builds read an imported name as a property of rxjs's
+ * exports object, which is a getter, and `start` checks every task's return value against it.
+ */
+const ObservableClass = Observable;
+
 export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
   /**
    * The signal's controller, created on the first read of `signal`: creating one costs
    * microseconds, far more than a fast pool spends on an item, so work that never reads the
-   * signal must not pay for one. (A run is its work's context.)
+   * signal must not pay for one. (A run is its work's context.) Before that first read, an
+   * `abort()` leaves its reason here instead (`{ reason }`; `undefined`: an `AbortError`), so a
+   * late reader gets an aborted signal. One field for the three states keeps every run small.
    */
-  private controller: AbortController | undefined = undefined;
-  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
-  private abortedEarly = false;
-  /** The reason given to that early `abort()`, if any (else the signal gets an `AbortError`). */
-  private earlyReason: unknown = undefined;
+  private controller: AbortController | { reason: unknown } | undefined = undefined;
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
@@ -50,19 +54,18 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
 
   /** Aborts when the run is cancelled; created on first read. */
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortedEarly) this.controller.abort(this.earlyReason ?? cancelReason());
-    }
-    return this.controller.signal;
+    const controller = this.controller;
+    if (controller instanceof AbortController) return controller.signal;
+    const created = (this.controller = new AbortController());
+    if (controller !== undefined) created.abort(controller.reason ?? cancelReason());
+    return created.signal;
   }
 
   /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
   abort(reason?: unknown): void {
-    if (this.controller === undefined) {
-      this.abortedEarly = true;
-      this.earlyReason ??= reason;
-    } else if (!this.controller.signal.aborted) this.controller.abort(reason ?? cancelReason());
+    const controller = this.controller;
+    if (!(controller instanceof AbortController)) this.controller = { reason: controller?.reason ?? reason };
+    else if (!controller.signal.aborted) controller.abort(reason ?? cancelReason());
   }
 
   /** Calls the work with this run as its context and returns what it returned. */
@@ -85,7 +88,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
       input = this.call();
       // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
       if (!this.running) return;
-      if (!(input instanceof Observable)) {
+      if (!(input instanceof ObservableClass)) {
         if (typeof (input as PromiseLike<unknown> | null | undefined)?.then === 'function') {
           followPromise(this, input as PromiseLike<unknown>);
           return;
@@ -98,7 +101,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
       }
       const subscriber = new EndFirstSubscriber<unknown>(this);
       this.inner = subscriber;
-      (input instanceof Observable ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
+      (input instanceof ObservableClass ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
     } catch (error) {
       // `call` threw, or returned something RxJS cannot subscribe to.
       this.error(error);
@@ -192,12 +195,13 @@ export class FollowRun extends TaskRun {
   }
 }
 
-/** Follows a promise: its value, then completion (one step); or its rejection. */
+/**
+ * Follows a promise: its value, then completion (one step); or its rejection. The callbacks are
+ * the run's own methods, bound (cheaper to make and to call than two arrow functions and the
+ * scope they would share).
+ */
 function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
-  promise.then(
-    (value) => run.resolve(value),
-    (error: unknown) => run.error(error),
-  );
+  promise.then(run.resolve.bind(run), run.error.bind(run));
 }
 
 /** Flow's rule for a handler's return value: objects RxJS can subscribe to, array-likes excluded (an outputs record may have a `length`). */
@@ -219,6 +223,8 @@ export interface EndFirstTarget<T> {
  * called, so a synchronous source that ends inside `subscribe` finds it in place.
  */
 export class EndFirstSubscriber<T> extends Subscriber<T> {
+  /** One instance kept so that the shape outlives every task (see below the class). */
+  static shape: EndFirstSubscriber<unknown>;
   constructor(private readonly target: EndFirstTarget<T>) {
     super();
   }
@@ -234,6 +240,10 @@ export class EndFirstSubscriber<T> extends Subscriber<T> {
     this.target.complete();
   }
 }
+
+// One never-subscribed subscriber, held by the class, keeps its shape alive between tasks (see
+// `Pool.shapes` in pool.ts: optimized code is thrown away when a full GC frees the shapes it checks).
+EndFirstSubscriber.shape = new EndFirstSubscriber<unknown>({} as EndFirstTarget<unknown>);
 
 /**
  * Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`
