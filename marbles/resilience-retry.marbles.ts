@@ -1,7 +1,9 @@
-import { defer, take } from 'rxjs';
+import { defer, of, take, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
+import { deadlineError } from '../lib/internal/clock';
 import { retryBackoff } from '../lib/resilience/retryBackoff';
+import { scope } from '../lib/scope/scope';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const boom = new Error('boom');
@@ -161,3 +163,90 @@ describe('documented diagrams', () => {
     });
   });
 });
+
+describe('retryBackoff under a scope deadline (context)', () => {
+  // Every attempt fails 2 ms after it starts; delays 10, 20, 40, … (jitter 0). The scope's
+  // deadline is 50: after the third failure (36) the next delay (40) would end at 76, past it.
+  const backoff = { attempts: 10, baseDelay: 10, jitter: 0 };
+
+  it('a spawned task passing its ctx stops retrying when the next delay would end past the scope deadline: the last error, at once', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, boom);
+      const result = scope('app', (s) => s.spawn((ctx) => source.pipe(retryBackoff({ ...backoff, context: ctx }))), { deadline: 50 });
+      expectObservable(result).toBe('36ms #', undefined, boom);
+      expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
+    });
+  });
+
+  it('without the context it sleeps on and the scope ends it at its deadline with a DeadlineError', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, boom);
+      const result = scope('app', (s) => s.spawn(() => source.pipe(retryBackoff(backoff))), { deadline: 50 });
+      expectObservable(result).toBe('50ms #', undefined, deadlineError(50, { origin: 'scope "app"', within: 50 }));
+      expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
+    });
+  });
+
+  it('the scope itself as the context, in its body; an inherited deadline counts (a child scope without its own)', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      const inBody = cold('--#', undefined, boom);
+      const inChild = cold('--#', undefined, boom);
+      expectObservable(scope('app', (s) => inBody.pipe(retryBackoff({ ...backoff, context: s })), { deadline: 50 })).toBe('36ms #', undefined, boom);
+      const nested = scope('app', (s) => s.scope('child', (c) => c.spawn((ctx) => inChild.pipe(retryBackoff({ ...backoff, context: ctx })))), { deadline: 50 });
+      expectObservable(nested).toBe('36ms #', undefined, boom);
+      expectSubscriptions(inBody.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
+      expectSubscriptions(inChild.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
+    });
+  });
+
+  it('a delay that would end exactly at the deadline is not made; one that ends before it is (and the scope cuts that attempt)', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      // At 14 the next delay is 20: deadline 34 leaves exactly 20 (not made), deadline 35 leaves 21
+      // (made: the attempt starts at 34, and the scope ends it at its deadline, 35).
+      const exact = cold('--#', undefined, boom);
+      const room = cold('--#', undefined, boom);
+      expectObservable(scope('a', (s) => s.spawn((ctx) => exact.pipe(retryBackoff({ ...backoff, context: ctx }))), { deadline: 34 })).toBe('14ms #', undefined, boom);
+      expectObservable(scope('b', (s) => s.spawn((ctx) => room.pipe(retryBackoff({ ...backoff, context: ctx }))), { deadline: 35 })).toBe('35ms #', undefined, deadlineError(35, { origin: 'scope "b"', within: 35 }));
+      expectSubscriptions(exact.subscriptions).toBe(['^-!', '12ms ^-!']);
+      expectSubscriptions(room.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^!']);
+    });
+  });
+
+  it('the earlier of its own deadline and the scope’s bounds the retries; a task that succeeds in time is untouched', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      const failing = cold('--#', undefined, boom);
+      const flaky = cold('--#', undefined, boom);
+      const ok = cold('--a|');
+      let attempt = 0;
+      const healing = defer(() => (++attempt === 1 ? flaky : ok));
+      expectObservable(scope('a', (s) => s.spawn((ctx) => failing.pipe(retryBackoff({ ...backoff, deadline: 20, context: ctx }))), { deadline: 100 })).toBe('14ms #', undefined, boom);
+      expectObservable(scope('b', (s) => s.spawn((ctx) => healing.pipe(retryBackoff({ ...backoff, context: ctx }))), { deadline: 50 })).toBe('15ms (a|)');
+      expectSubscriptions(failing.subscriptions).toBe(['^-!', '12ms ^-!']);
+      expectSubscriptions(flaky.subscriptions).toBe('^-!');
+      expectSubscriptions(ok.subscriptions).toBe('12ms ^--!');
+    });
+  });
+
+  it('a background task has no scope deadline: it retries on past it', () => {
+    testScope(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('--#', undefined, boom);
+      let result!: Observable<unknown>;
+      const app = scope(
+        'app',
+        (s) => {
+          result = s.spawnBackground((ctx) => source.pipe(retryBackoff({ ...backoff, attempts: 4, context: ctx })));
+          return of('started');
+        },
+        { deadline: 50 },
+      );
+      expectObservable(app).toBe('(x|)', { x: 'started' });
+      expectObservable(defer(() => result)).toBe('78ms #', undefined, boom);
+      expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!', '76ms ^-!']);
+    });
+  });
+});
+
+/** `TestScheduler.run` for scopes (their default `asyncScheduler` runs in virtual time there). */
+function testScope(callback: Parameters<TestScheduler['run']>[0]): void {
+  scheduler().run(callback);
+}

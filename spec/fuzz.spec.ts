@@ -7,7 +7,7 @@
  * iterable) must error, not hang or crash, with a message naming the parameter.
  */
 import fc from 'fast-check';
-import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, of, timeout } from 'rxjs';
+import { EMPTY, Observable, Subscription, asyncScheduler, from, lastValueFrom, of, timeout, toArray } from 'rxjs';
 import {
   CapacityLimiter,
   CircuitBreaker,
@@ -71,6 +71,9 @@ const BAD = {
   input: [null, undefined, 5, true, NaN, {}, () => 0],
   string: [5, null, {}, [], true],
 };
+
+/** `{}` (an object literal with no keys). */
+const isEmptyObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
 
 // ── The table ───────────────────────────────────────────────────────────────────────────────
 
@@ -205,6 +208,7 @@ const ENTRIES: readonly Entry[] = [
         jitter: [...BAD.duration, null],
         retryOn: ['TypeError', 5, [], ['x'], [TypeError, 5], {}, null, true],
         deadline: [-1, NaN, Infinity, '10', {}, [], true, new Date(NaN)],
+        context: [null, 5, 'ctx', true, {}, [], { remaining: 5 }, new AbortController().signal, () => 0],
         resetOnSuccess: BAD.boolean,
         onRetry: BAD.fn,
         random: BAD.fn,
@@ -313,8 +317,25 @@ const ENTRIES: readonly Entry[] = [
       valid: [5, asyncScheduler],
       params: [
         { at: 0, named, bad },
-        { at: 1, named: 'scheduler', bad: BAD.scheduler },
+        // moveOnAfter/moveOnAt take an options object there too: `{}` is an empty one.
+        { at: 1, named: 'scheduler', bad: name.startsWith('fail') ? BAD.scheduler : BAD.scheduler.filter((v) => !isEmptyObject(v)) },
       ],
+    }),
+  ),
+  // moveOnAfter(ms, { scheduler, onTimeout }) / moveOnAt(date, { … }): the options form of the
+  // second argument; an object with both `now` and `schedule` is read as a scheduler instead.
+  ...(
+    [
+      ['moveOnAfter (options)', moveOnAfter],
+      ['moveOnAt (options)', moveOnAt],
+    ] as const
+  ).map(
+    ([name, op]): Entry => ({
+      name,
+      call: (v, o) => (op as (v: unknown, o: unknown) => unknown)(v, o),
+      valid: [5, {}],
+      params: [],
+      options: { at: 1, named: 'options', keys: { scheduler: BAD.scheduler, onTimeout: BAD.fn } },
     }),
   ),
   // Scopes and the bus (their owners test their behaviour; here only the argument checks)
@@ -625,9 +646,32 @@ describe('fuzz: what only the subscription can see errors (no hang), naming the 
     ['concurrently(factory returning 42)', () => concurrently([() => 42 as never]), /`tasks\[0\]` to return an Observable/],
     ['completionStream(Observable of a non-task)', () => completionStream(from([of(1), null]) as never), /`tasks\[1\]` to be a task/],
     ['completionStream(async iterable of a non-task)', () => completionStream((async function* () { yield 5; })() as never), /`tasks\[0\]` to be a task/],
+    // What `project`/`handler`/a spawned factory returns is only known when it is called: named, with the index and the value.
+    ['boundedMap(project returning 42)', () => of('a', 'b').pipe(boundedMap((x) => (x === 'b' ? 42 : of(x)) as never, 2)), /^Expected `project` to return an Observable, Promise, array, iterable or async iterable, got `42` \(number\) at index 1$/],
+    ['boundedMap(project returning nothing), unordered', () => of(1).pipe(boundedMap(() => undefined as never, 1, { ordered: false })), /`project` to return .*got `undefined` \(undefined\) at index 0$/],
+    ['processConcurrently(handler returning 42)', () => processConcurrently(of(1), () => 42 as never), /`handler` to return .*got `42` \(number\) at index 0$/],
+    ['executeConcurrently(handler returning a plain object)', () => executeConcurrently(() => ({ id: 1 }) as never, of(1, 2)), /`handler` to return .*got `\{"id":1\}` \(object\) at index 0$/],
+    ['scope.spawn(factory returning 42)', () => scope('s', (sc) => sc.spawn(() => 42 as never)), /`task` to return .*got `42` \(number\)$/],
   ] as const)('%s', async (_name, make, message) => {
     const error = await errorOf(make() as Observable<unknown>);
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(message);
+  });
+
+  it('settle mode reports that error as the item’s outcome; a project that throws keeps its own error', async () => {
+    const settled = await lastValueFrom(of(1, 2).pipe(boundedMap((x) => (x === 1 ? (7 as never) : of(x)), 2, { settle: true }), toArray()));
+    expect(settled).toEqual([
+      { status: 'rejected', reason: new TypeError('Expected `project` to return an Observable, Promise, array, iterable or async iterable, got `7` (number) at index 0') },
+      { status: 'fulfilled', value: 2 },
+    ]);
+    const own = new RangeError('own');
+    const thrown = await errorOf(
+      of(1).pipe(
+        boundedMap(() => {
+          throw own;
+        }, 1),
+      ),
+    );
+    expect(thrown).toBe(own);
   });
 });

@@ -36,11 +36,30 @@ describe('deadlines: validation at creation', () => {
     ['moveOnAfter', moveOnAfter],
     ['failAt', failAt],
     ['moveOnAt', moveOnAt],
-  ] as const)('%s rejects a scheduler that is not one with a TypeError naming `scheduler`, even with a null deadline', (_name, op) => {
-    for (const bad of ['async', null, {}, { schedule: () => undefined }]) {
+  ] as const)('%s rejects a scheduler that is not one with a TypeError naming `scheduler`, even with a null deadline', (name, op) => {
+    // (`{}` is an empty options object to moveOnAfter/moveOnAt: accepted there, below.)
+    const lookAlike = { now: () => 0, schedule: () => undefined };
+    for (const bad of ['async', null, lookAlike, ...(name.startsWith('fail') ? [{}, { schedule: () => undefined }] : [])]) {
       expect(() => op(5, bad as never)).toThrow(TypeError);
       expect(() => op(5, bad as never)).toThrow(/`scheduler`.*now\(\).*schedule\(\).*got/);
       expect(() => op(null, bad as never)).toThrow(/`scheduler`/);
+    }
+  });
+
+  it.each([
+    ['moveOnAfter', moveOnAfter],
+    ['moveOnAt', moveOnAt],
+  ] as const)('%s takes `{ scheduler?, onTimeout? }` instead of a scheduler, read at creation', (_name, op) => {
+    const ts = new TestScheduler(() => undefined);
+    expect(() => op(5, {})).not.toThrow();
+    expect(() => op(5, { scheduler: ts, onTimeout: () => undefined })).not.toThrow();
+    expect(() => op(null, { onTimeout: 5 as never })).toThrow(/`options\.onTimeout`.*function.*got `5`/);
+    expect(() => op(5, { scheduler: {} as never })).toThrow(/`options\.scheduler`.*now\(\).*schedule\(\)/);
+    expect(() => op(5, { ontimeout: () => undefined } as never)).toThrow(/Unknown option `options\.ontimeout`; expected one of `scheduler`, `onTimeout`/);
+    // Only an object with both `now` and `schedule` is read as a scheduler: a misspelt `scheduler` is an unknown option.
+    expect(() => op(5, { schedule: ts } as never)).toThrow(/Unknown option `options\.schedule`; expected one of `scheduler`, `onTimeout`/);
+    for (const bad of [5, 'x', true, [], () => 0]) {
+      expect(() => op(5, bad as never)).toThrow(/`scheduler`.*or `options` to be an object `\{ scheduler\?, onTimeout\? \}`/);
     }
   });
 

@@ -1,6 +1,6 @@
-import { of, type Observable, type ObservedValueOf } from 'rxjs';
+import { asyncScheduler, of, type Observable, type ObservedValueOf } from 'rxjs';
 import { CapacityLimiter, RateLimiter, failAfter, failAt, moveOnAfter, moveOnAt, retryBackoff, withCapacity, withRate } from '../lib/index';
-import type { CapacityState, CapacityStore, ErrorClass, RateState, RetryBackoffOptions, TaskContext } from '../lib/index';
+import type { CapacityState, CapacityStore, ErrorClass, MoveOnOptions, RateState, RetryBackoffOptions, TaskContext } from '../lib/index';
 
 // Type tests: checked by `tsc --noEmit` (part of `npm test`). `Equals` is exact (an `any` or a
 // wider type fails it), and each `@ts-expect-error` fails the type-check if the line compiles.
@@ -16,6 +16,17 @@ const num = of(1);
 // Every operator keeps the source's value type inside `pipe`.
 const piped = num.pipe(retryBackoff(), withCapacity(new CapacityLimiter(2)), failAfter(10), moveOnAfter(null), failAt(new Date()), moveOnAt(5));
 expectType<ValueOf<typeof piped>>(null!)<number>(true);
+
+// moveOnAfter/moveOnAt: a scheduler or `{ scheduler?, onTimeout? }` as the second argument.
+const cut = num.pipe(moveOnAfter(10, { onTimeout: () => undefined }), moveOnAt(5, { scheduler: asyncScheduler }), moveOnAfter(3, asyncScheduler));
+expectType<ValueOf<typeof cut>>(null!)<number>(true);
+const moveOnOptions: MoveOnOptions = { onTimeout: () => console.log('cut') };
+// @ts-expect-error an unknown option
+const misspeltOnTimeout = () => moveOnAfter(10, { ontimeout: () => undefined });
+// @ts-expect-error a string is not a callback
+const notCallback = () => moveOnAt(10, { onTimeout: 'log' });
+// @ts-expect-error failAfter takes a scheduler only
+const failOptions = () => failAfter(10, { scheduler: asyncScheduler });
 
 // retryOn: error classes (abstract ones and ones whose constructors take other arguments too) or a predicate.
 abstract class NetworkError extends Error {}

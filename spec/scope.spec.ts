@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
-import { EventBus, ScopeEndedError, StateMissingError, scope, shutdownBackground, type Scope, type TaskHandle } from '../lib/index';
+import { EventBus, ScopeEndedError, StateMissingError, boundedMap, scope, shutdownBackground, type Scope, type TaskHandle } from '../lib/index';
 import { countAbortControllers } from './support/abort';
 
 class Config {
@@ -412,6 +412,42 @@ describe('scope: deadlines on the one clock, and the one task lifecycle', () => 
     });
     log.push(`scope ${result}`);
     expect(log).toEqual(['plain finalized', 'plain result', 'factory finalized', 'factory result', 'scope body']);
+  });
+
+  it('ctx.remaining() and scope.remaining(): the time left before the deadline in effect, read now; Infinity without one', () => {
+    const ts = new VirtualTimeScheduler();
+    const seen: Record<string, number> = {};
+    const read = (name: string, ctx: { remaining(): number }) => () => {
+      seen[`${name}@${ts.now()}`] = ctx.remaining();
+    };
+    scope(
+      'app',
+      (s) => {
+        read('scope', s)();
+        s.spawn((ctx) => (read('task', ctx)(), timer(30, ts).pipe(tap(read('task', ctx)))));
+        s.spawnBackground((ctx) => (read('background', ctx)(), EMPTY));
+        return s.scope('child', (c) => (c.spawn((ctx) => (read('child task', ctx)(), EMPTY)), timer(70, ts).pipe(tap(read('scope', s)))));
+      },
+      { deadline: 50, scheduler: ts },
+    ).subscribe({ error: () => undefined });
+    scope('free', (s) => (read('no deadline', s)(), s.spawn((ctx) => (read('no deadline task', ctx)(), EMPTY))), { scheduler: ts }).subscribe();
+    // A fan-out item's context is not a scope's task: no deadline, even inside a scope's task.
+    scope('fan-out', (s) => s.spawn(() => of(1).pipe(boundedMap((_x, _i, ctx) => (read('fan-out item', ctx)(), EMPTY), 1))), { deadline: 50, scheduler: ts }).subscribe();
+    ts.flush();
+    expect(seen).toEqual({
+      'scope@0': 50,
+      'task@0': 50,
+      'task@30': 20,
+      'background@0': Infinity,
+      'child task@0': 50,
+      'no deadline@0': Infinity,
+      'no deadline task@0': Infinity,
+      'fan-out item@0': Infinity,
+    });
+    let handle: Scope | undefined;
+    scope('outer', (s) => ((handle = s), timer(10, ts)), { deadline: 5, scheduler: ts }).subscribe({ error: () => undefined });
+    ts.flush();
+    expect(handle!.remaining()).toBe(0); // past: never below 0
   });
 
   it('rejects misspelt options, naming the known ones', () => {

@@ -57,7 +57,7 @@ export interface TaskRecorder {
 }
 
 /** A started task, handed back to {@link Recorder.end}. */
-export interface RunningTask {
+interface RunningTask {
   readonly id: number;
   readonly label: string;
   readonly lane: number;

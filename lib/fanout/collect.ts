@@ -15,7 +15,7 @@ export function collectInOrder<T>(
   settle: boolean,
   key?: (index: number) => number | string,
 ): Observable<unknown[]> {
-  const config = { project: handler, limit, ordered: false, values: 'last', settle, ...(key && { key }) } as const;
+  const config = { project: handler, limit, ordered: false, values: 'last', settle, projectName: 'handler', ...(key && { key }) } as const;
   return new Observable<unknown[]>((subscriber) => {
     // Results land at their item's index as items finish.
     const results: unknown[] = [];

@@ -66,7 +66,7 @@ export function processConcurrently<T>(
     ignoreErrors: opt.boolean(false),
     onError: opt.fn<(error: unknown, item: T, index: number) => void>((error: unknown) => console.error(error)),
   });
-  const config = { project: handler, limit, ordered: false, values: 'none', settle: ignoreErrors } as const;
+  const config = { project: handler, limit, ordered: false, values: 'none', settle: ignoreErrors, projectName: 'handler' } as const;
   return new Observable<never>((subscriber) => {
     const pool: Pool<T> = new Pool(openFeed(source), config, {
       next: (outcome, index, item) => {

@@ -3,7 +3,7 @@ import { FlowCycleError, FlowDefinitionError } from './errors.js';
 import type { FlowFailurePolicy, FlowHandler, FlowSpec } from './types.js';
 
 /** One input of a vertex: `name` reads `key` of the initial data (`source` -1) or of vertex `source`. */
-export interface Binding {
+interface Binding {
   readonly name: string;
   readonly source: number;
   readonly key: string;

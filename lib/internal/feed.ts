@@ -5,7 +5,7 @@ import { describe } from './validate.js';
 export type Pullable<T> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
 
 /** An opened pullable: a plain array (read by index), or a sync or async iterator. */
-export type PullSource<T> =
+type PullSource<T> =
   | { readonly kind: 'array'; readonly array: readonly T[] }
   | { readonly kind: 'sync'; readonly iterator: Iterator<T> }
   | { readonly kind: 'async'; readonly iterator: AsyncIterator<T> };

@@ -1,6 +1,7 @@
 import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
 import type { TaskContext } from '../types.js';
 import { cancelReason } from './context.js';
+import { describe } from './validate.js';
 
 /**
  * THE task lifecycle: how every primitive runs one piece of work and follows it to its end — a
@@ -61,6 +62,11 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
     return created.signal;
   }
 
+  /** No deadline by default: only a scope's task (`scope.spawn`) runs under one. */
+  remaining(): number {
+    return Infinity;
+  }
+
   /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
   abort(reason?: unknown): void {
     const controller = this.controller;
@@ -84,8 +90,11 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
   start(plain = false): void {
     this.running = true;
     let input: unknown;
+    // `call` returned: a throw after this is RxJS refusing what it returned.
+    let returned = false;
     try {
       input = this.call();
+      returned = true;
       // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
       if (!this.running) return;
       if (!(input instanceof ObservableClass)) {
@@ -103,9 +112,19 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
       this.inner = subscriber;
       (input instanceof ObservableClass ? input : from(input as ObservableInput<unknown>)).subscribe(subscriber);
     } catch (error) {
-      // `call` threw, or returned something RxJS cannot subscribe to.
-      this.error(error);
+      // `call` threw, or returned something RxJS cannot subscribe to (only this failure path pays
+      // for the check, and for a message that names the work instead of RxJS's "You provided…").
+      this.error(returned && !isObservableInput(input) ? this.notObservableInput(input, error) : error);
     }
+  }
+
+  /**
+   * The error for work that returned `input`, which is not an `ObservableInput` (RxJS refused it
+   * with `error`). By default RxJS's own; runs that know what the work is called name it (see
+   * {@link notObservableInputError}).
+   */
+  protected notObservableInput(_input: unknown, error: unknown): unknown {
+    return error;
   }
 
   /**
@@ -160,8 +179,18 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
   }
 }
 
+/**
+ * "Expected `project` to return an Observable, Promise, array, iterable or async iterable, got
+ * `42` (number) at index 3": the error for work named `name` (a parameter) that returned `value`,
+ * for the item at `index` when there is one.
+ */
+export function notObservableInputError(name: string, value: unknown, index?: number): TypeError {
+  const at = index === undefined ? '' : ` at index ${index}`;
+  return new TypeError(`Expected \`${name}\` to return an Observable, Promise, array, iterable or async iterable, got ${describe(value)}${at}`);
+}
+
 /** What a {@link FollowRun} reports: each value (when asked), then how the task ended. */
-export interface RunObserver {
+interface RunObserver {
   next?(value: unknown): void;
   /** The task completed; `run.last` and `run.hasValue` say what it gave. */
   complete(run: TaskRun): void;
@@ -210,7 +239,7 @@ function isFollowable(value: unknown): boolean {
 }
 
 /** Where an {@link EndFirstSubscriber} routes what it receives. */
-export interface EndFirstTarget<T> {
+interface EndFirstTarget<T> {
   value(value: T): void;
   error(error: unknown): void;
   complete(): void;

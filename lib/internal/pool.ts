@@ -4,7 +4,7 @@ import type { CapacityLimiter, CapacityLease } from '../resilience/capacityLimit
 import { isTokenSource, type TokenSource } from './tokenSource.js';
 import type { Settled, TaskContext } from '../types.js';
 import { IteratorReader, type Feed, type ReaderSink } from './feed.js';
-import { EndFirstSubscriber, TaskRun } from './lifecycle.js';
+import { EndFirstSubscriber, TaskRun, notObservableInputError } from './lifecycle.js';
 import { Queue } from './queue.js';
 import { describe, validateLimit } from './validate.js';
 
@@ -81,7 +81,7 @@ export type PoolValues =
   /** Nothing: inners run for their side effects. */
   | 'none';
 
-export interface PoolConfig<T, R> {
+interface PoolConfig<T, R> {
   readonly project: (value: T, index: number, ctx: TaskContext) => ObservableInput<R>;
   /** Inners running at once: an integer ≥ 1 or Infinity, a stream of them, or a limiter's tokens. */
   readonly limit: FanoutLimit;
@@ -100,6 +100,8 @@ export interface PoolConfig<T, R> {
   readonly window?: number | undefined;
   /** How an `EmptyTaskError` names item `index` (default: the index itself), e.g. `gather`'s keys. */
   readonly key?: (index: number) => number | string;
+  /** How errors name `project` when it returns something that is not an ObservableInput (default `project`). */
+  readonly projectName?: string;
 }
 
 export interface PoolSink<T> {
@@ -154,6 +156,9 @@ class Slot<T> extends TaskRun {
   }
   protected onError(error: unknown): void {
     this.pool.innerError(this, error);
+  }
+  protected override notObservableInput(input: unknown): unknown {
+    return notObservableInputError(this.pool.config.projectName ?? 'project', input, this.index);
   }
 }
 

@@ -1,5 +1,3 @@
-import type { CapacityLease } from '../resilience/capacityLimiter.js';
-
 /**
  * What the fan-out engine needs of a `CapacityLimiter` given as its limit, and the mark that
  * tells it one was given. The engine checks the mark instead of importing the class, so an app
@@ -8,10 +6,19 @@ import type { CapacityLease } from '../resilience/capacityLimiter.js';
  */
 export const TOKEN_SOURCE: unique symbol = Symbol('rxjs-concurrency: capacity tokens');
 
+/**
+ * What the engine does with a request for a token: the public `CapacityLease`, seen from here
+ * (declared again, not imported, so that this module and the limiter's do not depend on each other).
+ */
+interface TokenLease {
+  readonly state: 'waiting' | 'held' | 'released';
+  release(): void;
+}
+
 export interface TokenSource {
   readonly [TOKEN_SOURCE]: true;
   readonly total: number;
-  acquire(onGranted: (lease: CapacityLease) => void, onError?: (error: unknown) => void): CapacityLease;
+  acquire(onGranted: (lease: TokenLease) => void, onError?: (error: unknown) => void): TokenLease;
 }
 
 /** Whether `value` is a `CapacityLimiter` (of this copy of the library). */

@@ -1,5 +1,7 @@
-import { Observable, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { Observable, Scheduler, asyncScheduler, identity, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
+import { EndFirstSubscriber } from '../internal/lifecycle.js';
+import { opt, readOptions } from '../internal/options.js';
 import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
@@ -8,32 +10,101 @@ type DeadlineOutcome = 'fail' | 'moveOn';
 /**
  * The one engine behind `failAfter`, `failAt`, `moveOnAfter`, `moveOnAt` and `retryBackoff`'s
  * deadline. `resolve(now)` turns the scheduler's time at subscription into the absolute deadline.
- * When the deadline comes before the source has finished, the source is unsubscribed and the
- * output errors with a `DeadlineError` labelled by `label` (`'fail'`) or completes (`'moveOn'`).
- * The rule is `armDeadline`'s: a deadline already past at subscription trips at once, before the
- * source starts.
+ * When the deadline comes before the source has finished, the source is unsubscribed (its
+ * finalizers run), then `onTimeout` is called (`'moveOn'` only), then the output errors with a
+ * `DeadlineError` labelled by `label` (`'fail'`) or completes (`'moveOn'`). The rule is
+ * `armDeadline`'s: a deadline already past at subscription trips at once, before the source starts.
+ * An error thrown by `onTimeout` errors the output with it.
  */
 export function tripAt<T>(
   resolve: (now: number) => number,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
   label: DeadlineLabel,
+  onTimeout?: () => void,
 ): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       // The absolute deadline, in the scheduler's milliseconds, fixed at subscription.
       const deadline = resolve(scheduler.now());
-      // The source emits straight into the subscriber: its teardown joins the subscriber's, so
-      // erroring or completing the subscriber at the deadline unsubscribes the source too, and a
-      // synchronous source stops as soon as the subscriber closes.
+      // The source's subscriber, once started: made and added to the output's subscriber before
+      // `subscribe`, so a synchronous source stops as soon as the output closes; it unsubscribes
+      // itself before the output hears the source's end (the lifecycle's rule), and the deadline
+      // unsubscribes it before the output hears of the deadline.
+      let inner: EndFirstSubscriber<T> | undefined;
       armDeadline(
         subscriber,
         scheduler,
         deadline,
-        () => (outcome === 'fail' ? subscriber.error(deadlineError(deadline, label)) : subscriber.complete()),
-        () => source.subscribe(subscriber),
+        () => {
+          inner?.unsubscribe();
+          if (outcome === 'fail') return subscriber.error(deadlineError(deadline, label));
+          if (onTimeout !== undefined) {
+            try {
+              onTimeout();
+            } catch (error) {
+              return subscriber.error(error);
+            }
+          }
+          subscriber.complete();
+        },
+        () => {
+          inner = new EndFirstSubscriber<T>({
+            value: (value) => subscriber.next(value),
+            error: (error) => subscriber.error(error),
+            complete: () => subscriber.complete(),
+          });
+          subscriber.add(inner);
+          source.subscribe(inner);
+        },
       );
     });
+}
+
+/** The options of `moveOnAfter`/`moveOnAt` (their second argument may be a scheduler instead). */
+export interface MoveOnOptions {
+  /** The clock (default `asyncScheduler`; a `TestScheduler` to test in virtual time). */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Called once when the deadline cut the work: the source had not finished by the deadline (or
+   * the deadline had already passed at subscription) and was unsubscribed. Never called when the
+   * source completes or errors first, or when the output is unsubscribed first. It runs after the
+   * source's teardown and before the output completes, so a `complete` handler can read what it
+   * set. anyio's `cancel_scope.cancelled_caught`. An error it throws errors the output with it.
+   */
+  readonly onTimeout?: () => void;
+}
+
+/** What the second argument of `moveOnAfter`/`moveOnAt` gave. */
+interface MoveOnRead {
+  readonly scheduler: SchedulerLike;
+  readonly onTimeout: (() => void) | undefined;
+}
+
+const MOVE_ON_OPTIONS = {
+  scheduler: opt.scheduler<SchedulerLike>(asyncScheduler),
+  onTimeout: opt.fn<(() => void) | undefined>(undefined),
+};
+
+/**
+ * The second argument of `moveOnAfter`/`moveOnAt`, read at call time: a scheduler or an options
+ * object. A `Scheduler`, or any object with both `now` and `schedule`, is meant as a scheduler and
+ * goes through `validateScheduler` (a look-alike is refused as one); another plain object is
+ * {@link MoveOnOptions}, read by `readOptions` (an unknown key is refused naming the known ones,
+ * so `{ schedule: ts }`, a misspelt `scheduler`, is refused as that);
+ * anything else is a TypeError naming both forms.
+ */
+export function readMoveOn(value: unknown): MoveOnRead {
+  if (value === undefined) return { scheduler: asyncScheduler, onTimeout: undefined };
+  if (value instanceof Scheduler) return { scheduler: value, onTimeout: undefined };
+  const isObject = value !== null && (typeof value === 'object' || typeof value === 'function');
+  if (isObject && 'now' in value && 'schedule' in value) return { scheduler: validateScheduler('scheduler', value), onTimeout: undefined };
+  if (!isObject || typeof value === 'function' || Array.isArray(value)) {
+    throw new TypeError(
+      `Expected \`scheduler\` to be a scheduler (such as \`asyncScheduler\`, or an object whose \`now()\` returns a finite number and whose \`schedule()\` returns a Subscription), or \`options\` to be an object \`{ scheduler?, onTimeout? }\`, got ${describe(value)}`,
+    );
+  }
+  return readOptions('options', value, MOVE_ON_OPTIONS);
 }
 
 /**
@@ -45,11 +116,12 @@ export function relativeDeadline<T>(
   ms: number | null | undefined,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
+  onTimeout?: () => void,
 ): MonoTypeOperatorFunction<T> {
   validateScheduler('scheduler', scheduler);
   if (ms === null || ms === undefined) return identity;
   const duration = validateNonNegative('ms', ms);
-  return tripAt((now) => now + duration, outcome, scheduler, { origin: `${operator}(${duration})`, within: duration });
+  return tripAt((now) => now + duration, outcome, scheduler, { origin: `${operator}(${duration})`, within: duration }, onTimeout);
 }
 
 const DAY = 86_400_000;
@@ -65,6 +137,7 @@ export function absoluteDeadline<T>(
   date: Date | number | null | undefined,
   outcome: DeadlineOutcome,
   scheduler: SchedulerLike,
+  onTimeout?: () => void,
 ): MonoTypeOperatorFunction<T> {
   validateScheduler('scheduler', scheduler);
   if (date === null || date === undefined) return identity;
@@ -73,7 +146,7 @@ export function absoluteDeadline<T>(
   // as a date, like a Date. On a virtual clock it stays a number of ms.
   const onWallClock = Math.abs(scheduler.now() - Date.now()) < DAY && Math.abs(at) <= MAX_DATE;
   const by = date instanceof Date || onWallClock ? new Date(at) : at;
-  return tripAt(() => at, outcome, scheduler, { origin: `${operator}(${by instanceof Date ? by.toISOString() : at})`, by });
+  return tripAt(() => at, outcome, scheduler, { origin: `${operator}(${by instanceof Date ? by.toISOString() : at})`, by }, onTimeout);
 }
 
 /**

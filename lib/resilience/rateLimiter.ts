@@ -117,7 +117,7 @@ interface RateInternals {
 }
 
 /** A request's options, read: its `cost`, `priority` and `timeout`. */
-export interface RateRequestRead extends QueueOptions {
+interface RateRequestRead extends QueueOptions {
   readonly cost: number;
 }
 

@@ -2,6 +2,7 @@ import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperat
 import type { DeadlineLabel } from '../internal/clock.js';
 import { opt, readOptions, type Reader } from '../internal/options.js';
 import { describe } from '../internal/validate.js';
+import type { TaskContext } from '../types.js';
 import { deadlineResolver, tripAt } from './deadline.js';
 
 /** An error class for `retryOn`, matched with `instanceof` (abstract classes are fine). */
@@ -34,6 +35,16 @@ export interface RetryBackoffOptions {
    * first attempt is subscribed. Default: none.
    */
   deadline?: number | Date | null;
+  /**
+   * The context of the scope task this retry runs in — the `ctx` a task factory given to
+   * `scope.spawn` receives, or the `Scope` itself in a scope's body — whose scope deadline
+   * then bounds the retries too: a retry whose delay would end at or after that deadline
+   * (`delay >= context.remaining()`) is not made, and the last error propagates at once, as with
+   * `deadline`. The scope itself ends an attempt still running at its deadline. Read at each
+   * retry. Default: none (work outside a scope, or a context without a deadline, is bounded only
+   * by `attempts` and `deadline`).
+   */
+  context?: Pick<TaskContext, 'remaining'>;
   /** Whether a value emitted resets the attempt count (a long-lived stream that reconnects). Default false. */
   resetOnSuccess?: boolean;
   /** Called before each retry's wait with the error, the retry's number k (1, 2, …) and its delay. */
@@ -53,7 +64,11 @@ export interface RetryBackoffOptions {
  * `min(maxDelay, baseDelay * 2^(k-1)) * (1 + random() * jitter)`. An error `retryOn` rejects
  * propagates at once; when the attempts are used up the last error propagates unchanged. An
  * error thrown by `retryOn`, `onRetry` or `random` errors the output with that error. Options
- * are validated when the operator is created.
+ * are validated when the operator is created. In a scope's task, `context: ctx` (or the `Scope`
+ * in its body) makes it never sleep past the scope's deadline: the retry that would end at or
+ * after it is not made and the last error propagates at once (anyio's ambient deadline, passed
+ * explicitly: an Observable's subscription is synchronous, so nothing ambient would reach work
+ * subscribed later).
  *
  * ```text
  * source:   --#            (each subscription fails 2 ms after it starts)
@@ -67,18 +82,20 @@ export interface RetryBackoffOptions {
  * @throws RangeError when `attempts` is not an integer ≥ 1 (or `Infinity`), a delay or `jitter`
  *   is not a finite number ≥ 0, or `deadline` is not a finite number ≥ 0 or a valid Date;
  *   TypeError when `options` is not an object or has an unknown key, or `retryOn`, `onRetry`,
- *   `random`, `resetOnSuccess` or `scheduler` has the wrong type. Messages name the option as
- *   `options.attempts`.
+ *   `random`, `resetOnSuccess`, `context` or `scheduler` has the wrong type. Messages name the
+ *   option as `options.attempts`.
  *
  * @example
  * ```ts
  * ajax.getJSON('/api/orders').pipe(
  *   retryBackoff({ attempts: 5, baseDelay: 200, retryOn: [AjaxTimeoutError], deadline: 10_000 }),
  * );
+ * // In a scope with a deadline: give up (with the last error) rather than sleep past it.
+ * scope('checkout', (s) => s.spawn((ctx) => ajax.getJSON('/api/cart').pipe(retryBackoff({ attempts: 5, context: ctx }))), { deadline: 3_000 });
  * ```
  */
 export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOperatorFunction<T> {
-  const { attempts, baseDelay, maxDelay, jitter, retryOn: shouldRetry, deadline, resetOnSuccess, onRetry, random, scheduler } = readOptions(
+  const { attempts, baseDelay, maxDelay, jitter, retryOn: shouldRetry, deadline, context, resetOnSuccess, onRetry, random, scheduler } = readOptions(
     'options',
     options,
     RETRY_OPTIONS,
@@ -99,7 +116,8 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
           delay: (error: unknown, k: number) => {
             if (!shouldRetry(error, k)) throw error;
             const delay = backoffDelay(k, baseDelay, maxDelay, jitter, random);
-            if (scheduler.now() + delay >= at) throw error;
+            // Never sleep past a deadline: this operator's own, or the scope's (`context`).
+            if (scheduler.now() + delay >= at || (context !== undefined && delay >= context.remaining())) throw error;
             onRetry?.(error, k, delay);
             return timer(delay, scheduler);
           },
@@ -164,6 +182,15 @@ const readDeadline: Reader<RetryDeadline | null> = (path, value) => {
   return { resolve, label };
 };
 
+/** Reads `context`: anything with a `remaining()` method (a task's `ctx`, a `Scope`). */
+const readContext: Reader<Pick<TaskContext, 'remaining'> | undefined> = (path, value) => {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<TaskContext>).remaining !== 'function') {
+    throw new TypeError(`Expected \`${path}\` to be a task context (the \`ctx\` of a scope's task) or a scope, with a \`remaining()\` method, got ${describe(value)}`);
+  }
+  return value as Pick<TaskContext, 'remaining'>;
+};
+
 /** The options `retryBackoff` knows and how each is read; any other key is a misspelling and fails at creation. */
 const RETRY_OPTIONS = {
   attempts: opt.limit(3),
@@ -172,6 +199,7 @@ const RETRY_OPTIONS = {
   jitter: opt.nonNegative(0.1),
   retryOn: readRetryOn,
   deadline: readDeadline,
+  context: readContext,
   resetOnSuccess: opt.boolean(false),
   onRetry: opt.fn<((error: unknown, attempt: number, delay: number) => void) | undefined>(undefined),
   random: opt.fn<() => number>(Math.random),

@@ -6,7 +6,7 @@ import { describe } from '../internal/validate.js';
  * An `AbortSignal` (of any realm: checked by shape, as `fetch` does). It lives here rather than
  * among the shared checks so that only the users of outside signals bundle it.
  */
-export function validateAbortSignal(name: string, value: unknown): AbortSignal {
+function validateAbortSignal(name: string, value: unknown): AbortSignal {
   const s = value as Partial<AbortSignal> | null;
   if (
     s === null ||

@@ -3,20 +3,9 @@ import { armDeadline, deadlineError } from '../internal/clock.js';
 import { opt, readOptions } from '../internal/options.js';
 import { describe, validateFunction } from '../internal/validate.js';
 import { isEventCodec, type EventCodec } from './codec.js';
+import type { ClassOf } from '../types.js';
 import { BusClosedError, BusDecodeError, BusTransportError } from './errors.js';
 import { joinTransport, type BusTransport, type TransportLink } from './transport.js';
-
-/**
- * A class whose instances are events or state objects. Routing and lookup use the exact
- * constructor, so any class works, whatever its constructor's parameters.
- *
- * @example
- * ```ts
- * class Saved { constructor(readonly id: string) {} }
- * const Type: ClassOf<Saved> = Saved; // bus.on(Type), scope.state(Type)
- * ```
- */
-export type ClassOf<T> = new (...args: never[]) => T;
 
 /**
  * Options of {@link EventBus.request}.

@@ -1,5 +1,5 @@
 import { describe } from '../internal/validate.js';
-import type { ClassOf } from './bus.js';
+import type { ClassOf } from '../types.js';
 import { BusDecodeError } from './errors.js';
 
 /**

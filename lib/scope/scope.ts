@@ -1,13 +1,13 @@
 import { AsyncSubject, Observable, asapScheduler, asyncScheduler, type ObservableInput, type SchedulerLike, type Subscriber } from 'rxjs';
 import { deadlineResolver } from '../resilience/deadline.js';
 import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/clock.js';
-import { FollowRun, TaskRun } from '../internal/lifecycle.js';
+import { FollowRun, TaskRun, notObservableInputError } from '../internal/lifecycle.js';
 import { opt, readOptions } from '../internal/options.js';
 import { signalOption, takeUntilAborted } from '../resilience/takeUntilAborted.js';
 import { startTask, validateTask } from '../internal/task.js';
 import { describe, validateFunction } from '../internal/validate.js';
-import type { Task } from '../types.js';
-import { EventBus, validateClass, validateObject, type ClassOf, type RequestOptions } from './bus.js';
+import type { ClassOf, Task } from '../types.js';
+import { EventBus, validateClass, validateObject, type RequestOptions } from './bus.js';
 import { ScopeEndedError, StateMissingError } from './errors.js';
 
 /**
@@ -109,6 +109,12 @@ export interface Scope {
   readonly isolated: boolean;
   /** The deadline in effect (own or inherited), in `scheduler.now()` milliseconds, if any. */
   readonly deadline: number | undefined;
+  /**
+   * The milliseconds left before {@link deadline}, now (never below 0), or `Infinity` when there
+   * is none; each spawned task's `ctx.remaining()` reads it too. `retryBackoff({ context: scope })`
+   * (or `{ context: ctx }` in a task) stops retrying instead of sleeping past it.
+   */
+  remaining(): number;
   /** The bus of the nearest isolated scope (its own when isolated). */
   readonly bus: EventBus;
   /**
@@ -375,12 +381,23 @@ class SharedTask<T> extends TaskRun {
      * must hear of a cancellation too, or a scope that did not cancel it would wait for it forever.
      */
     private readonly onEnded: (task: SharedTask<T>, end: TaskEnd, error: unknown) => void,
+    /** The scope whose deadline ends the task (the one it was spawned in), none for a background task. */
+    private readonly under: ScopeRun<unknown> | undefined,
   ) {
     super();
   }
 
   protected call(): unknown {
     return startTask(this.task, this);
+  }
+
+  protected override notObservableInput(input: unknown): unknown {
+    return notObservableInputError('task', input);
+  }
+
+  /** The time left before the deadline of the scope the task was spawned in (`ctx.remaining()`). */
+  override remaining(): number {
+    return this.under === undefined ? Infinity : this.under.remaining();
   }
 
   protected onComplete(): void {
@@ -484,6 +501,10 @@ class ScopeRun<R> implements Scope {
 
   get signal(): AbortSignal {
     return this.body.signal;
+  }
+
+  remaining(): number {
+    return this.deadline === undefined ? Infinity : Math.max(0, this.deadline - this.scheduler.now());
   }
 
   /** Runs the body, under the deadline when there is one (the one deadline clock's rule). */
@@ -626,7 +647,7 @@ class ScopeRun<R> implements Scope {
         this.completeIfDone();
         group.completeIfDone();
       }
-    });
+    }, this as ScopeRun<unknown>);
     this.tasks.add(shared as SharedTask<unknown>);
     group.tasks.add(shared as SharedTask<unknown>);
     shared.start();
@@ -635,7 +656,8 @@ class ScopeRun<R> implements Scope {
 
   spawnBackground<T>(task: Task<T>): TaskHandle<T> {
     validateTask('task', task);
-    const shared = new SharedTask<T>(task, (ended) => background.delete(ended as SharedTask<unknown>));
+    // Detached from the scope, so from its deadline too: `ctx.remaining()` is Infinity.
+    const shared = new SharedTask<T>(task, (ended) => background.delete(ended as SharedTask<unknown>), undefined);
     background.add(shared as SharedTask<unknown>);
     shared.start();
     return new Handle(shared);
