@@ -523,7 +523,7 @@ export function runPool<T>(subscriber: Subscription, feed: Feed<T>, config: Pool
 /**
  * Shapes kept alive. V8's optimized code checks the shapes ("maps") of the objects it handles and
  * holds them weakly: a full GC that finds no object of a shape left frees it, and every optimized
- * function that checked it is thrown away. Between two subscriptions no Pool, Slot or reader is
+ * function that checked it is thrown away. Between two subscriptions no Pool or Slot is
  * left, so every run after a major GC started cold again (at 100,000 items that re-warming cost
  * about as much as the items). One never-run Pool and Slot, made once and held by the class (a
  * module-level constant nobody reads would not be kept), keep their shapes. The pool's limit and
