@@ -30,17 +30,21 @@ import { describe } from './validate.js';
  * 5. **Cancel.** {@link TaskRun.cancel} unsubscribes a running task and then aborts its signal;
  *    it reports nothing, and later notifications of the task (a promise settling) are ignored.
  */
+/**
+ * RxJS's `Observable`, read once: CommonJS builds read an imported name as a property of rxjs's
+ * exports object, which is a getter, and `start` checks every task's return value against it.
+ */
+const ObservableClass = Observable;
+
 export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
   /**
    * The signal's controller, created on the first read of `signal`: creating one costs
    * microseconds, far more than a fast pool spends on an item, so work that never reads the
-   * signal must not pay for one. (A run is its work's context.)
+   * signal must not pay for one. (A run is its work's context.) Before that first read, an
+   * `abort()` leaves its reason here instead (`{ reason }`; `undefined`: an `AbortError`), so a
+   * late reader gets an aborted signal. One field for the three states keeps every run small.
    */
-  private controller: AbortController | undefined = undefined;
-  /** Set by `abort()` before the signal was read: a late reader gets an aborted signal. */
-  private abortedEarly = false;
-  /** The reason given to that early `abort()`, if any (else the signal gets an `AbortError`). */
-  private earlyReason: unknown = undefined;
+  private controller: AbortController | { reason: unknown } | undefined = undefined;
   /** Started and not yet completed, failed or cancelled. */
   running = false;
   /** The last value seen, once `hasValue`. */
@@ -51,11 +55,11 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
 
   /** Aborts when the run is cancelled; created on first read. */
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortedEarly) this.controller.abort(this.earlyReason ?? cancelReason());
-    }
-    return this.controller.signal;
+    const controller = this.controller;
+    if (controller instanceof AbortController) return controller.signal;
+    const created = (this.controller = new AbortController());
+    if (controller !== undefined) created.abort(controller.reason ?? cancelReason());
+    return created.signal;
   }
 
   /** No deadline by default: only a scope's task (`scope.spawn`) runs under one. */
@@ -65,10 +69,9 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
 
   /** Aborts the signal (cancellation), with `reason` or else an `AbortError`. Cheap when the signal was never read. */
   abort(reason?: unknown): void {
-    if (this.controller === undefined) {
-      this.abortedEarly = true;
-      this.earlyReason ??= reason;
-    } else if (!this.controller.signal.aborted) this.controller.abort(reason ?? cancelReason());
+    const controller = this.controller;
+    if (!(controller instanceof AbortController)) this.controller = { reason: controller?.reason ?? reason };
+    else if (!controller.signal.aborted) controller.abort(reason ?? cancelReason());
   }
 
   /** Calls the work with this run as its context and returns what it returned. */
@@ -96,7 +99,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
       // Cancelled from inside its own call (a scope body that cancels its scope): not followed.
       if (!this.running) return;
       let source: Observable<unknown>;
-      if (input instanceof Observable) source = input;
+      if (input instanceof ObservableClass) source = input;
       else {
         if (typeof (input as PromiseLike<unknown> | null | undefined)?.then === 'function') {
           followPromise(this, input as PromiseLike<unknown>);
@@ -229,12 +232,13 @@ export class FollowRun extends TaskRun {
   }
 }
 
-/** Follows a promise: its value, then completion (one step); or its rejection. */
+/**
+ * Follows a promise: its value, then completion (one step); or its rejection. The callbacks are
+ * the run's own methods, bound (cheaper to make and to call than two arrow functions and the
+ * scope they would share).
+ */
 function followPromise(run: TaskRun, promise: PromiseLike<unknown>): void {
-  promise.then(
-    (value) => run.resolve(value),
-    (error: unknown) => run.error(error),
-  );
+  promise.then(run.resolve.bind(run), run.error.bind(run));
 }
 
 /**
@@ -259,6 +263,8 @@ interface EndFirstTarget<T> {
  * called, so a synchronous source that ends inside `subscribe` finds it in place.
  */
 export class EndFirstSubscriber<T> extends Subscriber<T> {
+  /** One instance kept so that the shape outlives every task (see below the class). */
+  static shape: EndFirstSubscriber<unknown>;
   constructor(private readonly target: EndFirstTarget<T>) {
     super();
   }
@@ -274,6 +280,10 @@ export class EndFirstSubscriber<T> extends Subscriber<T> {
     this.target.complete();
   }
 }
+
+// One never-subscribed subscriber, held by the class, keeps its shape alive between tasks (see
+// `Pool.shapes` in pool.ts: optimized code is thrown away when a full GC frees the shapes it checks).
+EndFirstSubscriber.shape = new EndFirstSubscriber<unknown>({} as EndFirstTarget<unknown>);
 
 /**
  * Whether `from()` accepts `value`: the same checks, in the same spirit, as RxJS's `innerFrom`

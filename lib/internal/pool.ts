@@ -163,6 +163,8 @@ class Slot<T> extends TaskRun {
 }
 
 export class Pool<T> implements ReaderSink<T>, GateOwner {
+  /** Objects kept so that their shapes outlive every run (see the end of this file). */
+  static shapes: readonly object[];
   /** Inners subscribed (or promises pending) right now. */
   private active = 0;
   /** The index the next item gets. */
@@ -426,7 +428,11 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
         for (let i = 0; i < values.length && !this.closed; i++) this.sink.next(values[i], slot.index, slot.item);
       }
       if (slot.running || this.closed) break;
-      this.unlink(slot);
+      // Unlinked from the head (ordered mode never unlinks elsewhere): no `prev` to mend.
+      const next = slot.next;
+      this.head = next;
+      if (next === undefined) this.tail = undefined;
+      else next.prev = slot.next = undefined;
       if (this.reports) this.sink.next(slot.last, slot.index, slot.item);
       else if (this.hearsDone) this.sink.done!(slot.index);
     }
@@ -474,4 +480,18 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
 /** Runs a pool for one subscription (its teardown goes onto `subscriber`). */
 export function runPool<T>(subscriber: Subscription, feed: Feed<T>, config: PoolConfig<T, unknown>, sink: PoolSink<T>): void {
   new Pool(feed, config, sink).run(subscriber);
+}
+
+/**
+ * Shapes kept alive. V8's optimized code checks the shapes ("maps") of the objects it handles and
+ * holds them weakly: a full GC that finds no object of a shape left frees it, and every optimized
+ * function that checked it is thrown away. Between two subscriptions no Pool or Slot is
+ * left, so every run after a major GC started cold again (at 100,000 items that re-warming cost
+ * about as much as the items). One never-run Pool and Slot, made once and held by the class (a
+ * module-level constant nobody reads would not be kept), keep their shapes. The pool's limit and
+ * window start as doubles (`Infinity`), a representation every later limit fits.
+ */
+{
+  const pool = new Pool<unknown>({ kind: 'push', source: undefined as unknown as Observable<unknown> }, { limit: Infinity } as PoolConfig<unknown, unknown>, {} as PoolSink<unknown>);
+  Pool.shapes = [pool, new Slot(pool, 0, undefined)];
 }
