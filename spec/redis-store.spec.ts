@@ -76,7 +76,7 @@ it('close() sends the releases still waiting for the call in flight, so the toke
   const store = redisCapacity(client, { key: 'close' });
   store.attach(listener().listener);
   const token = (await store.acquire(5))!;
-  const inFlight = store.acquire(5);
+  const inFlight = Promise.resolve(store.acquire(5));
   await Promise.resolve(); // its call is sent (at the end of the tick): the release waits for its answer
   store.release(token);
   await store.close();
@@ -140,7 +140,7 @@ it('Redis down: acquiring fails with StoreUnavailableError naming the key after 
   expect(await rate.acquire(rateRequest)).toBe(0);
   await server.stop();
   const started = Date.now();
-  const error = await store.acquire(2).then(
+  const error = await Promise.resolve(store.acquire(2)).then(
     () => null,
     (e: unknown) => e,
   );

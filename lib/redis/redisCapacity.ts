@@ -88,7 +88,9 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private readonly ticket = randomUUID();
   /** How long the server keeps a waiting process's ticket without hearing from it. */
   private readonly ticketTtl: number;
-  /** How often a process with refused attempts tries again without a release message. */
+  /** The server pushes tokens only to processes that called within this many ms (see `scripts.ts`). */
+  private readonly pushWindow: number;
+  /** How often a process with refused attempts asks again without a push (well within `pushWindow`). */
   private readonly pollMs: number;
   /** The limiter to wake and to tell about lost leases. */
   private listener: StoreListener<string> | null = null;
@@ -99,6 +101,24 @@ export class RedisCapacityStore implements CapacityStore<string> {
   /** Attempts and releases waiting for the next call (one call in flight at a time). */
   private attempts: Attempt[] = [];
   private releases: string[] = [];
+  /** How many attempts the call in flight carries. */
+  private flying = 0;
+  /** The releases of `releases` that `acquire` may hand to a waiter of this process instead (in-process hand-off), with their leases. */
+  private readonly handback = new Map<string, Held>();
+  /** Whether a call without attempts or releases is due, to learn whether other processes wait (after an in-process hand-off). */
+  private probing = false;
+  /** How many other processes waited on the server at the last answer (1 until the first: hand off locally only when none). */
+  private others = 1;
+  /** How many tokens the server will push to this process (its `want` at the last answer, less the pushes since). */
+  private owed = 0;
+  /** Pushed tokens this process holds that no waiter took yet (`acquire` takes them first). */
+  private stash: string[] = [];
+  /** An upper bound of (server clock − \`performance.now()\`), in ms, from the calls so far: dates pushed leases on the local clock. */
+  private offset = Infinity;
+  /** Pushes that arrived before the first answer (no \`offset\` yet). */
+  private early: string[] = [];
+  /** Whether the subscriber is subscribed (the server pushes to this process only then). */
+  private subscribed = false;
   /** The latest `total` the limiter passed. */
   private total = 1;
   /** Whether a capacity call is in flight, or one is scheduled. */
@@ -114,8 +134,6 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private subscriber: Redis | null = null;
   /** When an attempt was last refused (`performance.now()`), to close the subscriber some time after the last. */
   private lastRefusal = 0;
-  /** Whether the limiter may still wait for a refused attempt (keeps this process's ticket on the server). */
-  private waitingHint = false;
   /** Closes the subscriber once nothing was refused for a while. */
   private idleTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -135,7 +153,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
     }
     this.timeout = read.timeout;
     this.ticketTtl = Math.min(this.leaseMs, 2_000);
-    this.pollMs = Math.max(50, Math.floor(this.ticketTtl / 3));
+    this.pushWindow = Math.min(this.ticketTtl, 1_000);
+    this.pollMs = Math.max(50, Math.floor(this.pushWindow / 3));
     this.keys = keysOf(this.key, 'capacity');
     this.caller = new ScriptCaller(this.client, this.key, this.timeout);
   }
@@ -145,8 +164,25 @@ export class RedisCapacityStore implements CapacityStore<string> {
     this.listener = listener;
   }
 
-  acquire(total: number): Promise<string | null> {
+  acquire(total: number): string | null | Promise<string | null> {
     this.total = total;
+    // A pushed token first; then a token this process released in this tick, when no other
+    // process waits (in-process hand-off: its lease moves to this waiter, the server is told
+    // nothing and asked again soon whether others wait); then, while the server owes this
+    // process pushes, wait for them.
+    const pushed = this.stash.shift();
+    if (pushed !== undefined) return pushed;
+    if (this.others === 0 && this.handback.size > 0) {
+      const [id, lease] = this.handback.entries().next().value!;
+      this.handback.delete(id);
+      this.releases.splice(this.releases.indexOf(id), 1);
+      this.held.set(id, lease);
+      this.afterHeldChanged();
+      this.probing = true;
+      this.schedule();
+      return id;
+    }
+    if (this.owed > 0) return null;
     return new Promise((resolve, reject) => {
       this.attempts.push({ id: `${this.ticket}:${++this.issued}`, resolve, reject });
       this.schedule();
@@ -154,8 +190,11 @@ export class RedisCapacityStore implements CapacityStore<string> {
   }
 
   release(token: string): void {
-    if (!this.held.delete(token)) return;
+    const lease = this.held.get(token);
+    if (lease === undefined) return;
+    this.held.delete(token);
     this.releases.push(token);
+    this.handback.set(token, lease);
     this.afterHeldChanged();
     this.schedule();
   }
@@ -172,7 +211,10 @@ export class RedisCapacityStore implements CapacityStore<string> {
    */
   async close(): Promise<void> {
     const until = performance.now() + this.timeout;
-    while ((this.calling || this.scheduled || this.releases.length > 0) && performance.now() < until) {
+    // The last call also takes this process out of the server's queue (it owes nothing then).
+    this.owed = 0;
+    this.probing = true;
+    while ((this.calling || this.scheduled || this.releases.length > 0 || this.probing) && performance.now() < until) {
       this.schedule();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -192,40 +234,63 @@ export class RedisCapacityStore implements CapacityStore<string> {
   }
 
   private flush(): void {
-    if (this.calling || (this.attempts.length === 0 && this.releases.length === 0)) return;
+    if (this.calling || (this.attempts.length === 0 && this.releases.length === 0 && !this.probing)) return;
     const attempts = this.attempts;
     const releases = this.releases;
     this.attempts = [];
     this.releases = [];
+    this.handback.clear();
+    this.probing = false;
     this.calling = true;
+    this.flying = attempts.length;
     const sent = performance.now();
     const limit = this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total;
-    const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, attempts.length === 0 && this.waitingHint ? '1' : '0', this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id)];
-    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch, this.keys.told];
+    // '2': not subscribed, so the server must not push (nor keep this process's want); '1': no
+    // attempts, but the pushes owed stay owed.
+    const mode = !this.subscribed ? '2' : attempts.length === 0 && this.owed > 0 ? '1' : '0';
+    const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, mode, this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id), this.pushWindow];
+    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch, this.keys.want, this.keys.seen];
     // An answer after the timeout: whatever it granted nobody waits for any more; give it back.
     const late = (reply: unknown): void => {
-      const [granted] = reply as [number];
-      this.releases.push(...attempts.slice(0, granted).map((a) => a.id));
+      const [granted, , , , , , self] = reply as [number, string, string, string, number, number, string[]];
+      this.releases.push(...attempts.slice(0, granted).map((a) => a.id), ...self);
       this.schedule();
     };
     this.caller.call(CAPACITY, keys, args, late).then(
       (reply) => {
         this.calling = false;
-        const [granted, epoch, retry] = reply as [number, string, string];
+        this.flying = 0;
+        const [granted, epoch, retry, serverNow, left, others, self] = reply as [number, string, string, string, number, number, string[]];
         this.caller.epoch = epoch;
+        this.offset = Math.min(this.offset, Number(serverNow) - sent);
+        this.others = others;
+        this.owed = left;
+        for (const id of self) this.held.set(id, { epoch, deadline: sent + this.leaseMs });
+        this.stash.push(...self);
+        let refusedAny = false;
         attempts.forEach((attempt, i) => {
           if (i < granted) {
             this.held.set(attempt.id, { epoch, deadline: sent + this.leaseMs });
             attempt.resolve(attempt.id);
-          } else attempt.resolve(null);
+          } else {
+            const token = this.stash.shift() ?? null;
+            if (token === null) refusedAny = true;
+            attempt.resolve(token);
+          }
         });
-        if (granted > 0) this.afterHeldChanged();
-        if (granted < attempts.length) this.refused(Number(retry));
-        else if (attempts.length > 0) this.waitingHint = false;
+        this.afterHeldChanged();
+        if (refusedAny || this.owed > 0) this.refused(Number(retry));
+        if (this.early.length > 0) {
+          const early = this.early;
+          this.early = [];
+          for (const message of early) this.pushed(message);
+        }
+        this.offerStash();
         this.schedule();
       },
       (error: unknown) => {
         this.calling = false;
+        this.flying = 0;
         // Releases that did not reach the server: send them again with the next call (releasing a
         // lease that has expired meanwhile does nothing).
         this.releases.push(...releases);
@@ -242,15 +307,54 @@ export class RedisCapacityStore implements CapacityStore<string> {
    */
   private refused(retry: number): void {
     this.lastRefusal = performance.now();
-    this.waitingHint = true;
     if (this.subscriber === null) this.openSubscriber();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     const delay = retry >= 0 ? Math.min(this.pollMs, retry + 1) : this.pollMs;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
+      // Ask the server again (a push may have been lost, and the call keeps this process in the
+      // push window): the next attempt goes out instead of waiting for what is owed.
+      this.owed = 0;
       this.listener?.wake();
     }, delay);
     this.pollTimer.unref?.();
+  }
+
+  /** A push: `<epoch> <server ms> <lease id>...`, tokens the server granted to this process. */
+  private pushed(message: string): void {
+    if (this.offset === Infinity) {
+      this.early.push(message); // dated once the first answer bounds the clock offset
+      return;
+    }
+    const [epoch, serverNow, ...ids] = message.split(' ');
+    if (epoch === undefined || ids.length === 0) return;
+    // On the local clock, no later than the server's expiry of these leases.
+    const deadline = Number(serverNow) + this.leaseMs - this.offset;
+    for (const id of ids) this.held.set(id, { epoch, deadline });
+    this.owed = Math.max(0, this.owed - ids.length);
+    // Attempts not sent yet take them at once; the rest wait in the stash for the limiter.
+    while (ids.length > 0 && this.attempts.length > 0) this.attempts.shift()!.resolve(ids.shift()!);
+    this.stash.push(...ids);
+    this.afterHeldChanged();
+    this.offerStash();
+  }
+
+  /**
+   * Offers the stash to the limiter (a wake-up: its waiters take the tokens in `acquire`); what
+   * nobody takes goes back to the server, unless attempts in flight may still take it when
+   * they are refused.
+   */
+  private offerStash(): void {
+    if (this.stash.length === 0) return;
+    this.listener?.wake();
+    if (this.stash.length === 0 || this.flying > 0) return;
+    for (const id of this.stash) {
+      this.held.delete(id);
+      this.releases.push(id);
+    }
+    this.stash = [];
+    this.afterHeldChanged();
+    this.schedule();
   }
 
   private openSubscriber(): void {
@@ -261,10 +365,28 @@ export class RedisCapacityStore implements CapacityStore<string> {
     const subscriber = this.client.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
-    // A release wakes the processes whose turn it is, each on its own channel; the others sleep.
-    subscriber.on('message', () => this.listener?.wake());
-    subscriber.subscribe(`${this.keys.channel}:${this.ticket}`).then(
-      () => this.listener?.wake(),
+    // Disconnected: pushes published meanwhile are lost; ask the server instead of waiting for them.
+    subscriber.on('close', () => {
+      this.subscribed = false;
+      this.owed = 0;
+    });
+    const channel = `${this.keys.channel}:${this.ticket}`;
+    subscriber.on('ready', () => {
+      // Back (ioredis re-subscribes too): subscribed once the server confirms.
+      if (this.subscriber !== subscriber) return;
+      subscriber.subscribe(channel).then(
+        () => void (this.subscriber === subscriber && (this.subscribed = true)),
+        () => undefined,
+      );
+    });
+    // The server pushes this process's tokens on its own channel.
+    subscriber.on('message', (_channel: string, message: string) => this.pushed(message));
+    subscriber.subscribe(channel).then(
+      () => {
+        if (this.subscriber !== subscriber) return;
+        this.subscribed = true;
+        this.listener?.wake();
+      },
       () => undefined,
     );
   }
@@ -272,6 +394,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private async closeSubscriber(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = null;
+    this.subscribed = false;
+    this.owed = 0;
     if (this.idleTimer !== null) clearInterval(this.idleTimer);
     this.idleTimer = null;
     if (subscriber === null) return;
