@@ -171,11 +171,13 @@ export class RedisCapacityStore implements CapacityStore<string> {
     // nothing and asked again soon whether others wait); then, while the server owes this
     // process pushes, wait for them.
     const pushed = this.stash.shift();
+    if (process.env['CAP_DEBUG'] && pushed !== undefined) console.error('take', this.ticket, pushed);
     if (pushed !== undefined) return pushed;
     if (this.others === 0 && this.handback.size > 0) {
       const [id, lease] = this.handback.entries().next().value!;
       this.handback.delete(id);
-      this.releases.splice(this.releases.indexOf(id), 1);
+      const at = this.releases.indexOf(id);
+      if (at >= 0) this.releases.splice(at, 1);
       this.held.set(id, lease);
       this.afterHeldChanged();
       this.probing = true;
@@ -211,12 +213,22 @@ export class RedisCapacityStore implements CapacityStore<string> {
    */
   async close(): Promise<void> {
     const until = performance.now() + this.timeout;
+    const drain = async (): Promise<void> => {
+      while ((this.calling || this.scheduled || this.releases.length > 0 || this.probing) && performance.now() < until) {
+        this.schedule();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
     // The last call also takes this process out of the server's queue (it owes nothing then).
     this.owed = 0;
     this.probing = true;
-    while ((this.calling || this.scheduled || this.releases.length > 0 || this.probing) && performance.now() < until) {
-      this.schedule();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await drain();
+    // Pushes the server made before that call are on the subscriber connection before the
+    // answer to a PING sent after it: wait for them, and give back what nobody takes.
+    const subscriber = this.subscriber;
+    if (subscriber !== null && this.subscribed) {
+      await Promise.race([subscriber.ping().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, Math.max(0, until - performance.now())))]);
+      await drain();
     }
     for (const timer of [this.renewTimer, this.expiryTimer, this.pollTimer]) if (timer !== null) clearTimeout(timer);
     this.renewTimer = this.expiryTimer = this.pollTimer = null;
@@ -327,6 +339,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
       return;
     }
     const [epoch, serverNow, ...ids] = message.split(' ');
+    if (process.env['CAP_DEBUG']) console.error('push', this.ticket, ids.join(','), 'attempts', this.attempts.length, 'flying', this.flying, 'stash', this.stash.length);
     if (epoch === undefined || ids.length === 0) return;
     // On the local clock, no later than the server's expiry of these leases.
     const deadline = Number(serverNow) + this.leaseMs - this.offset;
@@ -347,6 +360,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private offerStash(): void {
     if (this.stash.length === 0) return;
     this.listener?.wake();
+    if (process.env['CAP_DEBUG']) console.error('offer', this.ticket, 'left', this.stash.join(','), 'flying', this.flying);
     if (this.stash.length === 0 || this.flying > 0) return;
     for (const id of this.stash) {
       this.held.delete(id);

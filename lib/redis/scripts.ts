@@ -69,6 +69,8 @@ local leaseMs = tonumber(ARGV[2])
 local ticket = ARGV[3]
 local ticketTtl = tonumber(ARGV[4])
 local more = ARGV[6] == '1'
+-- '2': the caller cannot receive pushes (not subscribed yet): it takes its turn now, keeps no want.
+local unsubscribed = ARGV[6] == '2'
 local releases = tonumber(ARGV[8])
 local window = tonumber(ARGV[#ARGV])
 local epoch, grace = epochOf(KEYS[4], ARGV[5], leaseMs, ticket)
@@ -145,6 +147,7 @@ for i = 1, #served do
   local t = served[i]
   if wants[t] > 0 then redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[4], 'seq', 1), t) end
 end
+if unsubscribed and wants[ticket] then wants[ticket] = 0 end
 for t, w in pairs(wants) do
   if w > 0 then redis.call('HSET', KEYS[5], t, w)
   else
@@ -152,7 +155,7 @@ for t, w in pairs(wants) do
     redis.call('ZREM', KEYS[2], t)
   end
 end
-if mine == 0 and not more then
+if (mine == 0 and not more) or unsubscribed then
   redis.call('HDEL', KEYS[5], ticket)
   redis.call('ZREM', KEYS[2], ticket)
   redis.call('ZREM', KEYS[3], ticket)
