@@ -43,7 +43,6 @@ it('4 processes × 25 pipelines on one CapacityLimiter(8): never more than 8 in 
   expect(peak).toBeLessThanOrEqual(8);
   expect(peak).toBeGreaterThanOrEqual(2); // they really ran side by side
   expect(Number(await counter.get('inflight'))).toBe(0);
-  if (process.env.LEAK_DEBUG) console.log(await admin.zrange('rxjs-concurrency:capacity:{shared8}:holders', 0, -1, 'WITHSCORES'), await admin.time(), await admin.hgetall('rxjs-concurrency:capacity:{shared8}:want'), await admin.zrange('rxjs-concurrency:capacity:{shared8}:queue', 0, -1));
   expect(await holders('shared8')).toBe(0); // every token came back
 });
 

@@ -171,7 +171,6 @@ export class RedisCapacityStore implements CapacityStore<string> {
     // nothing and asked again soon whether others wait); then, while the server owes this
     // process pushes, wait for them.
     const pushed = this.stash.shift();
-    if (process.env['CAP_DEBUG'] && pushed !== undefined) console.error('take', this.ticket, pushed);
     if (pushed !== undefined) return pushed;
     if (this.others === 0 && this.handback.size > 0) {
       const [id, lease] = this.handback.entries().next().value!;
@@ -339,7 +338,6 @@ export class RedisCapacityStore implements CapacityStore<string> {
       return;
     }
     const [epoch, serverNow, ...ids] = message.split(' ');
-    if (process.env['CAP_DEBUG']) console.error('push', this.ticket, ids.join(','), 'attempts', this.attempts.length, 'flying', this.flying, 'stash', this.stash.length);
     if (epoch === undefined || ids.length === 0) return;
     // On the local clock, no later than the server's expiry of these leases.
     const deadline = Number(serverNow) + this.leaseMs - this.offset;
@@ -360,7 +358,6 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private offerStash(): void {
     if (this.stash.length === 0) return;
     this.listener?.wake();
-    if (process.env['CAP_DEBUG']) console.error('offer', this.ticket, 'left', this.stash.join(','), 'flying', this.flying);
     if (this.stash.length === 0 || this.flying > 0) return;
     for (const id of this.stash) {
       this.held.delete(id);
