@@ -121,6 +121,17 @@ it('rate: an exact sliding window on the server clock, telling how long to wait'
   expect(rate.peek(rateRequest).used).toBeGreaterThan(0);
 });
 
+it('rate: an interval shortened and lengthened again still counts the grants of the longer window (as the in-process store)', async () => {
+  const rate = redisRate(connect(), { key: 'horizon' });
+  for (let i = 0; i < 3; i++) expect(await rate.acquire(rateRequest)).toBe(0); // 3 of 3 in 400 ms
+  await sleep(100);
+  expect(await rate.acquire({ ...rateRequest, interval: 50 })).toBe(0); // the last 50 ms hold none
+  // Back to 400 ms: its window holds all 4 (over the limit already): wait until the first 3 leave it.
+  const wait = await rate.acquire(rateRequest);
+  expect(wait).toBeGreaterThan(200);
+  expect(wait).toBeLessThanOrEqual(400);
+});
+
 it('rate: the attempts a process makes in one tick share one call, each decided on its own in order', async () => {
   const client = connect();
   const rate = redisRate(client, { key: 'batch' });

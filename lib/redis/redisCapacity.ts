@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import { LeaseLostError, StoreUnavailableError } from '../resilience/errors.js';
 import type { CapacityStore, StoreListener } from '../resilience/store.js';
 import { keysOf, ScriptCaller } from './caller.js';
-import { validateClient, validateKey } from './script.js';
+import { processTicket, validateClient, validateKey } from './script.js';
 import { CAPACITY, RENEW } from './scripts.js';
 
 /** Options of {@link redisCapacity}. */
@@ -85,7 +84,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
   /** This process's place in the server's queue of waiting processes, and the prefix of its lease ids. */
-  private readonly ticket = randomUUID();
+  private readonly ticket = processTicket();
   /** How long the server keeps a waiting process's ticket without hearing from it. */
   private readonly ticketTtl: number;
   /** The server pushes tokens only to processes that called within this many ms (see `scripts.ts`). */
@@ -185,7 +184,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     }
     if (this.owed > 0) return null;
     return new Promise((resolve, reject) => {
-      this.attempts.push({ id: `${this.ticket}:${++this.issued}`, resolve, reject });
+      this.attempts.push({ id: `${this.ticket}:${(++this.issued).toString(36)}`, resolve, reject });
       this.schedule();
     });
   }

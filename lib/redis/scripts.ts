@@ -222,7 +222,9 @@ return result
  * the order the process made them (a grant's members are `id#1` … `id#cost`). Each attempt is
  * decided on its own, one after the other, exactly as if each were its own script call: it is
  * granted when every window of `interval` ms keeps at most `limit` units; else the answer says
- * how long until enough old grants leave the window.
+ * how long until enough old grants leave the window. The log keeps the grants of the longest
+ * `interval` asked for on this key (`horizon` in the epoch hash), as the in-process store does:
+ * an interval shortened and then lengthened again at run time still counts them.
  *
  * Returns { epoch, server time, then per attempt: retry ms (0 when granted), units used in the window after it }.
  */
@@ -233,8 +235,17 @@ local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local spread = ARGV[5] == '1'
 local epoch, grace = epochOf(KEYS[2], ARGV[4], interval, ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - interval)
-local used = redis.call('ZCARD', KEYS[1])
+-- The log reaches back the longest interval asked for so far (the horizon), so that a window
+-- shortened and lengthened again still counts the earlier grants; \`skip\` of them are older
+-- than this interval's window.
+local horizon = tonumber(redis.call('HGET', KEYS[2], 'horizon') or '0')
+if interval > horizon then
+  horizon = interval
+  redis.call('HSET', KEYS[2], 'horizon', horizon)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
+local used = redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.17g', now - interval), '+inf')
+local skip = redis.call('ZCARD', KEYS[1]) - used
 local last, lastCost = 0, 0
 if spread then
   last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
@@ -247,7 +258,7 @@ for a = 6, #ARGV, 2 do
   local at = now
   if now < grace then at = grace end
   if used + cost > limit then
-    local oldest = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
+    local oldest = redis.call('ZRANGE', KEYS[1], skip + used + cost - limit - 1, skip + used + cost - limit - 1, 'WITHSCORES')
     if oldest[2] then at = math.max(at, tonumber(oldest[2]) + interval) else at = math.max(at, now + interval) end
   end
   if spread then at = math.max(at, last + lastCost * interval / limit) end
@@ -264,7 +275,7 @@ for a = 6, #ARGV, 2 do
 end
 if grantedAny then
   if spread then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', lastCost) end
-  redis.call('PEXPIRE', KEYS[1], math.ceil(interval) + 1000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(horizon) + 1000)
 end
 return reply
 `,
