@@ -78,6 +78,34 @@ it('grants at most `total` across stores; a release hands the token to the waiti
   expect(await admin.zcard('rxjs-concurrency:capacity:{wake}:holders')).toBe(1); // a's second: still held
 });
 
+it('in-process hand-off: a token released in the tick a waiter of the same process asks passes to it without a call, unless another process waits', async () => {
+  const [a, b] = [redisCapacity(connect(), { key: 'local' }), redisCapacity(connect(), { key: 'local' })];
+  a.attach(listener().listener);
+  const taken: unknown[] = [];
+  b.attach({ wake: () => void taken.push(b.acquire(1)), lost: () => undefined });
+  const first = (await a.acquire(1))!;
+  a.release(first);
+  const again = a.acquire(1);
+  expect(again).toBe(first); // synchronously: the same lease, now held by the next waiter
+  await sleep(50);
+  expect(await b.acquire(1)).toBeNull(); // b subscribes, wakes, asks again and waits on the server
+  await sleep(100);
+  expect(await taken[0]).toBeNull();
+  // a's next hand-off may still be local (it last heard that nobody waits); its probe learns of b.
+  a.release(first);
+  const next = a.acquire(1);
+  await sleep(50);
+  const token = typeof next === 'string' ? next : (await next)!;
+  a.release(token);
+  const after = a.acquire(1);
+  expect(typeof after).not.toBe('string'); // b waits: the token goes to the server, which hands it to b
+  await sleep(100);
+  expect(taken[1]).toEqual(expect.stringMatching(/:p\d+$/));
+  expect(await after).toBeNull();
+  b.release(taken[1] as string);
+  await Promise.all([a.close(), b.close()]);
+});
+
 it('close() sends the releases still waiting for the call in flight, so the tokens are free at once', async () => {
   const client = connect();
   const store = redisCapacity(client, { key: 'close' });
