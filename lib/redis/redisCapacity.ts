@@ -42,10 +42,16 @@ interface Attempt {
  * while its task runs; a process that dies gives its tokens back when they expire. A lease not
  * renewed in time aborts its task with {@link LeaseLostError}. Acquire, release and renewal are one
  * Lua script each (EVALSHA; one round trip, several attempts and releases of the process batched
- * into it), on the server's clock. A release wakes the waiting processes whose turn it is, each
- * on its own channel (subscribed on a duplicate of `client`), so they try again at once; a slow
- * poll covers a lost message. Across processes, waiting processes take turns (a FIFO of processes on the server), so
- * a process with few waiters is not starved by one with many.
+ * into it), on the server's clock.
+ *
+ * Hand-off: a token released in the tick a waiter of the same process asks goes to that waiter
+ * (its lease moves, no call) while no other process waits, as far as the last answer said (a
+ * call follows within one round trip to ask again). Otherwise the release's script gives free
+ * tokens to the waiting processes in turn (a FIFO of processes on the server, one token per
+ * process and turn, so a process with few waiters is not starved by one with many), granting
+ * them there and publishing their lease ids on each process's channel (subscribed on a duplicate
+ * of `client`): the waiter starts when the message arrives, with no call of its own. A slow poll
+ * covers a lost message; a process that has not called for 1 s is handed nothing.
  *
  * When Redis cannot be reached, attempts fail after `timeout` ms with {@link StoreUnavailableError}
  * (the limiter errors the waiting requests), tasks already running go on until their leases run
