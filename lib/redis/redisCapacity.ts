@@ -135,11 +135,11 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private renewTimer: ReturnType<typeof setInterval> | null = null;
   private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The subscriber connection (a duplicate of `client`) while this process has refused attempts. */
+  /** The subscriber connection (a duplicate of `client`) while this process asks the server for tokens. */
   private subscriber: Redis | null = null;
-  /** When an attempt was last refused (`performance.now()`), to close the subscriber some time after the last. */
-  private lastRefusal = 0;
-  /** Closes the subscriber once nothing was refused for a while. */
+  /** When an attempt was last sent or refused (`performance.now()`), to close the subscriber some time after the last. */
+  private lastAsked = 0;
+  /** Closes the subscriber once nothing was asked for a while. */
   private idleTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(client: Redis, options: RedisCapacityOptions) {
@@ -189,6 +189,10 @@ export class RedisCapacityStore implements CapacityStore<string> {
       return id;
     }
     if (this.owed > 0) return null;
+    // Subscribed before the first refusal, if one comes: a process not subscribed yet cannot be
+    // handed tokens, so it would not queue on the server (see \`flush\`).
+    this.lastAsked = performance.now();
+    if (this.subscriber === null) this.openSubscriber();
     return new Promise((resolve, reject) => {
       this.attempts.push({ id: `${this.ticket}:${(++this.issued).toString(36)}`, resolve, reject });
       this.schedule();
@@ -322,7 +326,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
    * the release channel (and wake once subscribed, for a release in between), and poll.
    */
   private refused(retry: number): void {
-    this.lastRefusal = performance.now();
+    this.lastAsked = performance.now();
     if (this.subscriber === null) this.openSubscriber();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     const delay = retry >= 0 ? Math.min(this.pollMs, retry + 1) : this.pollMs;
@@ -375,7 +379,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
 
   private openSubscriber(): void {
     this.idleTimer = setInterval(() => {
-      if (performance.now() - this.lastRefusal > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
+      if (performance.now() - this.lastAsked > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
     }, this.pollMs);
     this.idleTimer.unref?.();
     const subscriber = this.client.duplicate();
