@@ -116,6 +116,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private others = 1;
   /** How many tokens the server will push to this process (its `want` at the last answer, less the pushes since). */
   private owed = 0;
+  /** The sequence numbers of the pushes received while a call is in flight (its answer's `want` may not count them yet). */
+  private pushedMeanwhile: number[] = [];
   /** Pushed tokens this process holds that no waiter took yet (`acquire` takes them first). */
   private stash: string[] = [];
   /** An upper bound of (server clock − \`performance.now()\`), in ms, from the calls so far: dates pushed leases on the local clock. */
@@ -280,11 +282,13 @@ export class RedisCapacityStore implements CapacityStore<string> {
       (reply) => {
         this.calling = false;
         this.flying = 0;
-        const [granted, epoch, retry, serverNow, left, others, self] = reply as [number, string, string, string, number, number, string[]];
+        const [granted, epoch, retry, serverNow, left, others, self, seq] = reply as [number, string, string, string, number, number, string[], number];
         this.caller.epoch = epoch;
         this.offset = Math.min(this.offset, Number(serverNow) - sent);
         this.others = others;
-        this.owed = left;
+        // What the server still owes, less what it pushed after this call (already received).
+        this.owed = Math.max(0, left - this.pushedMeanwhile.filter((s) => s > seq).length);
+        this.pushedMeanwhile = [];
         for (const id of self) this.held.set(id, { epoch, deadline: sent + this.leaseMs });
         this.stash.push(...self);
         let refusedAny = false;
@@ -311,6 +315,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
       (error: unknown) => {
         this.calling = false;
         this.flying = 0;
+        this.pushedMeanwhile = [];
         // Releases that did not reach the server: send them again with the next call (releasing a
         // lease that has expired meanwhile does nothing).
         this.releases.push(...releases);
@@ -352,6 +357,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     const deadline = Number(serverNow) + this.leaseMs - this.offset;
     for (const id of ids) this.held.set(id, { epoch, deadline });
     this.owed = Math.max(0, this.owed - ids.length);
+    if (this.calling) for (const id of ids) this.pushedMeanwhile.push(Number(id.slice(id.lastIndexOf(':p') + 2)));
     // Attempts not sent yet take them at once; the rest wait in the stash for the limiter.
     while (ids.length > 0 && this.attempts.length > 0) this.attempts.shift()!.resolve(ids.shift()!);
     this.stash.push(...ids);
@@ -387,6 +393,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
     // Disconnected: pushes published meanwhile are lost; ask the server instead of waiting for them.
     subscriber.on('close', () => {
+      if (this.subscriber !== subscriber) return;
       this.subscribed = false;
       this.owed = 0;
     });

@@ -59,7 +59,9 @@ end
  * when their leases expire); a process that stops calling for `ticketTtl` loses its ticket.
  *
  * Returns { granted count, epoch, retry ms (-1: wait for a push), server ms, tokens this process
- * still waits for (its `want`), other processes waiting, lease ids pushed to this process }.
+ * still waits for (its `want`), other processes waiting, lease ids pushed to this process, the
+ * last sequence number given out (a pushed id `<ticket>:p<seq>` with a higher one was pushed after
+ * this call: its push is not counted in `want` yet) }.
  */
 export const CAPACITY = luaScript(
   'capacity',
@@ -179,7 +181,7 @@ if granted < wanted or left > 0 then
     if soonest[2] then retry = tonumber(soonest[2]) - now end
   end
 end
-return { granted, epoch, tostring(math.ceil(retry)), nowText, left, others, self }
+return { granted, epoch, tostring(math.ceil(retry)), nowText, left, others, self, tonumber(redis.call('HGET', KEYS[4], 'seq') or '0') }
 `,
 );
 
