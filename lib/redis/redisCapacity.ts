@@ -7,6 +7,13 @@ import { keysOf, ScriptCaller } from './caller.js';
 import { processTicket, validateClient, validateKey } from './script.js';
 import { CAPACITY, RENEW } from './scripts.js';
 
+/**
+ * An in-process hand-off needs an answer this fresh (ms) saying that no other process waits:
+ * a process whose tasks never yield to I/O (a chain of microtasks) reads no answers meanwhile,
+ * and would otherwise keep its tokens from the others for as long as the chain runs.
+ */
+const HANDOFF_FRESH_MS = 5;
+
 /** Options of {@link redisCapacity}. */
 export interface RedisCapacityOptions {
   /** The name of the shared limit: every limiter with the same key (on the same server) shares its tokens. */
@@ -112,8 +119,9 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private readonly handback = new Map<string, Held>();
   /** Whether a call without attempts or releases is due, to learn whether other processes wait (after an in-process hand-off). */
   private probing = false;
-  /** How many other processes waited on the server at the last answer (1 until the first: hand off locally only when none). */
+  /** How many other processes waited on the server at the last answer (1 until the first: hand off locally only when none), and when it came (`performance.now()`). */
   private others = 1;
+  private answeredAt = -Infinity;
   /** How many tokens the server will push to this process (its `want` at the last answer, less the pushes since). */
   private owed = 0;
   /** The sequence numbers of the pushes received while a call is in flight (its answer's `want` may not count them yet). */
@@ -179,7 +187,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
     // process pushes, wait for them.
     const pushed = this.stash.shift();
     if (pushed !== undefined) return pushed;
-    if (this.others === 0 && this.handback.size > 0) {
+    if (this.others === 0 && this.handback.size > 0 && performance.now() - this.answeredAt < HANDOFF_FRESH_MS) {
       const [id, lease] = this.handback.entries().next().value!;
       this.handback.delete(id);
       const at = this.releases.indexOf(id);
@@ -286,6 +294,7 @@ export class RedisCapacityStore implements CapacityStore<string> {
         this.caller.epoch = epoch;
         this.offset = Math.min(this.offset, Number(serverNow) - sent);
         this.others = others;
+        this.answeredAt = performance.now();
         // What the server still owes, less what it pushed after this call (already received).
         this.owed = Math.max(0, left - this.pushedMeanwhile.filter((s) => s > seq).length);
         this.pushedMeanwhile = [];
