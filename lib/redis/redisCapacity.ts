@@ -52,8 +52,8 @@ interface Attempt {
  * into it), on the server's clock.
  *
  * Hand-off: a token released in the tick a waiter of the same process asks goes to that waiter
- * (its lease moves, no call) while no other process waits, as far as the last answer said (a
- * call follows within one round trip to ask again). Otherwise the release's script gives free
+ * (its lease moves, no call) while no other process waits, as far as the last answer (at most
+ * 5 ms old) said; a call follows within one round trip to ask again. Otherwise the release's script gives free
  * tokens to the waiting processes in turn (a FIFO of processes on the server, one token per
  * process and turn, so a process with few waiters is not starved by one with many), granting
  * them there and publishing their lease ids on each process's channel (subscribed on a duplicate
