@@ -1,10 +1,12 @@
 /**
  * `npx tsx bench/redis-ab.ts KIND,KIND… LIMIT PROCESSES [ROUNDS]`: one case of `redis.bench.ts`
  * (e.g. `capacity,semaphore 8 4`), each kind ROUNDS times in rotating order, against a fresh
- * redis-server: grants/s per run and the medians (for quick A/B while working on lib/redis).
+ * redis-server: grants/s per run and the medians (for quick A/B while working on lib/redis), and
+ * the server's time per script call (INFO commandstats: evalsha's usec_per_call) of each run.
  * Build first (`npm run build`): the worker loads dist/cjs.
  */
 import { fork } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { startRedisServer } from '../spec/support/redis-server.js';
 import type { BenchJob, BenchResult } from './redis-worker.js';
@@ -31,6 +33,7 @@ async function runWorkers(job: BenchJob, processes: number): Promise<BenchResult
 async function main(): Promise<void> {
   const [kinds = 'capacity,semaphore', limit = '8', processes = '1', rounds = '3'] = process.argv.slice(2);
   const server = await startRedisServer();
+  const admin = new Redis(server.url);
   try {
     const list = kinds.split(',') as BenchJob['kind'][];
     const runs = new Map<string, number[]>(list.map((k) => [k, []]));
@@ -38,16 +41,21 @@ async function main(): Promise<void> {
       for (let k = 0; k < list.length; k++) {
         const kind = list[(k + round) % list.length]!;
         const perLoop = Math.max(25, Math.round(Number(process.env.PER ?? 400) / Number(processes)));
+        await admin.config('RESETSTAT');
         const results = await runWorkers({ kind, url: server.url, key: `${kind}-${round}`, limit: Number(limit), loops: 16, perLoop, holdMs: 0 }, Number(processes));
         const n = results.reduce((s, r) => s + r.latencies.length, 0);
         const rate = n / ((Math.max(...results.map((r) => r.ended)) - Math.min(...results.map((r) => r.started))) / 1000);
         const commands = results.reduce((s, r) => s + r.commands, 0) / n;
         runs.get(kind)!.push(rate);
-        console.log(`${kind} round ${round}: ${rate.toFixed(0)} /s, ${commands.toFixed(2)} commands/grant`);
+        const stats = await admin.info('commandstats');
+        const evalsha = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(stats);
+        const script = evalsha ? `, evalsha ${evalsha[2]} µs/call × ${evalsha[1]} (${((Number(evalsha[2]) * Number(evalsha[1])) / n).toFixed(1)} µs/grant)` : '';
+        console.log(`${kind} round ${round}: ${rate.toFixed(0)} /s, ${commands.toFixed(2)} commands/grant${script}`);
       }
     }
     for (const [kind, r] of runs) console.log(`${kind}: median ${[...r].sort((a, b) => a - b)[Math.floor(r.length / 2)]!.toFixed(0)} /s (${r.map((x) => x.toFixed(0)).join(', ')})`);
   } finally {
+    admin.disconnect();
     await server.stop();
   }
 }

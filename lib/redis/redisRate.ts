@@ -9,8 +9,6 @@ import { RATE } from './scripts.js';
 /** An attempt waiting for the next call to the server. */
 interface Attempt {
   readonly request: RateRequest;
-  /** Names its grant's members in the log. */
-  readonly id: string;
   readonly resolve: (wait: number) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -36,8 +34,9 @@ export interface RedisRateOptions {
  * A {@link RateStore} on a Redis server: `new RateLimiter({ limit: 100, interval: 1000, store: redisRate(client, { key: 'api' }) })`
  * in every process makes at most 100 grants per any 1 000 ms across all of them together.
  *
- * The window is exact and sliding: a sorted set of the grants of the last `interval` ms, scored
- * by the server's `TIME`, checked and extended by one Lua script (EVALSHA, one round trip) that
+ * The window is exact and sliding: a sorted set with one entry per call that granted (scored by
+ * the server's `TIME`, holding the running total of units granted), checked and extended by one
+ * Lua script (EVALSHA, one round trip, a few O(log n) lookups however many units it grants) that
  * decides, one after the other, every attempt the process made since its previous call (up to
  * 16 of a process's waiters ask at once, and at most two calls are in flight, so the attempts
  * made during a round trip share the next one). A refused attempt is told when the oldest grant
@@ -72,10 +71,8 @@ export class RedisRateStore implements RateStore {
   readonly concurrency = 16;
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
-  /** Names this process in the server's epoch (see `scripts.ts`), and prefixes its grants' ids. */
+  /** Names this process in the server's epoch (see `scripts.ts`). */
   private readonly ticket = processTicket();
-  /** Attempts made so far (the suffix of their ids). */
-  private attempts = 0;
   /** The last answer, for `peek`: units used in the window, the wait, and when it came (`performance.now()`). */
   private last = { used: 0, retry: 0, at: 0 };
   /**
@@ -101,7 +98,7 @@ export class RedisRateStore implements RateStore {
 
   acquire(request: RateRequest): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, id: `${this.ticket}:${(++this.attempts).toString(36)}`, resolve, reject });
+      this.waiting.push({ request, resolve, reject });
       this.schedule();
     });
   }
@@ -129,7 +126,7 @@ export class RedisRateStore implements RateStore {
     const batch = this.waiting.splice(0, n);
     this.calling++;
     const args: (string | number)[] = [limit, interval, this.ticket, this.caller.epoch, spread ? '1' : '0'];
-    for (const attempt of batch) args.push(attempt.request.cost, attempt.id);
+    for (const attempt of batch) args.push(attempt.request.cost);
     // Grants answered after the timeout are simply unused: grants are not given back.
     this.caller.call(RATE, [this.keys.log, this.keys.epoch], args, () => undefined).then(
       (reply) => {

@@ -218,15 +218,20 @@ return result
 );
 
 /**
- * Rate: an exact sliding window. KEYS: log (zset of grants, one member per unit of cost, scored
- * by server time), epoch. ARGV: limit, interval, ticket, known epoch, spread ('1': after a grant
- * of cost c, none for c * interval / limit ms), then one (cost, unique id) pair per attempt, in
- * the order the process made them (a grant's members are `id#1` … `id#cost`). Each attempt is
- * decided on its own, one after the other, exactly as if each were its own script call: it is
- * granted when every window of `interval` ms keeps at most `limit` units; else the answer says
- * how long until enough old grants leave the window. The log keeps the grants of the longest
+ * Rate: an exact sliding window. KEYS: log, epoch. The log is a sorted set with one entry per call
+ * that granted something: scored by server time, its member the running total of units granted
+ * on the key so far (zero-padded, so that entries of equal score sort by it), so the units in the
+ * window `(now - interval, now]` are the latest total minus the total of the newest entry at or
+ * before `now - interval`: a few O(log n) lookups per call, however many units it grants. ARGV:
+ * limit, interval, ticket, known epoch, spread ('1': after a grant of cost c, none for
+ * c * interval / limit ms), then the cost of each attempt, in the order the process made them.
+ * Each attempt is decided on its own, one after the other, exactly as if each were its own script
+ * call: it is granted when every window of `interval` ms keeps at most `limit` units; else
+ * the answer says how long until enough old grants leave the window (a binary search for the
+ * entry whose total covers the units that must leave). The log keeps the grants of the longest
  * `interval` asked for on this key (`horizon` in the epoch hash), as the in-process store does:
- * an interval shortened and then lengthened again at run time still counts them.
+ * an interval shortened and then lengthened again at run time still counts them; of the entries
+ * older than that, it keeps the newest, as the base of the totals.
  *
  * Returns { epoch, server time, then per attempt: retry ms (0 when granted), units used in the window after it }.
  */
@@ -238,44 +243,78 @@ local interval = tonumber(ARGV[2])
 local spread = ARGV[5] == '1'
 local epoch, grace = epochOf(KEYS[2], ARGV[4], interval, ARGV[3])
 -- The log reaches back the longest interval asked for so far (the horizon), so that a window
--- shortened and lengthened again still counts the earlier grants; \`skip\` of them are older
--- than this interval's window.
+-- shortened and lengthened again still counts the earlier grants.
 local horizon = tonumber(redis.call('HGET', KEYS[2], 'horizon') or '0')
 if interval > horizon then
   horizon = interval
   redis.call('HSET', KEYS[2], 'horizon', horizon)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
-local used = redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.17g', now - interval), '+inf')
-local skip = redis.call('ZCARD', KEYS[1]) - used
+-- Older than every window: all but the newest of those go (it is the base of the totals).
+local old = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.17g', now - horizon))
+if old > 1 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, old - 2) end
+-- \`before\` entries are out of this window; the newest of them holds the total at its start.
+local before = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.17g', now - interval))
+local start = 0
+if before > 0 then start = tonumber(redis.call('ZRANGE', KEYS[1], before - 1, before - 1)[1]) end
+local total, stamp = 0, now
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if top[1] then
+  total = tonumber(top[1])
+  -- A server clock that went back: the new entry goes no earlier than the newest (later is safe).
+  stamp = math.max(now, tonumber(top[2]))
+end
+local used = total - start
+-- Entries read by rank during the binary searches (each call reads the few it needs once).
+local size = nil
+local totals, scores = {}, {}
+local function entry(rank)
+  if not totals[rank] then
+    local e = redis.call('ZRANGE', KEYS[1], rank, rank, 'WITHSCORES')
+    totals[rank], scores[rank] = tonumber(e[1]), tonumber(e[2])
+  end
+  return totals[rank]
+end
 local last, lastCost = 0, 0
 if spread then
   last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
   lastCost = tonumber(redis.call('HGET', KEYS[2], 'lastCost') or '0')
 end
 local reply = { epoch, string.format('%.3f', now) }
-local grantedAny = false
-for a = 6, #ARGV, 2 do
+local granted = 0
+for a = 6, #ARGV do
   local cost = tonumber(ARGV[a])
   local at = now
   if now < grace then at = grace end
   if used + cost > limit then
-    local oldest = redis.call('ZRANGE', KEYS[1], skip + used + cost - limit - 1, skip + used + cost - limit - 1, 'WITHSCORES')
-    if oldest[2] then at = math.max(at, tonumber(oldest[2]) + interval) else at = math.max(at, now + interval) end
+    -- The unit that must leave the window (with all before it) for this attempt to fit.
+    local unit = start + used + cost - limit
+    if unit > total then
+      -- Granted in this call (or a cost above the limit): one interval from now.
+      at = math.max(at, stamp + interval)
+    else
+      if not size then size = redis.call('ZCARD', KEYS[1]) end
+      local lo, hi = before, size - 1
+      while lo < hi do
+        local mid = math.floor((lo + hi) / 2)
+        if entry(mid) >= unit then hi = mid else lo = mid + 1 end
+      end
+      entry(lo)
+      at = math.max(at, scores[lo] + interval)
+    end
   end
   if spread then at = math.max(at, last + lastCost * interval / limit) end
   if at > now then
     reply[#reply + 1] = tostring(math.ceil(at - now))
   else
-    for k = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[a + 1] .. '#' .. k) end
     used = used + cost
+    granted = granted + cost
     last, lastCost = now, cost
-    grantedAny = true
     reply[#reply + 1] = '0'
   end
   reply[#reply + 1] = used
 end
-if grantedAny then
+if granted > 0 then
+  redis.call('ZADD', KEYS[1], string.format('%.17g', stamp), string.format('%016d', total + granted))
   if spread then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', lastCost) end
   redis.call('PEXPIRE', KEYS[1], math.ceil(horizon) + 1000)
 end
