@@ -220,7 +220,9 @@ return result
 /**
  * Rate: an exact sliding window. KEYS: log, epoch. The log is a sorted set with one entry per call
  * that granted something: scored by server time, its member the running total of units granted
- * on the key so far (zero-padded, so that entries of equal score sort by it), so the units in the
+ * on the key so far (zero-padded, so that entries of equal score sort by it) and the cost of the
+ * call's last grant (for spread, as the in-process store: the latest grant, with or without
+ * spread, spaces the next), so the units in the
  * window `(now - interval, now]` are the latest total minus the total of the newest entry at or
  * before `now - interval`: a few O(log n) lookups per call, however many units it grants. ARGV:
  * limit, interval, ticket, known epoch, spread ('1': after a grant of cost c, none for
@@ -231,7 +233,7 @@ return result
  * entry whose total covers the units that must leave). The log keeps the grants of the longest
  * `interval` asked for on this key (`horizon` in the epoch hash), as the in-process store does:
  * an interval shortened and then lengthened again at run time still counts them; of the entries
- * older than that, it keeps the newest, as the base of the totals.
+ * older than that, it keeps the newest, scored -inf, as the base of the totals.
  *
  * Returns { epoch, server time, then per attempt: retry ms (0 when granted), units used in the window after it }.
  */
@@ -249,19 +251,27 @@ if interval > horizon then
   horizon = interval
   redis.call('HSET', KEYS[2], 'horizon', horizon)
 end
--- Older than every window: all but the newest of those go (it is the base of the totals).
-local old = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.17g', now - horizon))
-if old > 1 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, old - 2) end
+-- Grants older than every window are forgotten (as in process: a longer interval later does not
+-- count them again); the newest of those entries stays, scored -inf, as the base of the totals.
+local oldest = string.format('%.17g', now - horizon)
+local base = redis.call('ZREVRANGEBYSCORE', KEYS[1], oldest, '(-inf', 'LIMIT', 0, 1)
+if base[1] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', oldest)
+  redis.call('ZADD', KEYS[1], '-inf', base[1])
+end
 -- \`before\` entries are out of this window; the newest of them holds the total at its start.
 local before = redis.call('ZCOUNT', KEYS[1], '-inf', string.format('%.17g', now - interval))
+-- A member is \`<total, 16 digits>:<cost of the call's last grant>\`.
+local function totalOf(member) return tonumber(string.sub(member, 1, 16)) end
 local start = 0
-if before > 0 then start = tonumber(redis.call('ZRANGE', KEYS[1], before - 1, before - 1)[1]) end
-local total, stamp = 0, now
+if before > 0 then start = totalOf(redis.call('ZRANGE', KEYS[1], before - 1, before - 1)[1]) end
+-- The total so far, and the latest grant (for spread: its time and cost).
+local total, stamp, last, lastCost = 0, now, 0, 0
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[1] then
-  total = tonumber(top[1])
+  total, last, lastCost = totalOf(top[1]), tonumber(top[2]), tonumber(string.sub(top[1], 18))
   -- A server clock that went back: the new entry goes no earlier than the newest (later is safe).
-  stamp = math.max(now, tonumber(top[2]))
+  stamp = math.max(now, last)
 end
 local used = total - start
 -- Entries read by rank during the binary searches (each call reads the few it needs once).
@@ -270,14 +280,9 @@ local totals, scores = {}, {}
 local function entry(rank)
   if not totals[rank] then
     local e = redis.call('ZRANGE', KEYS[1], rank, rank, 'WITHSCORES')
-    totals[rank], scores[rank] = tonumber(e[1]), tonumber(e[2])
+    totals[rank], scores[rank] = totalOf(e[1]), tonumber(e[2])
   end
   return totals[rank]
-end
-local last, lastCost = 0, 0
-if spread then
-  last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
-  lastCost = tonumber(redis.call('HGET', KEYS[2], 'lastCost') or '0')
 end
 local reply = { epoch, string.format('%.3f', now) }
 local granted = 0
@@ -308,14 +313,13 @@ for a = 6, #ARGV do
   else
     used = used + cost
     granted = granted + cost
-    last, lastCost = now, cost
+    last, lastCost = stamp, cost
     reply[#reply + 1] = '0'
   end
   reply[#reply + 1] = used
 end
 if granted > 0 then
-  redis.call('ZADD', KEYS[1], string.format('%.17g', stamp), string.format('%016d', total + granted))
-  if spread then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', lastCost) end
+  redis.call('ZADD', KEYS[1], string.format('%.17g', stamp), string.format('%016d:%d', total + granted, lastCost))
   redis.call('PEXPIRE', KEYS[1], math.ceil(horizon) + 1000)
 end
 return reply
