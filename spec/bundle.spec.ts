@@ -47,10 +47,10 @@ describe('bundles', () => {
     expect(files.filter(isYaml).length).toBeGreaterThan(0);
   }, 30_000);
 
-  it('an app that imports only boundedMap gets at most 10,300 bytes of library code, and none of the other primitives', () => {
+  it('an app that imports only boundedMap gets at most 10,000 bytes of library code, and none of the other primitives', () => {
     const { total, files } = libraryBytes(boundedMapApp);
     expect(files.filter((f) => !f.startsWith('lib/internal/') && !['lib/index.ts', 'lib/errors.ts', 'lib/fanout/boundedMap.ts'].includes(f))).toEqual([]);
-    expect(total).toBeLessThanOrEqual(10_300);
+    expect(total).toBeLessThanOrEqual(10_000);
   }, 30_000);
 
   it('the byte count sees what an app uses: pull() and a CapacityLimiter limit add their code', () => {

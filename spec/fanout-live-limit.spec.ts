@@ -167,6 +167,20 @@ describe('fan-out with a live limit', () => {
     processConcurrently([1], (x) => [x], { concurrentTasks: new BehaviorSubject(-1) }).subscribe({ error: (e) => (error = e) });
     expect(error).toEqual(new RangeError('Expected `options.concurrentTasks` (an Observable) to emit integers from 1 and up or `Infinity`, got `-1` (number)'));
   });
+
+  it('each entry point names its own limit option, and boundedMap its `limit$`', () => {
+    const failure = (subscribe: (observer: { error: (e: unknown) => void }) => unknown) => {
+      let error: unknown;
+      subscribe({ error: (e) => (error = e) });
+      return (error as Error).message;
+    };
+    const bad = () => new BehaviorSubject(0);
+    const got = 'to emit integers from 1 and up or `Infinity`, got `0` (number)';
+    expect(failure((o) => executeConcurrently((x: number) => [x], [1], { concurrentTasks: bad() }).subscribe(o))).toBe(`Expected \`options.concurrentTasks\` (an Observable) ${got}`);
+    expect(failure((o) => concurrently([() => [1]], { concurrentTasks: bad() }).subscribe(o))).toBe(`Expected \`options.concurrentTasks\` (an Observable) ${got}`);
+    expect(failure((o) => completionStream([() => [1]], { limit: bad() }).subscribe(o))).toBe(`Expected \`options.limit\` (an Observable) ${got}`);
+    expect(failure((o) => from([1]).pipe(boundedMap((x) => [x], bad())).subscribe(o))).toBe(`Expected \`limit$\` ${got}`);
+  });
 });
 
 describe('fan-out with a live limit: teardown', () => {

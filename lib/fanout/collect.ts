@@ -6,7 +6,8 @@ import type { TaskContext } from '../types.js';
 /**
  * Runs `handler` over `source` with at most `limit` at once and emits one array of the results
  * (or `Settled`s) in input order, then completes. Shared by `executeConcurrently`, `concurrently`
- * and `gather`; `key` names an item in an `EmptyTaskError` (default: its index).
+ * and `gather`; `key` names an item in an `EmptyTaskError` (default: its index); `limitName` names
+ * a live limit in errors (pool.ts's `liveLimitName`).
  */
 export function collectInOrder<T>(
   source: ObservableInput<T>,
@@ -14,8 +15,9 @@ export function collectInOrder<T>(
   limit: FanoutLimit,
   settle: boolean,
   key?: (index: number) => number | string,
+  limitName?: string,
 ): Observable<unknown[]> {
-  const config = { project: handler, limit, ordered: false, values: 'last', settle, projectName: 'handler', ...(key && { key }) } as const;
+  const config = { project: handler, limit, ordered: false, values: 'last', settle, projectName: 'handler', ...(key && { key }), ...(limitName !== undefined && { limitName }) } as const;
   return new Observable<unknown[]>((subscriber) => {
     // Results land at their item's index as items finish.
     const results: unknown[] = [];

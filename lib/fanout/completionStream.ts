@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
+import { liveLimitName, runPool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import type { Settled, Task } from '../types.js';
@@ -72,7 +72,7 @@ export function completionStream<R>(
   validateObservableInput('tasks', tasks);
   validateTaskArray(tasks);
   const { limit, settle } = readOptions('options', options, { limit: (path, value) => validateFanoutLimit(path, value === undefined ? Infinity : value), settle: opt.boolean(false) });
-  const config = { project: runTask, limit, ordered: false, values: 'last', settle } as const;
+  const config = { project: runTask, limit, ordered: false, values: 'last', settle, limitName: liveLimitName('options.limit') } as const;
   return new Observable((subscriber) =>
     runPool(subscriber, openFeed(tasks), config, {
       next: (value, index) =>

@@ -1,4 +1,4 @@
-import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
+import { liveLimitName, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable } from 'rxjs';
 import { isAsyncIterable, isIterable } from '../internal/feed.js';
 import { readOptions } from '../internal/options.js';
@@ -75,5 +75,5 @@ export function concurrently(tasks: Iterable<Task<unknown>> | AsyncIterable<Task
   }
   validateTaskArray(tasks);
   const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: (path, value) => validateFanoutLimit(path, value === undefined ? 2 : value), settle: opt.boolean(false) });
-  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, concurrentTasks, settle);
+  return collectInOrder(tasks as Iterable<Task<unknown>>, runTask, concurrentTasks, settle, undefined, liveLimitName('options.concurrentTasks'));
 }

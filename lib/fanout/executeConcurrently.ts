@@ -1,4 +1,4 @@
-import { validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
+import { liveLimitName, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import type { Observable, ObservableInput } from 'rxjs';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
@@ -63,5 +63,5 @@ export function executeConcurrently<T, R>(
   validateFunction('handler', handler);
   validateObservableInput('source', source);
   const { concurrentTasks, settle } = readOptions('options', options, { concurrentTasks: (path, value) => validateFanoutLimit(path, value === undefined ? 2 : value), settle: opt.boolean(false) });
-  return collectInOrder(source, handler, concurrentTasks, settle);
+  return collectInOrder(source, handler, concurrentTasks, settle, undefined, liveLimitName('options.concurrentTasks'));
 }

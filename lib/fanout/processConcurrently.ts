@@ -1,6 +1,6 @@
 import { Observable, type ObservableInput } from 'rxjs';
 import { openFeed } from '../internal/feed.js';
-import { Pool, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
+import { Pool, liveLimitName, validateFanoutLimit, type FanoutLimit } from '../internal/pool.js';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import { validateObservableInput } from '../internal/task.js';
@@ -67,7 +67,7 @@ export function processConcurrently<T>(
     ignoreErrors: opt.boolean(false),
     onError: opt.fn<(error: unknown, item: T, index: number) => void>((error: unknown) => console.error(error)),
   });
-  const config = { project: handler, limit, ordered: false, values: 'none', settle: ignoreErrors, projectName: 'handler' } as const;
+  const config = { project: handler, limit, ordered: false, values: 'none', settle: ignoreErrors, projectName: 'handler', limitName: liveLimitName('options.concurrentTasks') } as const;
   return new Observable<never>((subscriber) => {
     const pool: Pool<T> = new Pool(openFeed(source), config, {
       next: (outcome, index, item) => {

@@ -172,10 +172,10 @@ function openPullable<T>(pullable: Pullable<T>): PullSource<T> {
   throw new TypeError(`Expected the pull() factory to return an Iterable or AsyncIterable, got ${describe(iterable)}`);
 }
 
-const arrayIterator = Array.prototype[Symbol.iterator];
-
 function openIterable<T>(iterable: Iterable<T> | AsyncIterable<T>): PullSource<T> {
-  if (Array.isArray(iterable) && (iterable as T[])[Symbol.iterator] === arrayIterator) return { kind: 'array', array: iterable as T[] };
+  // (The built-in iteration is looked up here, once per subscription, not in a module constant
+  // that every bundle would keep: reading a property is not side-effect free to a bundler.)
+  if (Array.isArray(iterable) && (iterable as T[])[Symbol.iterator] === Array.prototype[Symbol.iterator]) return { kind: 'array', array: iterable as T[] };
   if (isIterable(iterable)) return { kind: 'sync', iterator: iterable[Symbol.iterator]() };
   return { kind: 'async', iterator: iterable[Symbol.asyncIterator]() };
 }

@@ -1,7 +1,7 @@
 import { Observable, Subscriber, from, isObservable, observable, type ObservableInput } from 'rxjs';
 import type { TaskContext } from '../types.js';
 import { cancelReason } from './context.js';
-import { describe } from './validate.js';
+import { expected } from './validate.js';
 
 /**
  * THE task lifecycle: how every primitive runs one piece of work and follows it to its end — a
@@ -194,7 +194,7 @@ export abstract class TaskRun implements TaskContext, EndFirstTarget<unknown> {
  */
 export function notObservableInputError(name: string, value: unknown, index?: number): TypeError {
   const at = index === undefined ? '' : ` at index ${index}`;
-  return new TypeError(`Expected \`${name}\` to return an Observable, Promise, array, iterable or async iterable, got ${describe(value)}${at}`);
+  return new TypeError(expected(name, 'return an Observable, Promise, array, iterable or async iterable', value) + at);
 }
 
 /** What a {@link FollowRun} reports: each value (when asked), then how the task ended. */
@@ -250,7 +250,7 @@ export function isPlainResult(value: unknown): boolean {
 }
 
 /** Where an {@link EndFirstSubscriber} routes what it receives. */
-interface EndFirstTarget<T> {
+export interface EndFirstTarget<T> {
   value(value: T): void;
   error(error: unknown): void;
   complete(): void;

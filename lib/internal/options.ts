@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { describe, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
+import { describe, expected, validateFunction, validateLimit, validateNonNegative, validatePositive, validateScheduler } from './validate.js';
 
 /**
  * The one options reader. Every entry point that takes an options object reads it here, once,
@@ -41,7 +41,7 @@ export function readOptions<R extends Record<string, Reader<unknown>>>(name: str
 function checkOptionsObject(name: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(options)}`);
+    throw new TypeError(expected(name, 'be an object', options));
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
@@ -61,7 +61,7 @@ function checkOptionsObject(name: string, options: unknown, known: readonly stri
 export function boolean<F extends boolean | undefined>(fallback: F): Reader<boolean | F> {
   return (path, value) => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') throw new TypeError(`Expected \`${path}\` to be a boolean, got ${describe(value)}`);
+    if (typeof value !== 'boolean') throw new TypeError(expected(path, 'be a boolean', value));
     return value;
   };
 }
@@ -80,7 +80,7 @@ export function nonNegative<F extends number | undefined>(fallback: F): Reader<n
 export function finite(fallback: number): Reader<number> {
   return (path, value) => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`Expected \`${path}\` to be a finite number, got ${describe(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(expected(path, 'be a finite number', value));
     return value;
   };
 }
@@ -90,7 +90,7 @@ export function integer(fallback: number, min: number, max: number): Reader<numb
   return (path, value) => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`Expected \`${path}\` to be an integer from ${min} to ${max}, got ${describe(value)}`);
+      throw new RangeError(expected(path, `be an integer from ${min} to ${max}`, value));
     }
     return value;
   };
@@ -101,10 +101,10 @@ export function positive<F extends number | undefined>(fallback: F): Reader<numb
   return (path, value) => value === undefined ? fallback : validatePositive(path, value);
 }
 
-/** `reader`'s value; an absent (`undefined`) value is an error naming the key and `expected`. */
-export function required<T>(reader: Reader<T>, expected: string): Reader<T> {
+/** `reader`'s value; an absent (`undefined`) value is an error naming the key and `what` (what was expected). */
+export function required<T>(reader: Reader<T>, what: string): Reader<T> {
   return (path, value) => {
-    if (value === undefined) throw new TypeError(`Expected \`${path}\` (required) to be ${expected}, got ${describe(value)}`);
+    if (value === undefined) throw new TypeError(`Expected \`${path}\` (required) to be ${what}, got ${describe(value)}`);
     return reader(path, value);
   };
 }
@@ -128,18 +128,18 @@ export function oneOf<V extends string | number | boolean, F extends V | undefin
   return (path, value) => {
     if (value === undefined) return fallback;
     if (!values.includes(value as V)) {
-      throw new TypeError(`Expected \`${path}\` to be one of ${values.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}, got ${describe(value)}`);
+      throw new TypeError(expected(path, `be one of ${values.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}`, value));
     }
     return value as V;
   };
 }
 
-/** A plain object (a record of handlers, data, hooks), or `{}` when absent; `expected` says what it holds. */
-export function record(expected: string): Reader<Record<string, unknown>> {
+/** A plain object (a record of handlers, data, hooks), or `{}` when absent; `what` says what it holds. */
+export function record(what: string): Reader<Record<string, unknown>> {
   return (path, value) => {
     if (value === undefined) return {};
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new TypeError(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
+      throw new TypeError(expected(path, `be ${what}`, value));
     }
     return value as Record<string, unknown>;
   };
@@ -155,7 +155,7 @@ export function fraction<F extends number | undefined>(fallback: F): Reader<numb
   return (path, value) => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-      throw new RangeError(`Expected \`${path}\` to be a number above 0 and at most 1, got ${describe(value)}`);
+      throw new RangeError(expected(path, 'be a number above 0 and at most 1', value));
     }
     return value;
   };
@@ -165,7 +165,7 @@ export function fraction<F extends number | undefined>(fallback: F): Reader<numb
 export function string<F extends string | undefined>(fallback: F): Reader<string | F> {
   return (path, value) => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'string') throw new TypeError(`Expected \`${path}\` to be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') throw new TypeError(expected(path, 'be a string', value));
     return value;
   };
 }

@@ -4,9 +4,9 @@ import type { CapacityLimiter } from '../resilience/capacityLimiter.js';
 import { isTokenSource, TOKEN_SOURCE, type GateOwner, type TokenGate } from './tokenSource.js';
 import type { Settled, TaskContext } from '../types.js';
 import type { Feed, IteratorReader, ReaderSink } from './feed.js';
-import { EndFirstSubscriber, TaskRun, notObservableInputError } from './lifecycle.js';
+import { EndFirstSubscriber, TaskRun, notObservableInputError, type EndFirstTarget } from './lifecycle.js';
 import { Queue } from './queue.js';
-import { describe, isLimit, validateLimit } from './validate.js';
+import { describe, expected, isLimit, validateLimit } from './validate.js';
 
 /**
  * The engine behind every fan-out primitive (`boundedMap`, `processConcurrently`,
@@ -54,22 +54,18 @@ export type FanoutLimit = number | Observable<number> | CapacityLimiter;
  */
 export function validateFanoutLimit(name: string, value: unknown): FanoutLimit {
   if (typeof value === 'number') return validateLimit(name, value);
-  if (isObservable(value)) {
-    limitNames.set(value, name);
-    return value as Observable<number>;
-  }
+  if (isObservable(value)) return value as Observable<number>;
   if (isTokenSource(value)) return value as unknown as CapacityLimiter;
-  throw new RangeError(
-    `Expected \`${name}\` to be an integer from 1 and up or \`Infinity\`, an Observable of such numbers, or a CapacityLimiter, got ${describe(value)}`,
-  );
+  throw new RangeError(expected(name, 'be an integer from 1 and up or `Infinity`, an Observable of such numbers, or a CapacityLimiter', value));
 }
 
-/** The parameter or option each live limit was given as, for the pool's messages (default `limit`). */
-const limitNames = new WeakMap<object, string>();
-
-/** How a live limit's Observable is named in errors: `limit` → "`limit$`", `options.limit` → "`options.limit` (an Observable)". */
-function streamName(name: string): string {
-  return name.includes('.') ? `\`${name}\` (an Observable)` : `\`${name}$\``;
+/**
+ * How the pool's messages name a live limit given as `name` (its {@link PoolConfig.limitName}):
+ * `options.limit` → "`options.limit` (an Observable)". (A parameter `limit` is "`limit$`", the
+ * default, so that `boundedMap`'s bundle needs no such function.)
+ */
+export function liveLimitName(name: string): string {
+  return `\`${name}\` (an Observable)`;
 }
 
 /** What each inner contributes. */
@@ -102,6 +98,8 @@ interface PoolConfig<T, R> {
   readonly key?: (index: number) => number | string;
   /** How errors name `project` when it returns something that is not an ObservableInput (default `project`). */
   readonly projectName?: string;
+  /** How errors name a live limit (default "`limit$`"; an option's: {@link liveLimitName}). */
+  readonly limitName?: string;
 }
 
 export interface PoolSink<T> {
@@ -162,7 +160,7 @@ class Slot<T> extends TaskRun {
   }
 }
 
-export class Pool<T> implements ReaderSink<T>, GateOwner {
+export class Pool<T> implements ReaderSink<T>, GateOwner, EndFirstTarget<T> {
   /** Objects kept so that their shapes outlive every run (see the end of this file). */
   static shapes: readonly object[];
   /** Inners subscribed (or promises pending) right now. */
@@ -231,11 +229,8 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
     }
     const feed = this.feed;
     if (feed.kind === 'push') {
-      const sourceSubscriber = new EndFirstSubscriber<T>({
-        value: (item) => this.push(item),
-        error: (error) => this.fail(error),
-        complete: () => this.sourceComplete(),
-      });
+      // The pool is the target of its source's subscriber (`value`, `error`, `complete`).
+      const sourceSubscriber = new EndFirstSubscriber<T>(this);
       this.source = sourceSubscriber;
       feed.source.subscribe(sourceSubscriber);
     } else {
@@ -246,7 +241,7 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
 
   /** Subscribes to a live limit: each valid value replaces the limit and starts what it allows. */
   private followLimit(limit$: Observable<number>): void {
-    const name = streamName(limitNames.get(limit$) ?? 'limit');
+    const name = this.config.limitName ?? '`limit$`';
     let seen = false;
     this.limitSubscription = limit$.subscribe({
       next: (value) => {
@@ -278,8 +273,8 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
     this.sink.error(error);
   }
 
-  /** @internal A pushed item. */
-  push(item: T): void {
+  /** @internal A pushed item (the source's subscriber calls it). */
+  value(item: T): void {
     if (this.closed) return;
     this.queue.push(item);
     this.drain();
@@ -307,14 +302,14 @@ export class Pool<T> implements ReaderSink<T>, GateOwner {
     if (!this.draining) this.checkDone();
   }
 
-  /** @internal Reading the pulled source failed ({@link ReaderSink}). */
+  /** @internal Reading the pulled source failed ({@link ReaderSink}), or the pushed source errored. */
   error(error: unknown): void {
     this.reader = undefined;
     this.fail(error);
   }
 
   /** @internal The pushed source completed. */
-  sourceComplete(): void {
+  complete(): void {
     this.source = undefined;
     this.sourceDone = true;
     this.checkDone();

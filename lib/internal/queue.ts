@@ -4,9 +4,9 @@
  */
 export class Queue<T> {
   /** The ring; its length is always a power of two. */
-  private items: (T | undefined)[] = new Array<T | undefined>(16);
+  protected items: (T | undefined)[] = new Array<T | undefined>(16);
   /** Position of the first item. */
-  private first = 0;
+  protected first = 0;
   /** How many items are queued. */
   length = 0;
 
@@ -25,11 +25,6 @@ export class Queue<T> {
     return item;
   }
 
-  /** The item at `index` from the front (0: the first); `index` must be below `length`. */
-  at(index: number): T {
-    return this.items[(this.first + index) & (this.items.length - 1)] as T;
-  }
-
   clear(): void {
     this.items = new Array<T | undefined>(16);
     this.first = 0;
@@ -41,5 +36,16 @@ export class Queue<T> {
     for (let i = 0; i < this.length; i++) bigger[i] = this.items[(this.first + i) & (this.items.length - 1)];
     this.items = bigger;
     this.first = 0;
+  }
+}
+
+/**
+ * A {@link Queue} that also reads any item by its place (the rate store's log). A class of its
+ * own so that the queues that never index (the pool's) do not bundle `at`.
+ */
+export class IndexedQueue<T> extends Queue<T> {
+  /** The item at `index` from the front (0: the first); `index` must be below `length`. */
+  at(index: number): T {
+    return this.items[(this.first + index) & (this.items.length - 1)] as T;
   }
 }

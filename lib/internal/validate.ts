@@ -8,18 +8,27 @@ import { Scheduler, type SchedulerLike } from 'rxjs';
 
 /** Renders a received value for an error message: `0` (number), `"8"` (string), `NaN` (number). */
 export function describe(value: unknown): string {
+  const type = value === null ? 'null' : typeof value;
   let shown: string;
-  if (typeof value === 'string') shown = JSON.stringify(value);
-  else if (typeof value === 'function') shown = value.name ? `function ${value.name}` : 'function';
-  else if (typeof value === 'bigint') shown = `${value}n`;
-  else if (value !== null && typeof value === 'object') {
+  if (type === 'string') shown = JSON.stringify(value);
+  else if (type === 'function') shown = (value as () => void).name ? `function ${(value as () => void).name}` : 'function';
+  else if (type === 'bigint') shown = `${value as bigint}n`;
+  else if (type === 'object') {
     try {
       shown = JSON.stringify(value) ?? String(value);
     } catch {
       shown = Object.prototype.toString.call(value);
     }
   } else shown = String(value);
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+  return `\`${shown}\` (${type})`;
+}
+
+/**
+ * The one shape of a failed check's message, "Expected `name` to `what`, got `value` (type)", e.g.
+ * `expected('limit', 'be an integer from 1 and up', 0)`. (One builder: every message says it the same way.)
+ */
+export function expected(name: string, what: string, value: unknown): string {
+  return `Expected \`${name}\` to ${what}, got ${describe(value)}`;
 }
 
 /** Whether `value` is an integer ≥ `min` (default 1), or `Infinity` when `allowInfinity` (default true). */
@@ -30,8 +39,7 @@ export function isLimit(value: unknown, allowInfinity = true, min = 1): value is
 /** An integer ≥ `min` (default 1), or `Infinity` when `allowInfinity` (default true). */
 export function validateLimit(name: string, value: unknown, allowInfinity = true, min = 1): number {
   if (!isLimit(value, allowInfinity, min)) {
-    const range = `an integer from ${min} and up${allowInfinity ? ' or `Infinity`' : ''}`;
-    throw new RangeError(`Expected \`${name}\` to be ${range}, got ${describe(value)}`);
+    throw new RangeError(expected(name, `be an integer from ${min} and up${allowInfinity ? ' or `Infinity`' : ''}`, value));
   }
   return value;
 }
@@ -39,7 +47,7 @@ export function validateLimit(name: string, value: unknown, allowInfinity = true
 /** A finite number ≥ 0 (a delay, a jitter factor, a duration in milliseconds). */
 export function validateNonNegative(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(`Expected \`${name}\` to be a finite number from 0 and up, got ${describe(value)}`);
+    throw new RangeError(expected(name, 'be a finite number from 0 and up', value));
   }
   return value;
 }
@@ -47,7 +55,7 @@ export function validateNonNegative(name: string, value: unknown): number {
 /** A finite number > 0 (an interval in milliseconds). */
 export function validatePositive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`Expected \`${name}\` to be a finite number above 0, got ${describe(value)}`);
+    throw new RangeError(expected(name, 'be a finite number above 0', value));
   }
   return value;
 }
@@ -55,7 +63,7 @@ export function validatePositive(name: string, value: unknown): number {
 /** A function (a project, handler, predicate or callback). */
 export function validateFunction(name: string, value: unknown): void {
   if (typeof value !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be a function', value));
   }
 }
 

@@ -33,7 +33,7 @@
  *   it, and does NOT call `release(token)` for it (a stray later `release` must be a no-op).
  */
 import { describe } from '../internal/validate.js';
-import { Queue } from '../internal/queue.js';
+import { IndexedQueue } from '../internal/queue.js';
 import type { LeaseLostError } from './errors.js';
 
 /** What a store may tell the limiter it serves; given to `store.attach` once. */
@@ -224,8 +224,8 @@ export class LocalCapacityStore implements CapacityStore<true> {
 export class LocalRateStore implements RateStore {
   readonly key = 'local';
   /** The grant log, oldest first: when each grant was given, and its cost. */
-  private readonly times = new Queue<number>();
-  private readonly costs = new Queue<number>();
+  private readonly times = new IndexedQueue<number>();
+  private readonly costs = new IndexedQueue<number>();
   /** The first `skip` entries of the log are older than the current window (kept for a longer interval). */
   private skip = 0;
   /** The sum of the costs in the current window (the entries from `skip` on). */
