@@ -8,8 +8,8 @@
  * - rate, uncontended: `RateLimiter` + `redisRate` against rate-limiter-flexible's
  *   `RateLimiterRedis.consume`;
  * - round trips: calls of the client's `sendCommand` per acquire + release (per grant for rates),
- *   one loop in one process: one per EVALSHA (an ioredis MULTI block is written at once and may
- *   count once);
+ *   one loop in one process, and two processes taking turns on one token: one per EVALSHA (an
+ *   ioredis MULTI block is written at once and may count once);
  * - cross-process wake: two processes share one token; the time from a release in one to the
  *   grant in the other (p50, p99);
  * - the physical limit: redis-benchmark's PING rate on the same server (1 and 50 connections).
@@ -174,7 +174,11 @@ export default async function main(): Promise<void> {
     rows.push({ name: 'commands sent per grant: redisRate', unit: 'commands', value: rate });
     rows.push({ name: 'commands sent per grant: rate-limiter-flexible', unit: 'commands', value: flexible });
 
-    const wake = wakeLatencies(await runWorkers({ ...base, kind: 'wake', key: 'wake', limit: 1, loops: 1, perLoop: 300, holdMs: 1 }, 2));
+    const wakeRun = await runWorkers({ ...base, kind: 'wake', key: 'wake', limit: 1, loops: 1, perLoop: 300, holdMs: 1 }, 2);
+    const wake = wakeLatencies(wakeRun);
+    // Taking turns across processes: what one token's move costs (release here, grant there).
+    const turnCommands = wakeRun.reduce((sum, r) => sum + r.commands, 0) / wakeRun.reduce((sum, r) => sum + r.grants.length, 0);
+    rows.push({ name: 'commands sent per acquire + release, 2 processes taking turns on 1 token: redisCapacity', unit: 'commands', value: turnCommands });
     rows.push({ name: 'cross-process wake (release → grant elsewhere), p50', unit: 'ms', value: quantile(wake, 0.5) });
     rows.push({ name: 'cross-process wake (release → grant elsewhere), p99', unit: 'ms', value: quantile(wake, 0.99) });
     rows.push({ name: 'redis-benchmark PING, 1 connection', unit: 'req/s', value: ping1 });
@@ -188,6 +192,7 @@ export default async function main(): Promise<void> {
       '| --- | --- | --- | --- | ---: |',
       ...table,
       `| commands sent per acquire + release, one loop | ${f(ours, 2)} (redisCapacity) | ${f(semaphore, 2)} (redis-semaphore) | | |`,
+      `| commands sent per acquire + release, 2 processes taking turns on one token | ${f(turnCommands, 2)} (redisCapacity) | | | |`,
       `| commands sent per rate grant, one loop | ${f(rate, 2)} (redisRate) | ${f(flexible, 2)} (rate-limiter-flexible) | | |`,
       `| cross-process wake, release → grant in another process | p50 ${f(quantile(wake, 0.5), 2)} ms, p99 ${f(quantile(wake, 0.99), 2)} ms | | | |`,
       `| physical limit: redis-benchmark PING | ${f(ping1)} /s on 1 connection, ${f(ping50)} /s on 50 | | | ${(best1 / ping1).toFixed(2)}× of 1-connection PING (1 process) |`,

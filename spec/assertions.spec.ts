@@ -324,6 +324,21 @@ describe('pull on its own', () => {
     expect(returned).toBe(1);
   });
 
+  it('reads a long synchronous source in a loop, not by recursion: 100,000 items, no stack overflow', () => {
+    function* numbers(): Generator<number> {
+      for (let i = 0; i < 100_000; i++) yield i;
+    }
+    for (const source of [numbers, [...numbers()]]) {
+      let count = 0;
+      let failure: unknown;
+      let completed = false;
+      pull(source).subscribe({ next: () => count++, error: (e: unknown) => (failure = e), complete: () => (completed = true) });
+      expect(failure).toBeUndefined();
+      expect(count).toBe(100_000);
+      expect(completed).toBe(true);
+    }
+  });
+
   it('an async iterator that rejects errors the Observable', async () => {
     const boom = new Error('async read failed');
     await expect(firstValueFrom(pull(manualAsyncIterable(() => Promise.reject(boom))))).rejects.toBe(boom);

@@ -19,6 +19,14 @@ const listener = () => {
   return { events, listener: { wake: () => void events.woke++, lost: (token: string, error: Error) => void events.lost.push([token, error]) } };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once `condition()` holds (checked every 5 ms), or fails after `ms`. */
+const until = async (condition: () => boolean, ms = 5_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${condition.toString()}`);
+    await sleep(5);
+  }
+};
 const rateRequest = { cost: 1, limit: 3, interval: 400, spread: false, now: 0 };
 
 beforeAll(async () => {
@@ -52,22 +60,54 @@ it('reads Redis error replies with or without the ERR prefix', () => {
   expect(redisErrorCode(new Error('ERR unknown command'))).toBe('ERR');
 });
 
-it('grants at most `total` across stores, and a release wakes the other process at once', async () => {
+it('grants at most `total` across stores; a release hands the token to the waiting process, which wakes with it', async () => {
   const [a, b] = [redisCapacity(connect(), { key: 'wake' }), redisCapacity(connect(), { key: 'wake' })];
   const la = listener();
-  const lb = listener();
+  // b's limiter, as CapacityLimiter does: on a wake-up it asks again at once (a pushed token comes synchronously).
+  const taken: unknown[] = [];
+  let bWakes = 0;
+  b.attach({ wake: () => void (bWakes++, taken.push(b.acquire(2))), lost: () => undefined });
   a.attach(la.listener);
-  b.attach(lb.listener);
   const first = await a.acquire(2);
   const second = await a.acquire(2);
   expect([first, second].every((t) => typeof t === 'string')).toBe(true);
-  expect(await b.acquire(2)).toBeNull();
-  await sleep(100); // b subscribes
-  const woke = lb.events.woke;
+  expect(await b.acquire(2)).toBeNull(); // refused before b is subscribed: b subscribes and wakes
+  await until(() => bWakes === 1);
+  expect(await taken[0]).toBeNull(); // refused again: b waits on the server now, for one token
   a.release(first!);
-  await sleep(100);
-  expect(lb.events.woke).toBeGreaterThan(woke);
-  expect(await b.acquire(2)).toEqual(expect.any(String));
+  await until(() => bWakes === 2);
+  expect(taken[1]).toEqual(expect.stringMatching(/:p\d+$/)); // the server granted it to b: no call of b's
+  const admin = connect();
+  expect(await admin.zcard('rxjs-concurrency:capacity:{wake}:holders')).toBe(2);
+  b.release(taken[1] as string);
+  await Promise.all([a.close(), b.close()]);
+  expect(await admin.zcard('rxjs-concurrency:capacity:{wake}:holders')).toBe(1); // a's second: still held
+});
+
+it('in-process hand-off: a token released in the tick a waiter of the same process asks passes to it without a call, unless another process waits', async () => {
+  const [a, b] = [redisCapacity(connect(), { key: 'local' }), redisCapacity(connect(), { key: 'local' })];
+  a.attach(listener().listener);
+  const taken: unknown[] = [];
+  b.attach({ wake: () => void taken.push(b.acquire(1)), lost: () => undefined });
+  const first = (await a.acquire(1))!;
+  a.release(first);
+  const again = a.acquire(1);
+  expect(again).toBe(first); // synchronously: the same lease, now held by the next waiter
+  expect(await b.acquire(1)).toBeNull(); // b subscribes, wakes, asks again and waits on the server
+  await until(() => taken.length === 1);
+  expect(await taken[0]).toBeNull();
+  // a's next hand-off may still be local (it last heard that nobody waits); its probe learns of b.
+  a.release(first);
+  const next = a.acquire(1);
+  await sleep(50);
+  const token = typeof next === 'string' ? next : (await next)!;
+  a.release(token);
+  const after = a.acquire(1);
+  expect(typeof after).not.toBe('string'); // b waits: the token goes to the server, which hands it to b
+  await until(() => taken.length === 2);
+  expect(taken[1]).toEqual(expect.stringMatching(/:p\d+$/));
+  expect(await after).toBeNull();
+  b.release(taken[1] as string);
   await Promise.all([a.close(), b.close()]);
 });
 
@@ -76,7 +116,7 @@ it('close() sends the releases still waiting for the call in flight, so the toke
   const store = redisCapacity(client, { key: 'close' });
   store.attach(listener().listener);
   const token = (await store.acquire(5))!;
-  const inFlight = store.acquire(5);
+  const inFlight = Promise.resolve(store.acquire(5));
   await Promise.resolve(); // its call is sent (at the end of the tick): the release waits for its answer
   store.release(token);
   await store.close();
@@ -114,6 +154,20 @@ it('rate: an exact sliding window on the server clock, telling how long to wait'
   expect(rate.peek(rateRequest).used).toBeGreaterThan(0);
 });
 
+it('rate: an interval shortened and lengthened again still counts the grants of the longer window (as the in-process store)', async () => {
+  const rate = redisRate(connect(), { key: 'horizon' });
+  const started = performance.now();
+  for (let i = 0; i < 3; i++) expect(await rate.acquire(rateRequest)).toBe(0); // 3 of 3 in 400 ms
+  await sleep(100);
+  expect(await rate.acquire({ ...rateRequest, interval: 50 })).toBe(0); // the last 50 ms hold none
+  // Back to 400 ms: its window holds all 4 (over the limit already): wait until the first 3 leave it.
+  const wait = await rate.acquire(rateRequest);
+  const elapsed = performance.now() - started;
+  expect(wait).toBeGreaterThan(0);
+  expect(wait).toBeGreaterThanOrEqual(400 - elapsed - 5);
+  expect(wait).toBeLessThanOrEqual(400);
+});
+
 it('rate: the attempts a process makes in one tick share one call, each decided on its own in order', async () => {
   const client = connect();
   const rate = redisRate(client, { key: 'batch' });
@@ -140,7 +194,7 @@ it('Redis down: acquiring fails with StoreUnavailableError naming the key after 
   expect(await rate.acquire(rateRequest)).toBe(0);
   await server.stop();
   const started = Date.now();
-  const error = await store.acquire(2).then(
+  const error = await Promise.resolve(store.acquire(2)).then(
     () => null,
     (e: unknown) => e,
   );

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError } from 'rxjs';
+import { NEVER, Observable, VirtualTimeScheduler, defer, merge, tap, firstValueFrom, lastValueFrom, of, timer, map, toArray, concat, EMPTY, throwError, catchError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DeadlineError } from '../lib/errors';
 import { EventBus, ScopeEndedError, StateMissingError, boundedMap, scope, shutdownBackground, type Scope, type TaskHandle } from '../lib/index';
@@ -721,5 +721,115 @@ describe('scope: bad input throws at call time', () => {
       expect(() => s.scope('child', 1 as never)).toThrow(/`body` to be a function/);
       return of(0);
     });
+  });
+});
+
+/** Behaviours a mutation run of `scope.ts` found unasserted (each test fails when its line is broken). */
+describe('scope: what the mutation run found unasserted', () => {
+  it('a task that completes empty gives a result that completes empty, not with undefined', async () => {
+    expect(await run((s) => s.spawn(EMPTY).pipe(toArray()))).toStrictEqual([]);
+  });
+
+  it("errors: 'all': a body that completes after a task failed in the same turn does not complete the scope", async () => {
+    const boom = new Error('task failed');
+    const result = run(
+      (s) => {
+        s.spawn(throwError(() => boom));
+        return of('done');
+      },
+      { errors: 'all' },
+    );
+    await expect(result).rejects.toThrow(new AggregateError([boom], 'scope "root": 1 failure'));
+    await expect(result).rejects.toMatchObject({ errors: [boom] });
+  });
+
+  it("errors: 'all' without a scheduler errors at the end of the turn, in a microtask, before a timer set earlier", async () => {
+    const order: string[] = [];
+    setTimeout(() => order.push('timer'), 0);
+    scope('root', (s) => (s.spawn(throwError(() => new Error('x'))), NEVER), { errors: 'all' }).subscribe({ error: () => order.push('error') });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(order).toEqual(['error', 'timer']);
+  });
+
+  it('a non-isolated child that is cancelled or fails leaves its parent’s bus open', async () => {
+    const got: string[] = [];
+    const out = await run((s) => {
+      s.on(Note).subscribe((n) => got.push(n.text));
+      return concat(
+        s.scope('cancelled', (c) => defer(() => (c.cancel(), NEVER))),
+        s.scope('failing', () => throwError(() => new Error('child failed'))).pipe(catchError(() => EMPTY)),
+        defer(() => {
+          s.send(new Note('after'));
+          return of(got);
+        }),
+      );
+    });
+    expect(out).toEqual(['after']);
+  });
+
+  it('a nested scope subscribed after its group ended cannot spawn: ScopeEndedError naming the group', async () => {
+    let late: Observable<string> | undefined;
+    let spawned = 0;
+    await run((s) => {
+      late = s.scope('late', (c) => (c.spawn(() => (spawned++, of(1))), of('x')));
+      return of(0);
+    });
+    await expect(lastValueFrom(late!)).rejects.toThrow(new ScopeEndedError('root'));
+    expect(spawned).toBe(0);
+  });
+
+  it('scope.request with options null is refused by the bus with its message, not a TypeError about null', () => {
+    return run((s) => {
+      expect(() => s.request(new Note('q'), Note, () => true, null as never)).toThrow(/`options`/);
+      return of(0);
+    });
+  });
+
+  it("errors: 'all': cancel() on a failing child joined to its group completes the child at once; the group still reports the failure", async () => {
+    const log: string[] = [];
+    const result = run(
+      (s) =>
+        s
+          .scope('child', (c) =>
+            defer(() => {
+              c.spawn(throwError(() => new Error('task failed')));
+              c.cancel();
+              log.push('after cancel');
+              return NEVER;
+            }),
+          )
+          .pipe(tap({ complete: () => log.push('child complete'), error: () => log.push('child error') })),
+      { errors: 'all' },
+    );
+    await expect(result).rejects.toThrow(new AggregateError([], 'scope "root": 1 failure'));
+    expect(log).toEqual(['child complete', 'after cancel']);
+  });
+
+  it("errors: 'all' child under a 'first' group, subscribed outside the group's body: a task failure ends both, each its own way", async () => {
+    let child: Observable<never> | undefined;
+    const log: string[] = [];
+    scope('root', (s) => {
+      child = s.scope('child', (c) => defer(() => (c.spawn(throwError(() => new Error('task failed'))), NEVER)), { errors: 'all' });
+      return NEVER;
+    }).subscribe({ error: (e: Error) => log.push(`root: ${e.message}`) });
+    child!.subscribe({ error: (e: Error) => log.push(`child: ${e.message}`), complete: () => log.push('child complete') });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(log).toEqual(['root: task failed', 'child: scope "root/child": 1 failure']);
+  });
+
+  it('a background task that ended is released: nothing keeps its task alive', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('node:v8').setFlagsFromString('--expose-gc');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gc = require('node:vm').runInNewContext('gc') as () => void;
+    let ref: WeakRef<object> | undefined;
+    await run((s) => {
+      const task = () => of(1);
+      ref = new WeakRef(task);
+      return s.spawnBackground(task);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(ref!.deref()).toBeUndefined();
   });
 });

@@ -1,12 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import { LeaseLostError, StoreUnavailableError } from '../resilience/errors.js';
 import type { CapacityStore, StoreListener } from '../resilience/store.js';
 import { keysOf, ScriptCaller } from './caller.js';
-import { validateClient, validateKey } from './script.js';
+import { processTicket, validateClient, validateKey } from './script.js';
 import { CAPACITY, RENEW } from './scripts.js';
+
+/**
+ * An in-process hand-off needs an answer this fresh (ms) saying that no other process waits:
+ * a process whose tasks never yield to I/O (a chain of microtasks) reads no answers meanwhile,
+ * and would otherwise keep its tokens from the others for as long as the chain runs.
+ */
+const HANDOFF_FRESH_MS = 5;
 
 /** Options of {@link redisCapacity}. */
 export interface RedisCapacityOptions {
@@ -43,10 +49,16 @@ interface Attempt {
  * while its task runs; a process that dies gives its tokens back when they expire. A lease not
  * renewed in time aborts its task with {@link LeaseLostError}. Acquire, release and renewal are one
  * Lua script each (EVALSHA; one round trip, several attempts and releases of the process batched
- * into it), on the server's clock. A release wakes the waiting processes whose turn it is, each
- * on its own channel (subscribed on a duplicate of `client`), so they try again at once; a slow
- * poll covers a lost message. Across processes, waiting processes take turns (a FIFO of processes on the server), so
- * a process with few waiters is not starved by one with many.
+ * into it), on the server's clock.
+ *
+ * Hand-off: a token released in the tick a waiter of the same process asks goes to that waiter
+ * (its lease moves, no call) while no other process waits, as far as the last answer (at most
+ * 5 ms old) said; a call follows within one round trip to ask again. Otherwise the release's script gives free
+ * tokens to the waiting processes in turn (a FIFO of processes on the server, one token per
+ * process and turn, so a process with few waiters is not starved by one with many), granting
+ * them there and publishing their lease ids on each process's channel (subscribed on a duplicate
+ * of `client`): the waiter starts when the message arrives, with no call of its own. A slow poll
+ * covers a lost message; a process that has not called for 1 s is handed nothing.
  *
  * When Redis cannot be reached, attempts fail after `timeout` ms with {@link StoreUnavailableError}
  * (the limiter errors the waiting requests), tasks already running go on until their leases run
@@ -85,10 +97,12 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
   /** This process's place in the server's queue of waiting processes, and the prefix of its lease ids. */
-  private readonly ticket = randomUUID();
+  private readonly ticket = processTicket();
   /** How long the server keeps a waiting process's ticket without hearing from it. */
   private readonly ticketTtl: number;
-  /** How often a process with refused attempts tries again without a release message. */
+  /** The server pushes tokens only to processes that called within this many ms (see `scripts.ts`). */
+  private readonly pushWindow: number;
+  /** How often a process with refused attempts asks again without a push (well within `pushWindow`). */
   private readonly pollMs: number;
   /** The limiter to wake and to tell about lost leases. */
   private listener: StoreListener<string> | null = null;
@@ -99,6 +113,27 @@ export class RedisCapacityStore implements CapacityStore<string> {
   /** Attempts and releases waiting for the next call (one call in flight at a time). */
   private attempts: Attempt[] = [];
   private releases: string[] = [];
+  /** How many attempts the call in flight carries. */
+  private flying = 0;
+  /** The releases of `releases` that `acquire` may hand to a waiter of this process instead (in-process hand-off), with their leases. */
+  private readonly handback = new Map<string, Held>();
+  /** Whether a call without attempts or releases is due, to learn whether other processes wait (after an in-process hand-off). */
+  private probing = false;
+  /** How many other processes waited on the server at the last answer (1 until the first: hand off locally only when none), and when it came (`performance.now()`). */
+  private others = 1;
+  private answeredAt = -Infinity;
+  /** How many tokens the server will push to this process (its `want` at the last answer, less the pushes since). */
+  private owed = 0;
+  /** The sequence numbers of the pushes received while a call is in flight (its answer's `want` may not count them yet). */
+  private pushedMeanwhile: number[] = [];
+  /** Pushed tokens this process holds that no waiter took yet (`acquire` takes them first). */
+  private stash: string[] = [];
+  /** An upper bound of (server clock − \`performance.now()\`), in ms, from the calls so far: dates pushed leases on the local clock. */
+  private offset = Infinity;
+  /** Pushes that arrived before the first answer (no \`offset\` yet). */
+  private early: string[] = [];
+  /** Whether the subscriber is subscribed (the server pushes to this process only then). */
+  private subscribed = false;
   /** The latest `total` the limiter passed. */
   private total = 1;
   /** Whether a capacity call is in flight, or one is scheduled. */
@@ -110,13 +145,11 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private renewTimer: ReturnType<typeof setInterval> | null = null;
   private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The subscriber connection (a duplicate of `client`) while this process has refused attempts. */
+  /** The subscriber connection (a duplicate of `client`) while this process asks the server for tokens. */
   private subscriber: Redis | null = null;
-  /** When an attempt was last refused (`performance.now()`), to close the subscriber some time after the last. */
-  private lastRefusal = 0;
-  /** Whether the limiter may still wait for a refused attempt (keeps this process's ticket on the server). */
-  private waitingHint = false;
-  /** Closes the subscriber once nothing was refused for a while. */
+  /** When an attempt was last sent or refused (`performance.now()`), to close the subscriber some time after the last. */
+  private lastAsked = 0;
+  /** Closes the subscriber once nothing was asked for a while. */
   private idleTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(client: Redis, options: RedisCapacityOptions) {
@@ -135,7 +168,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
     }
     this.timeout = read.timeout;
     this.ticketTtl = Math.min(this.leaseMs, 2_000);
-    this.pollMs = Math.max(50, Math.floor(this.ticketTtl / 3));
+    this.pushWindow = Math.min(this.ticketTtl, 1_000);
+    this.pollMs = Math.max(50, Math.floor(this.pushWindow / 3));
     this.keys = keysOf(this.key, 'capacity');
     this.caller = new ScriptCaller(this.client, this.key, this.timeout);
   }
@@ -145,17 +179,42 @@ export class RedisCapacityStore implements CapacityStore<string> {
     this.listener = listener;
   }
 
-  acquire(total: number): Promise<string | null> {
+  acquire(total: number): string | null | Promise<string | null> {
     this.total = total;
+    // A pushed token first; then a token this process released in this tick, when no other
+    // process waits (in-process hand-off: its lease moves to this waiter, the server is told
+    // nothing and asked again soon whether others wait); then, while the server owes this
+    // process pushes, wait for them.
+    const pushed = this.stash.shift();
+    if (pushed !== undefined) return pushed;
+    if (this.others === 0 && this.handback.size > 0 && performance.now() - this.answeredAt < HANDOFF_FRESH_MS) {
+      const [id, lease] = this.handback.entries().next().value!;
+      this.handback.delete(id);
+      const at = this.releases.indexOf(id);
+      if (at >= 0) this.releases.splice(at, 1);
+      this.held.set(id, lease);
+      this.afterHeldChanged();
+      this.probing = true;
+      this.schedule();
+      return id;
+    }
+    if (this.owed > 0) return null;
+    // Subscribed before the first refusal, if one comes: a process not subscribed yet cannot be
+    // handed tokens, so it would not queue on the server (see \`flush\`).
+    this.lastAsked = performance.now();
+    if (this.subscriber === null) this.openSubscriber();
     return new Promise((resolve, reject) => {
-      this.attempts.push({ id: `${this.ticket}:${++this.issued}`, resolve, reject });
+      this.attempts.push({ id: `${this.ticket}:${(++this.issued).toString(36)}`, resolve, reject });
       this.schedule();
     });
   }
 
   release(token: string): void {
-    if (!this.held.delete(token)) return;
+    const lease = this.held.get(token);
+    if (lease === undefined) return;
+    this.held.delete(token);
     this.releases.push(token);
+    this.handback.set(token, lease);
     this.afterHeldChanged();
     this.schedule();
   }
@@ -172,9 +231,22 @@ export class RedisCapacityStore implements CapacityStore<string> {
    */
   async close(): Promise<void> {
     const until = performance.now() + this.timeout;
-    while ((this.calling || this.scheduled || this.releases.length > 0) && performance.now() < until) {
-      this.schedule();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    const drain = async (): Promise<void> => {
+      while ((this.calling || this.scheduled || this.releases.length > 0 || this.probing) && performance.now() < until) {
+        this.schedule();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    // The last call also takes this process out of the server's queue (it owes nothing then).
+    this.owed = 0;
+    this.probing = true;
+    await drain();
+    // Pushes the server made before that call are on the subscriber connection before the
+    // answer to a PING sent after it: wait for them, and give back what nobody takes.
+    const subscriber = this.subscriber;
+    if (subscriber !== null && this.subscribed) {
+      await Promise.race([subscriber.ping().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, Math.max(0, until - performance.now())))]);
+      await drain();
     }
     for (const timer of [this.renewTimer, this.expiryTimer, this.pollTimer]) if (timer !== null) clearTimeout(timer);
     this.renewTimer = this.expiryTimer = this.pollTimer = null;
@@ -192,40 +264,67 @@ export class RedisCapacityStore implements CapacityStore<string> {
   }
 
   private flush(): void {
-    if (this.calling || (this.attempts.length === 0 && this.releases.length === 0)) return;
+    if (this.calling || (this.attempts.length === 0 && this.releases.length === 0 && !this.probing)) return;
     const attempts = this.attempts;
     const releases = this.releases;
     this.attempts = [];
     this.releases = [];
+    this.handback.clear();
+    this.probing = false;
     this.calling = true;
+    this.flying = attempts.length;
     const sent = performance.now();
     const limit = this.total === Infinity ? Number.MAX_SAFE_INTEGER : this.total;
-    const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, attempts.length === 0 && this.waitingHint ? '1' : '0', this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id)];
-    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch, this.keys.told];
+    // '2': not subscribed, so the server must not push (nor keep this process's want); '1': no
+    // attempts, but the pushes owed stay owed.
+    const mode = !this.subscribed ? '2' : attempts.length === 0 && this.owed > 0 ? '1' : '0';
+    const args = [limit, this.leaseMs, this.ticket, this.ticketTtl, this.caller.epoch, mode, this.keys.channel, releases.length, ...releases, ...attempts.map((a) => a.id), this.pushWindow];
+    const keys = [this.keys.holders, this.keys.queue, this.keys.tickets, this.keys.epoch, this.keys.want, this.keys.seen];
     // An answer after the timeout: whatever it granted nobody waits for any more; give it back.
     const late = (reply: unknown): void => {
-      const [granted] = reply as [number];
-      this.releases.push(...attempts.slice(0, granted).map((a) => a.id));
+      const [granted, , , , , , self] = reply as [number, string, string, string, number, number, string[]];
+      this.releases.push(...attempts.slice(0, granted).map((a) => a.id), ...self);
       this.schedule();
     };
     this.caller.call(CAPACITY, keys, args, late).then(
       (reply) => {
         this.calling = false;
-        const [granted, epoch, retry] = reply as [number, string, string];
+        this.flying = 0;
+        const [granted, epoch, retry, serverNow, left, others, self, seq] = reply as [number, string, string, string, number, number, string[], number];
         this.caller.epoch = epoch;
+        this.offset = Math.min(this.offset, Number(serverNow) - sent);
+        this.others = others;
+        this.answeredAt = performance.now();
+        // What the server still owes, less what it pushed after this call (already received).
+        this.owed = Math.max(0, left - this.pushedMeanwhile.filter((s) => s > seq).length);
+        this.pushedMeanwhile = [];
+        for (const id of self) this.held.set(id, { epoch, deadline: sent + this.leaseMs });
+        this.stash.push(...self);
+        let refusedAny = false;
         attempts.forEach((attempt, i) => {
           if (i < granted) {
             this.held.set(attempt.id, { epoch, deadline: sent + this.leaseMs });
             attempt.resolve(attempt.id);
-          } else attempt.resolve(null);
+          } else {
+            const token = this.stash.shift() ?? null;
+            if (token === null) refusedAny = true;
+            attempt.resolve(token);
+          }
         });
-        if (granted > 0) this.afterHeldChanged();
-        if (granted < attempts.length) this.refused(Number(retry));
-        else if (attempts.length > 0) this.waitingHint = false;
+        this.afterHeldChanged();
+        if (refusedAny || this.owed > 0) this.refused(Number(retry));
+        if (this.early.length > 0) {
+          const early = this.early;
+          this.early = [];
+          for (const message of early) this.pushed(message);
+        }
+        this.offerStash();
         this.schedule();
       },
       (error: unknown) => {
         this.calling = false;
+        this.flying = 0;
+        this.pushedMeanwhile = [];
         // Releases that did not reach the server: send them again with the next call (releasing a
         // lease that has expired meanwhile does nothing).
         this.releases.push(...releases);
@@ -241,30 +340,89 @@ export class RedisCapacityStore implements CapacityStore<string> {
    * the release channel (and wake once subscribed, for a release in between), and poll.
    */
   private refused(retry: number): void {
-    this.lastRefusal = performance.now();
-    this.waitingHint = true;
+    this.lastAsked = performance.now();
     if (this.subscriber === null) this.openSubscriber();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     const delay = retry >= 0 ? Math.min(this.pollMs, retry + 1) : this.pollMs;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
+      // Ask the server again (a push may have been lost, and the call keeps this process in the
+      // push window): the next attempt goes out instead of waiting for what is owed.
+      this.owed = 0;
       this.listener?.wake();
     }, delay);
     this.pollTimer.unref?.();
   }
 
+  /** A push: `<epoch> <server ms> <lease id>...`, tokens the server granted to this process. */
+  private pushed(message: string): void {
+    if (this.offset === Infinity) {
+      this.early.push(message); // dated once the first answer bounds the clock offset
+      return;
+    }
+    const [epoch, serverNow, ...ids] = message.split(' ');
+    if (epoch === undefined || ids.length === 0) return;
+    // On the local clock, no later than the server's expiry of these leases.
+    const deadline = Number(serverNow) + this.leaseMs - this.offset;
+    for (const id of ids) this.held.set(id, { epoch, deadline });
+    this.owed = Math.max(0, this.owed - ids.length);
+    if (this.calling) for (const id of ids) this.pushedMeanwhile.push(Number(id.slice(id.lastIndexOf(':p') + 2)));
+    // Attempts not sent yet take them at once; the rest wait in the stash for the limiter.
+    while (ids.length > 0 && this.attempts.length > 0) this.attempts.shift()!.resolve(ids.shift()!);
+    this.stash.push(...ids);
+    this.afterHeldChanged();
+    this.offerStash();
+  }
+
+  /**
+   * Offers the stash to the limiter (a wake-up: its waiters take the tokens in `acquire`); what
+   * nobody takes goes back to the server, unless attempts in flight may still take it when
+   * they are refused.
+   */
+  private offerStash(): void {
+    if (this.stash.length === 0) return;
+    this.listener?.wake();
+    if (this.stash.length === 0 || this.flying > 0) return;
+    for (const id of this.stash) {
+      this.held.delete(id);
+      this.releases.push(id);
+    }
+    this.stash = [];
+    this.afterHeldChanged();
+    this.schedule();
+  }
+
   private openSubscriber(): void {
     this.idleTimer = setInterval(() => {
-      if (performance.now() - this.lastRefusal > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
+      if (performance.now() - this.lastAsked > 2 * this.pollMs + this.timeout) void this.closeSubscriber();
     }, this.pollMs);
     this.idleTimer.unref?.();
     const subscriber = this.client.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined); // reconnects on its own; the scripts report unavailability
-    // A release wakes the processes whose turn it is, each on its own channel; the others sleep.
-    subscriber.on('message', () => this.listener?.wake());
-    subscriber.subscribe(`${this.keys.channel}:${this.ticket}`).then(
-      () => this.listener?.wake(),
+    // Disconnected: pushes published meanwhile are lost; ask the server instead of waiting for them.
+    subscriber.on('close', () => {
+      if (this.subscriber !== subscriber) return;
+      this.subscribed = false;
+      this.owed = 0;
+    });
+    const channel = `${this.keys.channel}:${this.ticket}`;
+    subscriber.on('ready', () => {
+      // Back (ioredis re-subscribes too): subscribed once the server confirms.
+      if (this.subscriber !== subscriber) return;
+      subscriber.subscribe(channel).then(
+        () => void (this.subscriber === subscriber && (this.subscribed = true)),
+        () => undefined,
+      );
+    });
+    // The server pushes this process's tokens on its own channel.
+    subscriber.on('message', (_channel: string, message: string) => this.pushed(message));
+    subscriber.subscribe(channel).then(
+      () => {
+        if (this.subscriber !== subscriber) return;
+        this.subscribed = true;
+        this.listener?.wake();
+      },
       () => undefined,
     );
   }
@@ -272,6 +430,8 @@ export class RedisCapacityStore implements CapacityStore<string> {
   private async closeSubscriber(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = null;
+    this.subscribed = false;
+    this.owed = 0;
     if (this.idleTimer !== null) clearInterval(this.idleTimer);
     this.idleTimer = null;
     if (subscriber === null) return;

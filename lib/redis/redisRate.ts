@@ -3,9 +3,8 @@ import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import type { RatePeek, RateRequest, RateStore } from '../resilience/store.js';
 import { keysOf, ScriptCaller } from './caller.js';
-import { validateClient, validateKey } from './script.js';
+import { processTicket, validateClient, validateKey } from './script.js';
 import { RATE } from './scripts.js';
-import { randomUUID } from 'node:crypto';
 
 /** An attempt waiting for the next call to the server. */
 interface Attempt {
@@ -74,7 +73,7 @@ export class RedisRateStore implements RateStore {
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly caller: ScriptCaller;
   /** Names this process in the server's epoch (see `scripts.ts`), and prefixes its grants' ids. */
-  private readonly ticket = randomUUID();
+  private readonly ticket = processTicket();
   /** Attempts made so far (the suffix of their ids). */
   private attempts = 0;
   /** The last answer, for `peek`: units used in the window, the wait, and when it came (`performance.now()`). */
@@ -102,7 +101,7 @@ export class RedisRateStore implements RateStore {
 
   acquire(request: RateRequest): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, id: `${this.ticket}:${++this.attempts}`, resolve, reject });
+      this.waiting.push({ request, id: `${this.ticket}:${(++this.attempts).toString(36)}`, resolve, reject });
       this.schedule();
     });
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe } from '../internal/validate.js';
 
@@ -67,4 +67,12 @@ export function validateKey(name: string, value: unknown): string {
     throw new TypeError(`Expected \`${name}\` to be a non-empty string (the Redis key the processes share), got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * A random id for one store of one process (72 random bits, 12 characters of base64url: no
+ * space or colon): it prefixes the ids the store sends with every call, so it is kept short.
+ */
+export function processTicket(): string {
+  return randomBytes(9).toString('base64url');
 }

@@ -38,26 +38,30 @@ end
 `;
 
 /**
- * Capacity: releases some leases and asks for some, in one step.
+ * Capacity: releases some leases and asks for some, in one step, and hands the free tokens to
+ * the waiting processes on the server (no second round trip for them).
  *
- * KEYS: holders (zset lease id → expiry), queue (zset process ticket → arrival), tickets (zset
- * ticket → expiry), epoch (hash), told (hash: the tickets woken since they last called). ARGV:
- * limit, leaseMs, ticket, ticketTtl, known epoch, more ('1' when the process has waiters beyond
- * the ids sent), the channel prefix, the number of ids to release, those ids, then the ids asked
- * for (the process's oldest waiters first).
+ * KEYS: holders (zset lease id → expiry), queue (zset process ticket → turn), tickets (zset
+ * ticket → expiry), epoch (hash), want (hash ticket → tokens it waits for), seen (zset ticket →
+ * time of its last call). ARGV: limit, leaseMs, ticket, ticketTtl, known epoch, more ('1' when
+ * the process waits for tokens beyond the ids sent: its `want` stays), the channel prefix, the
+ * number of ids to release, those ids, then the ids asked for (the process's oldest waiters
+ * first), then (after the ids, as the last argument) the push window in ms.
  *
- * Fairness across processes: every process with waiters has a ticket in a FIFO queue; a process
- * may take tokens only while its ticket is among the first `free` ones, and leaves one free
- * token to each other waiting process; after taking some it goes to the back. A process that
- * stops asking (it died) loses its ticket after `ticketTtl`.
+ * Every process that waits has a ticket in a FIFO queue and a `want`: its attempts refused so
+ * far. Free tokens go round the queue, one per process and turn, a served process going to the
+ * back while it wants more: the caller's own attempts take their turn like any other's (its
+ * grants come back in the reply), and a token for another process is granted to it here, as a
+ * lease `<ticket>:p<seq>`, and published on its channel (`<prefix>:<ticket>`, message
+ * `<epoch> <server ms> <lease id>...`): that process starts its waiter when the message arrives,
+ * without asking again. Only processes that called within the push window get tokens pushed
+ * (one that died stops calling: at most one window of tokens is pushed to it, and they come back
+ * when their leases expire); a process that stops calling for `ticketTtl` loses its ticket.
  *
- * When tokens are left free while other processes wait, it wakes the processes that may take
- * them now (the first `free` of the queue), each on its own channel (`<prefix>:<ticket>`), and
- * each only once until it calls again (`told`): the others sleep, and a process already on its
- * way is not woken again (at most one message per waiting process and call, where every release
- * used to wake every process).
- *
- * Returns { granted count, epoch, retry ms (-1: wait for a release message) }.
+ * Returns { granted count, epoch, retry ms (-1: wait for a push), server ms, tokens this process
+ * still waits for (its `want`), other processes waiting, lease ids pushed to this process, the
+ * last sequence number given out (a pushed id `<ticket>:p<seq>` with a higher one was pushed after
+ * this call: its push is not counted in `want` yet) }.
  */
 export const CAPACITY = luaScript(
   'capacity',
@@ -67,66 +71,117 @@ local leaseMs = tonumber(ARGV[2])
 local ticket = ARGV[3]
 local ticketTtl = tonumber(ARGV[4])
 local more = ARGV[6] == '1'
+-- '2': the caller cannot receive pushes (not subscribed yet): it takes its turn now, keeps no want.
+local unsubscribed = ARGV[6] == '2'
 local releases = tonumber(ARGV[8])
+local window = tonumber(ARGV[#ARGV])
 local epoch, grace = epochOf(KEYS[4], ARGV[5], leaseMs, ticket)
 
-local changed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-for i = 1, #stale do redis.call('ZREM', KEYS[2], stale[i]) end
 if #stale > 0 then
+  redis.call('ZREM', KEYS[2], unpack(stale))
+  redis.call('ZREM', KEYS[6], unpack(stale))
   redis.call('HDEL', KEYS[5], unpack(stale))
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  changed = changed + #stale
 end
-if releases > 0 then changed = changed + redis.call('ZREM', KEYS[1], unpack(ARGV, 9, 8 + releases)) end
+if releases > 0 then redis.call('ZREM', KEYS[1], unpack(ARGV, 9, 8 + releases)) end
 
 local first = 9 + releases
-local wanted = #ARGV - first + 1
+local wanted = #ARGV - first
 local free = limit - redis.call('ZCARD', KEYS[1])
-local queued = redis.call('ZCARD', KEYS[2])
-local rank = redis.call('ZRANK', KEYS[2], ticket)
-local inQueue = rank ~= false and rank ~= nil
-local others = queued
-if inQueue then others = queued - 1 else rank = queued end
 
-redis.call('HDEL', KEYS[5], ticket)
-
-local granted = 0
-if wanted > 0 and now >= grace and free > 0 and rank < free then
-  granted = math.min(wanted, free - math.min(others, free - 1))
-  for i = 0, granted - 1 do redis.call('ZADD', KEYS[1], now + leaseMs, ARGV[first + i]) end
-end
-
-if wanted > granted or more then
-  if granted > 0 or not inQueue then
+-- This process's want: the attempts it sends now (or, sending none, what it waited for already).
+local mine = wanted
+if wanted == 0 and more then mine = tonumber(redis.call('HGET', KEYS[5], ticket) or '0') end
+if mine > 0 then
+  if not redis.call('ZSCORE', KEYS[2], ticket) then
     redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[4], 'seq', 1), ticket)
   end
   redis.call('ZADD', KEYS[3], now + ticketTtl, ticket)
-elseif inQueue then
-  redis.call('ZREM', KEYS[2], ticket)
-  redis.call('ZREM', KEYS[3], ticket)
+  redis.call('ZADD', KEYS[6], now, ticket)
 end
 
-if (changed > 0 or granted > 0) and now >= grace and free - granted > 0 and others > 0 then
-  -- Wake the processes that may take a token now (the first ones in the queue), unless told already.
-  local turn = redis.call('ZRANGE', KEYS[2], 0, free - granted - 1)
-  for i = 1, #turn do
-    if turn[i] ~= ticket and redis.call('HSETNX', KEYS[5], turn[i], '1') == 1 then
-      redis.call('PUBLISH', ARGV[7] .. ':' .. turn[i], '1')
-    end
+-- The processes that may take a token, in queue order, and what each wants.
+local order, wants = {}, {}
+local queue = redis.call('ZRANGE', KEYS[2], 0, -1)
+local others = 0
+for i = 1, #queue do
+  local t = queue[i]
+  local w
+  if t == ticket then w = mine
+  else
+    w = tonumber(redis.call('HGET', KEYS[5], t) or '0')
+    if w > 0 then others = others + 1 end
+    if w > 0 and (tonumber(redis.call('ZSCORE', KEYS[6], t) or '0') < now - window) then w = 0 end
+  end
+  if w > 0 then
+    order[#order + 1] = t
+    wants[t] = w
   end
 end
 
+local granted = 0
+local pushed = {}
+local served = {}
+if now >= grace then
+  while free > 0 and #order > 0 do
+    local t = table.remove(order, 1)
+    if t == ticket and granted < wanted then
+      redis.call('ZADD', KEYS[1], now + leaseMs, ARGV[first + granted])
+      granted = granted + 1
+    else
+      local id = t .. ':p' .. redis.call('HINCRBY', KEYS[4], 'seq', 1)
+      redis.call('ZADD', KEYS[1], now + leaseMs, id)
+      if not pushed[t] then pushed[t] = {} end
+      local ids = pushed[t]
+      ids[#ids + 1] = id
+    end
+    free = free - 1
+    wants[t] = wants[t] - 1
+    if wants[t] > 0 then order[#order + 1] = t end
+    served[#served + 1] = t
+  end
+end
+
+-- Served processes go to the back, in the order they were served; those done leave the queue.
+for i = 1, #served do
+  local t = served[i]
+  if wants[t] > 0 then redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[4], 'seq', 1), t) end
+end
+if unsubscribed and wants[ticket] then wants[ticket] = 0 end
+for t, w in pairs(wants) do
+  if w > 0 then redis.call('HSET', KEYS[5], t, w)
+  else
+    redis.call('HDEL', KEYS[5], t)
+    redis.call('ZREM', KEYS[2], t)
+  end
+end
+if (mine == 0 and not more) or unsubscribed then
+  redis.call('HDEL', KEYS[5], ticket)
+  redis.call('ZREM', KEYS[2], ticket)
+  redis.call('ZREM', KEYS[3], ticket)
+  redis.call('ZREM', KEYS[6], ticket)
+end
+
+local nowText = string.format('%.3f', now)
+local self = {}
+for t, ids in pairs(pushed) do
+  if t == ticket then self = ids
+  else redis.call('PUBLISH', ARGV[7] .. ':' .. t, epoch .. ' ' .. nowText .. ' ' .. table.concat(ids, ' ')) end
+end
+
+local left = wants[ticket] or 0
 local retry = -1
-if granted < wanted then
+if granted < wanted or left > 0 then
   if now < grace then
     retry = grace - now
-  elseif free - granted <= 0 then
+  elseif free <= 0 then
     local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
     if soonest[2] then retry = tonumber(soonest[2]) - now end
   end
 end
-return { granted, epoch, tostring(math.ceil(retry)) }
+return { granted, epoch, tostring(math.ceil(retry)), nowText, left, others, self, tonumber(redis.call('HGET', KEYS[4], 'seq') or '0') }
 `,
 );
 
@@ -169,7 +224,9 @@ return result
  * the order the process made them (a grant's members are `id#1` … `id#cost`). Each attempt is
  * decided on its own, one after the other, exactly as if each were its own script call: it is
  * granted when every window of `interval` ms keeps at most `limit` units; else the answer says
- * how long until enough old grants leave the window.
+ * how long until enough old grants leave the window. The log keeps the grants of the longest
+ * `interval` asked for on this key (`horizon` in the epoch hash), as the in-process store does:
+ * an interval shortened and then lengthened again at run time still counts them.
  *
  * Returns { epoch, server time, then per attempt: retry ms (0 when granted), units used in the window after it }.
  */
@@ -180,8 +237,17 @@ local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local spread = ARGV[5] == '1'
 local epoch, grace = epochOf(KEYS[2], ARGV[4], interval, ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - interval)
-local used = redis.call('ZCARD', KEYS[1])
+-- The log reaches back the longest interval asked for so far (the horizon), so that a window
+-- shortened and lengthened again still counts the earlier grants; \`skip\` of them are older
+-- than this interval's window.
+local horizon = tonumber(redis.call('HGET', KEYS[2], 'horizon') or '0')
+if interval > horizon then
+  horizon = interval
+  redis.call('HSET', KEYS[2], 'horizon', horizon)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
+local used = redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.17g', now - interval), '+inf')
+local skip = redis.call('ZCARD', KEYS[1]) - used
 local last, lastCost = 0, 0
 if spread then
   last = tonumber(redis.call('HGET', KEYS[2], 'lastAt') or '0')
@@ -194,7 +260,7 @@ for a = 6, #ARGV, 2 do
   local at = now
   if now < grace then at = grace end
   if used + cost > limit then
-    local oldest = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
+    local oldest = redis.call('ZRANGE', KEYS[1], skip + used + cost - limit - 1, skip + used + cost - limit - 1, 'WITHSCORES')
     if oldest[2] then at = math.max(at, tonumber(oldest[2]) + interval) else at = math.max(at, now + interval) end
   end
   if spread then at = math.max(at, last + lastCost * interval / limit) end
@@ -211,7 +277,7 @@ for a = 6, #ARGV, 2 do
 end
 if grantedAny then
   if spread then redis.call('HSET', KEYS[2], 'lastAt', string.format('%.3f', now), 'lastCost', lastCost) end
-  redis.call('PEXPIRE', KEYS[1], math.ceil(interval) + 1000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(horizon) + 1000)
 end
 return reply
 `,
