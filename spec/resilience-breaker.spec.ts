@@ -27,9 +27,11 @@ describe('CircuitBreaker: bad input is refused at creation, naming the value', (
     [{ ratio: 0.5, window: -5 }, RangeError, /`options.window`.*`-5`/],
     [{ ratio: 0.5, window: Infinity }, RangeError, /`options.window`.*`Infinity`/],
     [{ ratio: 0.5, window: 10, minimumCalls: 0 }, RangeError, /`options.minimumCalls`.*`0`/],
+    [{ ratio: 0.5, window: 10, minimumCalls: Infinity }, RangeError, /`options.minimumCalls` to be an integer from 1 and up, got `Infinity`/],
     [{ halfOpenMax: 0 }, RangeError, /`options.halfOpenMax` to be an integer from 1 and up, got `0` \(number\)/],
     [{ halfOpenAfter: -1 }, RangeError, /`options.halfOpenAfter`.*`-1`/],
     [{ halfOpenAfter: '5s' }, TypeError, /`options.halfOpenAfter` to be a delay in ms or a backoff.*`"5s"` \(string\)/],
+    [{ halfOpenAfter: null }, TypeError, /`options.halfOpenAfter` to be a delay in ms or a backoff.*`null`/],
     [{ halfOpenAfter: { baseDelay: -1 } }, RangeError, /`options.halfOpenAfter.baseDelay`.*`-1`/],
     [{ halfOpenAfter: { base: 100 } }, TypeError, /Unknown option `options.halfOpenAfter.base`; expected one of `baseDelay`, `maxDelay`, `jitter`, `random`/],
     [{ threshold: 3, ratio: 0.5, window: 10 }, TypeError, /either `options.threshold`.*or `options.ratio`.*not both; got threshold `3` \(number\) and ratio `0.5` \(number\)/],
@@ -113,6 +115,71 @@ describe('CircuitBreaker: what marbles cannot see', () => {
     listening.unsubscribe();
     expect(scheduler.actions.filter((a) => !a.closed).length).toBe(0);
     expect(seen).toEqual(['closed', 'open']);
+  });
+
+  it('retryAt is null unless the circuit is open', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 50, scheduler });
+    expect(b.retryAt).toBeNull();
+    outcome(failing.pipe(circuitBreaker(b)));
+    expect(b.retryAt).toBe(50);
+    scheduler.schedule(() => undefined, 50);
+    scheduler.flush();
+    expect(b.state).toBe('halfOpen');
+    expect(b.retryAt).toBeNull();
+  });
+
+  it('one listener of several leaving keeps the timer: the others still see halfOpen on time', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 50, scheduler });
+    const seen: CircuitState[] = [];
+    b.state$.subscribe((s) => seen.push(s));
+    const other = b.state$.subscribe();
+    outcome(failing.pipe(circuitBreaker(b)));
+    other.unsubscribe();
+    scheduler.flush();
+    expect(seen).toEqual(['closed', 'open', 'halfOpen']);
+  });
+
+  it('listeners subscribing while open share one timer: when the last leaves, none is left', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 50, scheduler });
+    outcome(failing.pipe(circuitBreaker(b)));
+    const first = b.state$.subscribe();
+    const second = b.state$.subscribe();
+    expect(scheduler.actions.filter((a) => !a.closed).length).toBe(1);
+    first.unsubscribe();
+    second.unsubscribe();
+    expect(scheduler.actions.filter((a) => !a.closed).length).toBe(0);
+  });
+
+  it('a listener unsubscribed by another during a send stays removed (no timer kept for it)', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 50, scheduler });
+    const seenByB: CircuitState[] = [];
+    let listenerB: { unsubscribe(): void } | undefined;
+    const listenerA = b.state$.subscribe((s) => {
+      if (s === 'open') listenerB?.unsubscribe();
+    });
+    listenerB = b.state$.subscribe((s) => seenByB.push(s));
+    outcome(failing.pipe(circuitBreaker(b)));
+    expect(seenByB).toEqual(['closed']);
+    listenerA.unsubscribe();
+    expect(scheduler.actions.filter((a) => !a.closed).length).toBe(0);
+  });
+
+  it('a listener subscribed during a send after a nested transition was queued gets that state once', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const b = new CircuitBreaker({ threshold: 1, halfOpenAfter: 0, scheduler });
+    const late: CircuitState[] = [];
+    b.state$.subscribe((s) => {
+      if (s !== 'halfOpen') return;
+      outcome(of(1).pipe(circuitBreaker(b))); // the trial succeeds: 'closed' is queued behind this send
+      b.state$.subscribe((t) => late.push(t)); // sees 'closed' on subscription; the queued send must skip it
+    });
+    outcome(failing.pipe(circuitBreaker(b)));
+    scheduler.flush();
+    expect(late).toEqual(['closed']);
   });
 
   it('state$ sends the current state to a late subscriber, then transitions only', () => {

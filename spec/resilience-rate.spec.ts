@@ -22,7 +22,7 @@ describe('RateLimiter: bad input throws at construction, naming the value', () =
     [{ limit: 3, interval: -5 }, RangeError, '`-5` (number)'],
     [{ limit: 3, interval: NaN }, RangeError, '`NaN` (number)'],
     [{ limit: 3, interval: Infinity }, RangeError, '`Infinity` (number)'],
-    [{ limit: 3 }, TypeError, 'Expected `options.interval` (required)'],
+    [{ limit: 3 }, TypeError, 'Expected `options.interval` (required) to be a finite number above 0 (ms), got `undefined` (undefined)'],
     [{ limit: 3, interval: 10, limt: 4 }, TypeError, 'Unknown option `options.limt`; expected one of `limit`, `interval`, `spread`, `maxWaiting`, `scheduler`, `store`'],
     [{ limit: 3, interval: 10, spread: 'yes' }, TypeError, '`options.spread` to be a boolean'],
     [{ limit: 3, interval: 10, maxWaiting: -1 }, RangeError, '`options.maxWaiting` to be an integer from 0 and up or `Infinity`, got `-1` (number)'],
@@ -45,7 +45,9 @@ describe('RateLimiter: bad input throws at construction, naming the value', () =
     expect(() => withRate(limiter, { cost: 1.5 })).toThrow('`1.5` (number)');
     expect(() => withRate(limiter, { cots: 1 } as never)).toThrow('Unknown option `options.cots`; expected one of `cost`');
     expect(() => limiter.run(() => of(1), { cost: 4 })).toThrow('to the limit 3, got `4`');
-    expect(() => limiter.acquire(() => {}, { cost: 4 })).toThrow('to the limit 3, got `4`');
+    expect(() => limiter.acquire(() => {}, { cost: 4 })).toThrow('Expected `options.cost` to be an integer from 1 to the limit 3, got `4` (number)');
+    expect(() => limiter.acquire(42 as never)).toThrow('Expected `onGranted` to be a function, got `42` (number)');
+    expect(() => limiter.run(42 as never)).toThrow('Expected `task` to be a task');
     expect(() => withRate({} as never)).toThrow('Expected `limiter` to be a RateLimiter, got `{}` (object)');
     expect(() => limiter.run(42 as never)).toThrow(TypeError);
   });
@@ -128,6 +130,26 @@ describe('RateLimiter: promises, synchronous inners, re-entrancy', () => {
     scheduler.flush();
     expect(granted).toEqual(['a', 'c']);
     expect([a.state, b.state, c.state]).toEqual(['granted', 'cancelled', 'granted']);
+  });
+
+  it('a store that throws: the waiter fails with StoreUnavailableError and its ticket is cancelled', () => {
+    const store = { key: 'broken', acquire: () => { throw new Error('down'); }, peek: () => ({ used: 0, retryAfter: 0 }) };
+    const limiter = new RateLimiter({ limit: 1, interval: 10, scheduler: virtual(), store: store as never });
+    const errors: unknown[] = [];
+    const ticket = limiter.acquire(() => {}, { onError: (e) => errors.push(e) });
+    expect(ticket.state).toBe('cancelled');
+    expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it.each([[-1, '`-1` (number)'], [Infinity, '`Infinity` (number)'], [NaN, '`NaN` (number)']])('a store answering %p: the waiter fails with StoreUnavailableError naming the answer', (answer, shown) => {
+    const store = { key: 'odd', acquire: () => answer, peek: () => ({ used: 0, retryAfter: 0 }) };
+    const scheduler = virtual();
+    const limiter = new RateLimiter({ limit: 1, interval: 10, scheduler, store: store as never });
+    const errors: unknown[] = [];
+    const ticket = limiter.acquire(() => {}, { onError: (e) => errors.push(e) });
+    expect(ticket.state).toBe('cancelled');
+    expect((errors[0] as Error).message).toBe(`The limiter store \`odd\` is unavailable: the store answered ${shown}, expected 0 or a number of ms above 0`);
+    expect(scheduler.actions.length).toBe(0);
   });
 
   it('maxWaiting 0: never wait, shed at once while the window is full', () => {
