@@ -1,6 +1,7 @@
 import { NEVER, take, type Observable } from 'rxjs';
 import {
   boundedMap,
+  CapacityLimiter,
   completionStream,
   concurrently,
   EmptyTaskError,
@@ -401,6 +402,30 @@ describe('executeConcurrently / concurrently / completionStream / processConcurr
 });
 
 describe('boundedMap with a live limit (marbles)', () => {
+  // The window option is kept when the limit is live: a limit$ value or the limiter's total
+  // replaces only the default window (2 × limit), never the one given.
+  it.each([
+    { title: 'a live limit of 2 with { window: 8 }: the fifth item starts as soon as a slot is free', limit: 'live' },
+    { title: 'a CapacityLimiter of 2 with { window: 8 }: the fifth item starts as soon as a token is free', limit: 'limiter' },
+  ])('$title', ({ limit }) => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  abcde|');
+      const slow = cold('   ---------S|');
+      const fast = cold('    f|');
+      const last = cold('    -----g|');
+      const limit$ = cold('2', { 2: 2 });
+      const inners: Record<string, Observable<string>> = { a: slow, b: fast, c: fast, d: fast, e: last };
+      const lim = limit === 'live' ? limit$ : new CapacityLimiter(2);
+      // With the default window (4) e would wait for a, to frame 10.
+      expectObservable(source.pipe(boundedMap((k: string) => inners[k]!, lim, { window: 8 }))).toBe('---------S(fffg|)');
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+      expectSubscriptions(limit$.subscriptions).toBe(limit === 'live' ? '^---------!' : []);
+      expectSubscriptions(slow.subscriptions).toBe('^---------!');
+      expectSubscriptions(fast.subscriptions).toBe(['-^!', '--^!', '---^!']);
+      expectSubscriptions(last.subscriptions).toBe('----^-----!');
+    });
+  });
+
   it('starts nothing before limit$ emits, then more at once when it is raised mid-flight', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const limit$ = hot('  --1---3--', { 1: 1, 3: 3 });
