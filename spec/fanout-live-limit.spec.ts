@@ -8,6 +8,7 @@ import {
   concurrently,
   executeConcurrently,
   processConcurrently,
+  pull,
 } from '../lib/index.js';
 
 // Live limits of the fan-out family: an Observable<number> or a CapacityLimiter as the limit.
@@ -180,6 +181,23 @@ describe('fan-out with a live limit', () => {
     expect(failure((o) => concurrently([() => [1]], { concurrentTasks: bad() }).subscribe(o))).toBe(`Expected \`options.concurrentTasks\` (an Observable) ${got}`);
     expect(failure((o) => completionStream([() => [1]], { limit: bad() }).subscribe(o))).toBe(`Expected \`options.limit\` (an Observable) ${got}`);
     expect(failure((o) => from([1]).pipe(boundedMap((x) => [x], bad())).subscribe(o))).toBe(`Expected \`limit$\` ${got}`);
+  });
+
+  it('a source that ends while every token is held elsewhere waits: its items run when tokens come back, then it completes', () => {
+    for (const source of [from([1, 2, 3]), pull([1, 2, 3])]) {
+      const limiter = new CapacityLimiter(1);
+      const hold = limiter.run(() => NEVER).subscribe();
+      const out: number[] = [];
+      let completed = false;
+      const sub = source.pipe(boundedMap((x) => [x * 10], limiter)).subscribe({ next: (v) => out.push(v), complete: () => (completed = true) });
+      expect(out).toEqual([]);
+      expect(completed).toBe(false);
+      hold.unsubscribe();
+      expect(out).toEqual([10, 20, 30]);
+      expect(completed).toBe(true);
+      expect(limiter.borrowed).toBe(0);
+      sub.unsubscribe();
+    }
   });
 });
 
