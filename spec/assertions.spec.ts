@@ -186,6 +186,29 @@ describe('boundedMap, ordered mode, re-entrant consumers', () => {
     inners[1]!.next('w');
     expect(seen).toEqual(['x', 'y', 'z', 'w']);
   });
+
+  it('a head that completes re-entrantly while its buffered values are flushed: the next item waits for the rest of them', () => {
+    const inners: Array<Subject<string>> = [];
+    const seen: string[] = [];
+    of(0, 1, 2)
+      .pipe(
+        boundedMap((i) => {
+          const inner = new Subject<string>();
+          inners[i] = inner;
+          return inner;
+        }, 3),
+      )
+      .subscribe((v) => {
+        seen.push(v);
+        if (v === 'b1') inners[1]!.complete(); // item 1 ends while b2 still waits to be flushed
+      });
+    inners[1]!.next('b1'); // buffered behind item 0
+    inners[1]!.next('b2');
+    inners[2]!.next('c1'); // buffered behind item 1
+    inners[2]!.complete();
+    inners[0]!.complete(); // item 1 becomes the head: b1 is flushed, item 1 ends, then b2, then c1
+    expect(seen).toEqual(['b1', 'b2', 'c1']);
+  });
 });
 
 describe('boundedMap with thenables', () => {
