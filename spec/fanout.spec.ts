@@ -107,6 +107,8 @@ describe('boundedMap with synchronous inners and sources', () => {
     const errors: unknown[] = [];
     of(1).pipe(boundedMap(() => 42 as unknown as Observable<number>, 1)).subscribe({ error: (e) => errors.push(e) });
     expect(errors[0]).toBeInstanceOf(TypeError);
+    // It names `project`, what it returned and the item's index.
+    expect((errors[0] as Error).message).toMatch(/^Expected `project` to return an Observable, .* got `42` \(number\) at index 0$/);
   });
 
   it('with settle, a throwing project settles that item as rejected and goes on', () => {
