@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Observable, VirtualTimeScheduler, concatMap, defer, firstValueFrom, tap, lastValueFrom, map, of, take, throwError, timer, toArray } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, VirtualTimeScheduler, concatMap, defer, firstValueFrom, tap, lastValueFrom, map, of, take, takeUntil, throwError, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   FlowVertexError,
@@ -688,6 +688,22 @@ describe('what the mutation run found unasserted', () => {
     expect((two.error as Error).message).toBe('Vertex `a` produced no output `v`, which vertex `b` reads (`v: a.v`); it produced: x, y');
     const none = await collect(runFlow(spec, { handlers: { a: () => undefined, b: ok } }));
     expect((none.error as Error).message).toBe('Vertex `a` produced no output `v`, which vertex `b` reads (`v: a.v`); it produced: nothing');
+  });
+
+  it('a cache hit whose lookup makes the consumer leave commits nothing', async () => {
+    const spec: FlowSpec = { flow: { p: { effect: 'pure' } }, atomic_groups: { g: { vertices: ['p'], no_cache: false } } };
+    const cache = memoryFlowCache();
+    const handlers = { p: () => ({ y: 1 }) };
+    await lastValueFrom(runFlowResult(spec, { handlers, cache }));
+    const leave = new Subject<void>();
+    const store = { get: (key: string) => (leave.next(), cache.get(key)), set: (key: string, outputs: Record<string, unknown>) => cache.set(key, outputs) };
+    const commit = jest.fn();
+    const seen: string[] = [];
+    runFlow(spec, { handlers, cache: store, transaction: { commit } })
+      .pipe(takeUntil(leave))
+      .subscribe((e) => seen.push(brief(e)));
+    expect(seen).toEqual([]);
+    expect(commit).not.toHaveBeenCalled();
   });
 
   it('compensate: a vertex without a compensation is skipped, the earlier ones still run', async () => {
