@@ -651,7 +651,7 @@ describe('what the mutation run found unasserted', () => {
     const finish: Array<() => void> = [];
     const work = (name: string) => () => {
       started.push(name);
-      return new Promise<object>((resolve) => finish.push(() => resolve({})));
+      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
     };
     const run = collect(
       runFlow({ flow: { P: {}, Q: {} }, atomic_groups: { g: { vertices: ['P', 'Q'], no_parallel: false } } }, { parallel: true, handlers: { P: work('P'), Q: work('Q') } }),
@@ -666,7 +666,7 @@ describe('what the mutation run found unasserted', () => {
     const finish: Array<() => void> = [];
     const work = (name: string) => () => {
       started.push(name);
-      return new Promise<object>((resolve) => finish.push(() => resolve({})));
+      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
     };
     const run = collect(
       runFlow(
