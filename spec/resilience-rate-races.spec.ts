@@ -122,6 +122,28 @@ describe('RateLimiter: attempts at the store', () => {
     expect(granted).toEqual(['a', 'c']);
   });
 
+  it('a refusal armed for a head that was then granted still holds for the next arrival of equal cost (no attempt before it)', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const { store, calls } = manualStore(2);
+    const limiter = new RateLimiter({ limit: 5, interval: 100, scheduler, store });
+    const granted: string[] = [];
+    limiter.acquire(() => granted.push('a'));
+    const b = limiter.acquire(() => granted.push('b'));
+    b.cancel(); // not the head
+    calls[1]!.answer(30); // the window is full for a cost of 1 until 30: a waits for the timer
+    await flush();
+    calls[0]!.answer(0); // a's own attempt was granted meanwhile: nobody waits
+    await flush();
+    expect(granted).toEqual(['a']);
+    limiter.acquire(() => granted.push(`c@${scheduler.now()}`));
+    expect(calls).toHaveLength(2); // it would be refused too
+    scheduler.flush();
+    expect(calls).toHaveLength(3);
+    calls[2]!.answer(0);
+    await flush();
+    expect(granted).toEqual(['a', 'c@30']);
+  });
+
   it('two refusals in flight: only the later retry timer acts', async () => {
     const scheduler = new VirtualTimeScheduler();
     const { store, calls } = manualStore(2);
