@@ -165,6 +165,46 @@ describe('definition errors (thrown at call time, naming the vertex and the bind
     expect(() => runFlow(spec, { handlers, transaction: { begin: 1 } } as never)).toThrow('Expected `options.transaction.begin` to be a function, got `1` (number)');
     expect(() => runFlow(spec, { handlers, compensations: { zz: () => undefined } })).toThrow('`options.compensations.zz` names no vertex of the flow');
   });
+
+  // Each assertion below kills a mutant of lib/flow/run.ts's plan() that survived `npm run mutation`.
+  it('runFlow: the record options name what they expected', () => {
+    const spec: FlowSpec = { flow: { a: {} } };
+    const handlers = { a: () => ({}) };
+    expect(() => runFlow(spec, { handlers: 5 as never })).toThrow('Expected `options.handlers` to be an object of handler functions by name, got `5` (number)');
+    expect(() => runFlow(spec, { handlers, initialData: [] as never })).toThrow(/^Expected `options.initialData` to be an object, got /);
+    expect(() => runFlow(spec, { handlers, transaction: 'tx' as never })).toThrow(
+      'Expected `options.transaction` to be an object of begin, commit and rollback hooks, got `"tx"` (string)',
+    );
+    expect(() => runFlow(spec, { handlers, compensations: null as never })).toThrow(
+      'Expected `options.compensations` to be an object of compensation functions by vertex name, got `null` (null)',
+    );
+  });
+
+  it('runFlow: the errors of a missing handler or input say where in the flow', () => {
+    const missing = thrown(() => runFlow({ flow: { fetch_user: { handler: 'fetchUser' } } }, { handlers: {} }));
+    expect(missing.path).toEqual(['flow', 'fetch_user']);
+    const input = thrown(() => runFlow({ flow: { a: { inputs: { id: 'input.userId' } } } }, { handlers: { a: () => ({}) } }));
+    expect(input).toBeInstanceOf(FlowDefinitionError);
+    expect(input.message).toBe('Vertex `a` binds `id: input.userId`, but `options.initialData` has no key `userId` (it has: nothing)');
+    expect(input.vertex).toBe('a');
+    expect(input.binding).toBe('id: input.userId');
+    expect(input.path).toEqual(['flow', 'a', 'inputs', 'id']);
+    const two = thrown(() => runFlow({ flow: { a: { inputs: { id: 'input.userId' } } } }, { handlers: { a: () => ({}) }, initialData: { x: 1, y: 2 } }));
+    expect(two.message).toContain('(it has: x, y)');
+  });
+
+  it('runFlow: compensations must name a vertex and be functions', () => {
+    const spec: FlowSpec = { flow: { a: {}, b: {} } };
+    const handlers = { a: () => ({}), b: () => ({}) };
+    const stray = thrown(() => runFlow(spec, { handlers, compensations: { zz: () => undefined } }));
+    expect(stray).toBeInstanceOf(FlowDefinitionError);
+    expect(stray.vertex).toBe('zz');
+    expect(stray.binding).toBe('compensations');
+    const bad = thrown(() => runFlow(spec, { handlers, compensations: { b: 1 } as never }));
+    expect(bad).toBeInstanceOf(TypeError);
+    expect(bad.message).toBe('Expected `options.compensations.b` to be a function, got `1` (number)');
+    expect(() => runFlow(spec, { handlers, compensations: { a: () => undefined, b: () => undefined } })).not.toThrow();
+  });
 });
 
 describe('parseFlow (YAML)', () => {

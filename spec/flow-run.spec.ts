@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Observable, VirtualTimeScheduler, concatMap, defer, firstValueFrom, tap, lastValueFrom, map, of, take, throwError, timer, toArray } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, VirtualTimeScheduler, concatMap, defer, firstValueFrom, tap, lastValueFrom, map, of, take, takeUntil, throwError, timer, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   FlowVertexError,
@@ -605,5 +605,114 @@ describe('settings priority: per call > configureFlows > environment > defaults'
   it('an environment variable is only read when nothing above gives the setting', () => {
     process.env['RXC_FLOW_MAX_WORKERS'] = 'zero';
     expect(() => runFlow({ flow: { a: {} } }, { handlers: { a: () => ({}) }, parallel: true, maxWorkers: 2 })).not.toThrow();
+  });
+});
+
+// Each test below kills a mutant of lib/flow/run.ts that survived `npm run mutation`.
+describe('what the mutation run found unasserted', () => {
+  const ok = () => ({ ok: true });
+
+  it('an empty flow emits done with the initial data and completes', async () => {
+    expect(await collect(runFlow({ flow: {} }, { initialData: { x: 1 } }))).toEqual({
+      events: [{ type: 'done', result: { 'input.x': 1 } }],
+      error: undefined,
+    });
+  });
+
+  it('runFlowResult emits the result once, nothing for the other events', async () => {
+    const out = () => ({ out: 1 });
+    const results = await lastValueFrom(runFlowResult(diamond, { handlers: { A: out, B: out, C: out, D: out } }).pipe(toArray()));
+    expect(results).toEqual([{ 'A.out': 1, 'B.out': 1, 'C.out': 1, 'D.out': 1 }]);
+  });
+
+  it('a vertex failing synchronously starts nothing more, also while its group is rolled back', async () => {
+    const later = jest.fn(ok);
+    let rolledBack: () => void = () => undefined;
+    const run = collect(
+      runFlow(
+        { flow: { A: {}, B: {} }, atomic_groups: { g: { vertices: ['A'] } } },
+        {
+          parallel: true,
+          handlers: { A: () => { throw new Error('A failed'); }, B: later },
+          transaction: { rollback: () => new Promise<void>((resolve) => (rolledBack = resolve)) },
+        },
+      ),
+    );
+    expect(later).not.toHaveBeenCalled();
+    rolledBack();
+    const { events, error } = await run;
+    expect((error as FlowVertexError).vertex).toBe('A');
+    expect(later).not.toHaveBeenCalled();
+    expect(events.map(brief)).toEqual(['started A', 'failed A', 'rolledBack g']);
+  });
+
+  it('no_parallel: false lets the vertices of a group run at once (no begin hook)', async () => {
+    const started: string[] = [];
+    const finish: Array<() => void> = [];
+    const work = (name: string) => () => {
+      started.push(name);
+      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
+    };
+    const run = collect(
+      runFlow({ flow: { P: {}, Q: {} }, atomic_groups: { g: { vertices: ['P', 'Q'], no_parallel: false } } }, { parallel: true, handlers: { P: work('P'), Q: work('Q') } }),
+    );
+    expect(started).toEqual(['P', 'Q']);
+    for (const f of finish) f();
+    expect((await run).error).toBeUndefined();
+  });
+
+  it('no_parallel (the default) with a begin hook: the second vertex waits for the first', async () => {
+    const started: string[] = [];
+    const finish: Array<() => void> = [];
+    const work = (name: string) => () => {
+      started.push(name);
+      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
+    };
+    const run = collect(
+      runFlow(
+        { flow: { P: {}, Q: {} }, atomic_groups: { g: { vertices: ['P', 'Q'] } } },
+        { parallel: true, handlers: { P: work('P'), Q: work('Q') }, transaction: { begin: () => undefined } },
+      ),
+    );
+    expect(started).toEqual(['P']);
+    finish.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(started).toEqual(['P', 'Q']);
+    finish.shift()!();
+    expect((await run).error).toBeUndefined();
+  });
+
+  it('a missing output lists what was produced: several keys, or nothing', async () => {
+    const spec: FlowSpec = { flow: { a: {}, b: { inputs: { v: 'a.v' } } } };
+    const two = await collect(runFlow(spec, { handlers: { a: () => ({ x: 1, y: 2 }), b: ok } }));
+    expect((two.error as Error).message).toBe('Vertex `a` produced no output `v`, which vertex `b` reads (`v: a.v`); it produced: x, y');
+    const none = await collect(runFlow(spec, { handlers: { a: () => undefined, b: ok } }));
+    expect((none.error as Error).message).toBe('Vertex `a` produced no output `v`, which vertex `b` reads (`v: a.v`); it produced: nothing');
+  });
+
+  it('a cache hit whose lookup makes the consumer leave commits nothing', async () => {
+    const spec: FlowSpec = { flow: { p: { effect: 'pure' } }, atomic_groups: { g: { vertices: ['p'], no_cache: false } } };
+    const cache = memoryFlowCache();
+    const handlers = { p: () => ({ y: 1 }) };
+    await lastValueFrom(runFlowResult(spec, { handlers, cache }));
+    const leave = new Subject<void>();
+    const store = { get: (key: string) => (leave.next(), cache.get(key)), set: (key: string, outputs: Record<string, unknown>) => cache.set(key, outputs) };
+    const commit = jest.fn();
+    const seen: string[] = [];
+    runFlow(spec, { handlers, cache: store, transaction: { commit } })
+      .pipe(takeUntil(leave))
+      .subscribe((e) => seen.push(brief(e)));
+    expect(seen).toEqual([]);
+    expect(commit).not.toHaveBeenCalled();
+  });
+
+  it('compensate: a vertex without a compensation is skipped, the earlier ones still run', async () => {
+    const calls: string[] = [];
+    const spec: FlowSpec = { flow: { a: {}, b: {}, c: { inputs: { a: 'a.ok', b: 'b.ok' } } }, atomic_groups: { g: { vertices: ['a', 'b', 'c'], on_failure: 'compensate' } } };
+    const { events } = await collect(
+      runFlow(spec, { handlers: { a: ok, b: ok, c: () => { throw new Error('c failed'); } }, compensations: { a: () => void calls.push('undo a') } }),
+    );
+    expect(calls).toEqual(['undo a']);
+    expect(events.find((e) => e.type === 'rolledBack')).toMatchObject({ strategy: 'compensate', vertices: ['a'] });
   });
 });
