@@ -6,7 +6,7 @@
 import { NEVER, Observable } from 'rxjs';
 import { CapacityLimiter, type CapacityLease } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
-import { CapacityExceededError } from '../lib/resilience/errors';
+import { CapacityExceededError, StoreUnavailableError } from '../lib/resilience/errors';
 import type { CapacityStore, StoreListener } from '../lib/resilience/store';
 
 /** A store whose every acquire is answered by hand (`answer(token | null)`), oldest first. */
@@ -102,5 +102,57 @@ describe('CapacityLimiter races (stores that hold their answers)', () => {
     expect(limiter.borrowed).toBe(4);
     [x, y, a, b!].forEach((l) => l.release());
     expect(limiter.borrowed).toBe(0);
+  });
+  it('a release of our own token lifts a refusal even when the store sends no wake-up', () => {
+    const state = { used: 1, total: 2 }; // another process holds one token
+    const shared = sharedStore(state);
+    const limiter = new CapacityLimiter(2, { store: shared.store });
+    const a = limiter.acquire(() => undefined);
+    let b = false;
+    limiter.acquire(() => void (b = true)); // refused: the store is full
+    expect([limiter.borrowed, limiter.waiting, b]).toEqual([1, 1, false]);
+    a.release();
+    expect([limiter.borrowed, limiter.waiting, b]).toEqual([1, 0, true]);
+  });
+
+  it('a store answering undefined (sync or async) refuses, like null', async () => {
+    const sync = new CapacityLimiter(1, { store: { key: 's', acquire: () => undefined as unknown as null, release: () => undefined } });
+    let granted = false;
+    sync.acquire(() => void (granted = true));
+    expect([granted, sync.borrowed, sync.waiting]).toEqual([false, 0, 1]);
+    const async = new CapacityLimiter(1, { store: { key: 'a', acquire: () => Promise.resolve(undefined as unknown as null), release: () => undefined } });
+    async.acquire(() => void (granted = true));
+    await new Promise((r) => setImmediate(r));
+    expect([granted, async.borrowed, async.waiting]).toEqual([false, 0, 1]);
+  });
+
+  it('tokens that arrive after total shrank go back to the store, beyond the new total', async () => {
+    const held = heldStore();
+    const released: number[] = [];
+    const limiter = new CapacityLimiter(2, { store: { ...held.store, release: (t) => void released.push(t) } });
+    const granted: number[] = [];
+    limiter.acquire(() => void granted.push(1));
+    limiter.acquire(() => void granted.push(2));
+    expect(held.calls).toEqual([2, 2]); // two attempts out
+    limiter.total = 1;
+    await held.answer(11);
+    await held.answer(12);
+    expect(granted).toEqual([1]);
+    expect(released).toEqual([12]);
+    expect([limiter.borrowed, limiter.waiting]).toEqual([1, 1]);
+  });
+
+  it('a StoreUnavailableError from the store (thrown or rejected) reaches the waiter as it is', async () => {
+    const thrown = new StoreUnavailableError('k', new Error('down'));
+    const errors: unknown[] = [];
+    const sync = new CapacityLimiter(1, { store: { key: 'k', acquire: () => { throw thrown; }, release: () => undefined } });
+    sync.acquire(() => undefined, (e) => errors.push(e));
+    const rejected = new StoreUnavailableError('k', new Error('timeout'));
+    const async = new CapacityLimiter(1, { store: { key: 'k', acquire: () => Promise.reject(rejected), release: () => undefined } });
+    async.acquire(() => undefined, (e) => errors.push(e));
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBe(thrown);
+    expect(errors[1]).toBe(rejected);
   });
 });
