@@ -6,7 +6,7 @@
 import { NEVER, Observable } from 'rxjs';
 import { CapacityLimiter, type CapacityLease } from '../lib/resilience/capacityLimiter';
 import { withCapacity } from '../lib/resilience/withCapacity';
-import { CapacityExceededError, StoreUnavailableError } from '../lib/resilience/errors';
+import { CapacityExceededError, LeaseLostError, StoreUnavailableError } from '../lib/resilience/errors';
 import type { CapacityStore, StoreListener } from '../lib/resilience/store';
 
 /** A store whose every acquire is answered by hand (`answer(token | null)`), oldest first. */
@@ -154,5 +154,18 @@ describe('CapacityLimiter races (stores that hold their answers)', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0]).toBe(thrown);
     expect(errors[1]).toBe(rejected);
+  });
+  it('a lost lease lifts a refusal: the next waiter asks again without a wake-up', () => {
+    const state = { used: 0, total: 1 }; // the server's own limit: 1, below the limiter's 2
+    const shared = sharedStore(state);
+    const limiter = new CapacityLimiter(2, { store: shared.store });
+    const errors: unknown[] = [];
+    limiter.acquire(() => undefined, (e) => errors.push(e)); // token 1
+    let b = false;
+    limiter.acquire(() => void (b = true)); // asked, refused by the server
+    state.used--; // the server dropped token 1…
+    shared.listeners[0]!.lost(1, new LeaseLostError('shared', 'not renewed')); // …and says so
+    expect(errors[0]).toBeInstanceOf(LeaseLostError);
+    expect([b, limiter.borrowed, limiter.waiting]).toEqual([true, 1, 0]);
   });
 });
