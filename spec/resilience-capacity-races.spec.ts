@@ -128,7 +128,7 @@ describe('CapacityLimiter races (stores that hold their answers)', () => {
 
   it('tokens that arrive after total shrank go back to the store, beyond the new total', async () => {
     const held = heldStore();
-    const released: number[] = [];
+    const released: unknown[] = [];
     const limiter = new CapacityLimiter(2, { store: { ...held.store, release: (t) => void released.push(t) } });
     const granted: number[] = [];
     limiter.acquire(() => void granted.push(1));
