@@ -565,3 +565,19 @@ describe('the pool once closed (late signals during teardown)', () => {
     expect(onError).not.toHaveBeenCalled();
   });
 });
+
+describe('the pool over a long synchronous pulled source', () => {
+  it('an array of 100 000 items with synchronous tasks completes without growing the stack', () => {
+    let completed = false;
+    let error: unknown;
+    let calls = 0;
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    processConcurrently(items, () => {
+      calls++;
+      return of(1);
+    }, { concurrentTasks: 1 }).subscribe({ error: (e: unknown) => (error = e), complete: () => (completed = true) });
+    expect(error).toBeUndefined();
+    expect(completed).toBe(true);
+    expect(calls).toBe(100_000);
+  });
+});
