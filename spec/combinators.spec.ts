@@ -386,6 +386,19 @@ describe('gather with errors: "all"', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(seen).toEqual([]);
   });
+
+  it('every task ending in the same synchronous turn, one failing: the AggregateError comes at once, not a result', () => {
+    const e = new Error('sync');
+    const result = runSync(gather(throwError(() => e), of(1), { errors: 'all' }));
+    expect(result.values).toEqual([]);
+    expect(result.completed).toBe(false);
+    expect(result.error).toBeInstanceOf(AggregateError);
+    expect((result.error as AggregateError).errors).toEqual([e]);
+  });
+
+  it('no tasks (object form; gather({ errors: "all" }) alone is one task named errors): emits {} and completes', () => {
+    expect(runSync(gather({}, { errors: 'all' }))).toEqual({ values: [{}], completed: true });
+  });
 });
 
 describe('bad input throws when the function is called', () => {
@@ -395,6 +408,12 @@ describe('bad input throws when the function is called', () => {
     expect(() => gather(new Date(0) as never)).toThrow(TypeError);
     expect(() => gather(new Date(0) as never)).toThrow(/plain object of tasks.*\(a Date\)/);
     expect(() => gather(Object.create(null) as never)).not.toThrow();
+  });
+
+  it('gather given an object whose prototype has no constructor: TypeError calling it a class instance', () => {
+    const bare = Object.create(Object.create(null) as object) as never;
+    expect(() => gather(bare)).toThrow(TypeError);
+    expect(() => gather(bare)).toThrow(/plain object of tasks.*\(a class instance\)$/);
   });
 
   it('no tasks for firstToFinish, firstSuccess or streamConcurrently: RangeError', () => {
@@ -424,6 +443,12 @@ describe('bad input throws when the function is called', () => {
     expect(() => gather({ a: of(1), b: 42 })).toThrow(new TypeError(`Expected \`tasks.b\` to be ${task}, got \`42\` (number)`));
     // @ts-expect-error null is not a task
     expect(() => gather({ 'odd key': null })).toThrow(/`tasks\["odd key"\]`/);
+    // @ts-expect-error null is not a task
+    expect(() => gather({ user2: null })).toThrow(/`tasks\.user2` to be/);
+    // @ts-expect-error null is not a task
+    expect(() => gather({ $a_b: null })).toThrow(/`tasks\.\$a_b` to be/);
+    // @ts-expect-error null is not a task
+    expect(() => gather({ '2a': null })).toThrow(/`tasks\["2a"\]` to be/);
     // @ts-expect-error options must be an object
     expect(() => gather({ a: of(1) }, 5)).toThrow(new TypeError('Expected `options` to be an object, got `5` (number)'));
     // @ts-expect-error at most two arguments
