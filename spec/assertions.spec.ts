@@ -1,6 +1,6 @@
-import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray, throwError, timer } from 'rxjs';
+import { BehaviorSubject, NEVER, Observable, Subject, finalize, firstValueFrom, lastValueFrom, of, take, toArray, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CapacityLimiter, EventBus, boundedMap, pull, retryBackoff } from '../lib/index';
+import { CapacityLimiter, EventBus, boundedMap, processConcurrently, pull, retryBackoff, streamConcurrently } from '../lib/index';
 import { StateFeed } from '../lib/internal/stateFeed';
 import { IteratorReader, type ReaderSink } from '../lib/internal/feed';
 
@@ -499,5 +499,85 @@ describe('IteratorReader (the one reader behind pull() and the pool)', () => {
 describe('sanity of the helpers above', () => {
   it('timer-based work still completes under the same imports', async () => {
     expect(await lastValueFrom(timer(1).pipe(boundedMap(() => throwError(() => 1).pipe(take(0)), 1), toArray()))).toEqual([]);
+  });
+});
+
+/**
+ * A closed pool hears nothing more. Teardown cancels the running inners in index order, and an
+ * earlier inner's finalizer can still reach a later one (or the live limit) before it is
+ * cancelled: each guard below is what keeps that late signal out of the output.
+ */
+describe('the pool once closed (late signals during teardown)', () => {
+  const boom = new Error('boom');
+
+  it('a bad first live-limit value fails before the source is subscribed', () => {
+    let subscriptions = 0;
+    const source = new Observable<number>((subscriber) => {
+      subscriptions++;
+      subscriber.next(1);
+    });
+    let error: unknown;
+    source.pipe(boundedMap((x) => of(x), of(0))).subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toBeInstanceOf(RangeError);
+    expect(subscriptions).toBe(0);
+  });
+
+  it('unordered: an inner that emits while the failed pool cancels the others is not heard', () => {
+    const late = new Subject<string>();
+    const values: unknown[] = [];
+    let error: unknown;
+    of(0, 1, 2)
+      .pipe(boundedMap((i) => (i === 0 ? NEVER.pipe(finalize(() => late.next('late'))) : i === 1 ? late : throwError(() => boom)), 3, { ordered: false }))
+      .subscribe({ next: (v) => values.push(v), error: (e: unknown) => (error = e) });
+    expect(error).toBe(boom);
+    expect(values).toEqual([]);
+  });
+
+  it('a live limit that errors while the failed pool cancels its inners does not replace the error', () => {
+    const limit$ = new BehaviorSubject(3);
+    let error: unknown;
+    of(0, 1)
+      .pipe(boundedMap((i) => (i === 0 ? NEVER.pipe(finalize(() => limit$.error(new Error('late')))) : throwError(() => boom)), limit$))
+      .subscribe({ error: (e: unknown) => (error = e) });
+    expect(error).toBe(boom);
+  });
+
+  it('streamConcurrently: a task completing while the failed pool cancels the others does not complete the output', () => {
+    const late = new Subject<string>();
+    let error: unknown;
+    let completed = false;
+    streamConcurrently(NEVER.pipe(finalize(() => late.complete())), late, throwError(() => boom)).subscribe({
+      error: (e: unknown) => (error = e),
+      complete: () => (completed = true),
+    });
+    expect(completed).toBe(false);
+    expect(error).toBe(boom);
+  });
+
+  it('processConcurrently with ignoreErrors: a task failing while unsubscribe cancels the others is not reported to onError', () => {
+    const late = new Subject<string>();
+    const onError = jest.fn();
+    const subscription = processConcurrently([0, 1], (i) => (i === 0 ? NEVER.pipe(finalize(() => late.error(boom))) : late), {
+      ignoreErrors: true,
+      onError,
+    }).subscribe();
+    subscription.unsubscribe();
+    expect(onError).not.toHaveBeenCalled();
+  });
+});
+
+describe('the pool over a long synchronous pulled source', () => {
+  it('an array of 100 000 items with synchronous tasks completes without growing the stack', () => {
+    let completed = false;
+    let error: unknown;
+    let calls = 0;
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    processConcurrently(items, () => {
+      calls++;
+      return of(1);
+    }, { concurrentTasks: 1 }).subscribe({ error: (e: unknown) => (error = e), complete: () => (completed = true) });
+    expect(error).toBeUndefined();
+    expect(completed).toBe(true);
+    expect(calls).toBe(100_000);
   });
 });
