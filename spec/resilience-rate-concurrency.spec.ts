@@ -1,21 +1,11 @@
 import { lastValueFrom, merge, toArray } from 'rxjs';
-import { RateLimiter, type RateRequest, type RateStore } from '../lib/index';
+import { RateLimiter } from '../lib/index';
+import { manualStore } from './support/manual-rate-store';
 
 // A RateStore may say how many attempts it takes in flight at once (`concurrency`): a remote
 // store (redisRate) hides its round trip that way. The limiter then asks for up to that many
 // waiters from the head of its queue at once, and still grants in FIFO order.
 
-/** A store whose every answer the test gives by hand. */
-function manualStore(concurrency?: number) {
-  const calls: { request: RateRequest; answer: (wait: number) => void }[] = [];
-  const store: RateStore = {
-    key: 'manual',
-    ...(concurrency === undefined ? {} : { concurrency }),
-    acquire: (request) => new Promise<number>((answer) => calls.push({ request, answer })),
-    peek: () => ({ used: 0, retryAfter: 0 }),
-  };
-  return { store, calls };
-}
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 it('asks for up to `concurrency` waiters at once and grants them in FIFO order', async () => {

@@ -1,24 +1,14 @@
 import { Subscription, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
 import { RateLimiter, type RateTicket } from '../lib/resilience/rateLimiter';
 import { RateLimitExceededError } from '../lib/resilience/errors';
-import { LocalRateStore, type RateRequest, type RateStore } from '../lib/resilience/store';
+import { LocalRateStore, type RateStore } from '../lib/resilience/store';
+import { manualStore } from './support/manual-rate-store';
 
 // What the limiter asks its store, and when: the races of an asynchronous store (answers given by
 // hand), of a retry timer that a scheduler runs synchronously, and of requests arriving from
 // inside a `state$` listener. Store calls are the contract here: a remote store pays a round trip
 // for each, so an attempt that cannot succeed is a cost, and one that is never made is a hang.
 
-/** A store whose every answer the test gives by hand; `peek` (a remote store's last reply) says "free". */
-function manualStore(concurrency?: number) {
-  const calls: { request: RateRequest; answer: (wait: number) => void }[] = [];
-  const store: RateStore = {
-    key: 'manual',
-    ...(concurrency === undefined ? {} : { concurrency }),
-    acquire: (request) => new Promise<number>((answer) => calls.push({ request, answer })),
-    peek: () => ({ used: 0, retryAfter: 0 }),
-  };
-  return { store, calls };
-}
 
 /** The default store, counting the attempts made on it. */
 function countingStore() {
