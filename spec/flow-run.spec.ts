@@ -610,6 +610,17 @@ describe('settings priority: per call > configureFlows > environment > defaults'
 
 // Each test below kills a mutant of lib/flow/run.ts that survived `npm run mutation`.
 describe('what the mutation run found unasserted', () => {
+  /** Handlers that log their start (`started`) and finish only when the test calls `finish[i]()`. */
+  const heldHandlers = () => {
+    const started: string[] = [];
+    const finish: Array<() => void> = [];
+    const work = (name: string) => () => {
+      started.push(name);
+      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
+    };
+    return { started, finish, work };
+  };
+
   const ok = () => ({ ok: true });
 
   it('an empty flow emits done with the initial data and completes', async () => {
@@ -647,12 +658,7 @@ describe('what the mutation run found unasserted', () => {
   });
 
   it('no_parallel: false lets the vertices of a group run at once (no begin hook)', async () => {
-    const started: string[] = [];
-    const finish: Array<() => void> = [];
-    const work = (name: string) => () => {
-      started.push(name);
-      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
-    };
+    const { started, finish, work } = heldHandlers();
     const run = collect(
       runFlow({ flow: { P: {}, Q: {} }, atomic_groups: { g: { vertices: ['P', 'Q'], no_parallel: false } } }, { parallel: true, handlers: { P: work('P'), Q: work('Q') } }),
     );
@@ -662,12 +668,7 @@ describe('what the mutation run found unasserted', () => {
   });
 
   it('no_parallel (the default) with a begin hook: the second vertex waits for the first', async () => {
-    const started: string[] = [];
-    const finish: Array<() => void> = [];
-    const work = (name: string) => () => {
-      started.push(name);
-      return new Promise<Record<string, unknown>>((resolve) => finish.push(() => resolve({})));
-    };
+    const { started, finish, work } = heldHandlers();
     const run = collect(
       runFlow(
         { flow: { P: {}, Q: {} }, atomic_groups: { g: { vertices: ['P', 'Q'] } } },
