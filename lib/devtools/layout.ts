@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { describe, expected } from '../internal/validate.js';
 import type { TaskOutcome, TaskRecord } from './recorder.js';
 
 /** The outcomes in the order legends list them. */
@@ -88,7 +88,7 @@ function concurrency(records: readonly TaskRecord[]): { steps: [number, number][
 function checkRecord(record: unknown, index: number): void {
   const at = `records[${index}]`;
   if (record === null || typeof record !== 'object') {
-    throw new TypeError(`Expected \`${at}\` to be a task record, got ${describe(record)}`);
+    throw new TypeError(expected(at, 'be a task record', record));
   }
   const r = record as Record<string, unknown>;
   for (const key of ['id', 'start', 'end', 'lane', 'values']) {

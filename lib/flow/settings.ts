@@ -1,6 +1,6 @@
 import { readOptions, type Reader } from '../internal/options.js';
 import * as opt from '../internal/options.js';
-import { describe } from '../internal/validate.js';
+import { describe, expected } from '../internal/validate.js';
 import { defaultFlowCache } from './cache.js';
 import type { FlowCacheStore, FlowSchedule, FlowSettings } from './types.js';
 
@@ -36,7 +36,7 @@ const readCache: Reader<boolean | FlowCacheStore | undefined> = (path, cache) =>
     typeof cache !== 'boolean' &&
     (typeof cache !== 'object' || cache === null || typeof (cache as FlowCacheStore).get !== 'function' || typeof (cache as FlowCacheStore).set !== 'function')
   ) {
-    throw new TypeError(`Expected \`${path}\` to be a boolean or a store with get(key) and set(key, outputs), got ${describe(cache)}`);
+    throw new TypeError(expected(path, 'be a boolean or a store with get(key) and set(key, outputs)', cache));
   }
   return cache as boolean | FlowCacheStore | undefined;
 };

@@ -1,5 +1,5 @@
 import { Observable, from, isObservable, type ObservableInput, type Subscriber } from 'rxjs';
-import { describe } from './validate.js';
+import { describe, expected } from './validate.js';
 
 /** Something that can be pulled: an iterable, an async iterable, or a function that makes one per subscription. */
 export type Pullable<T> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
@@ -147,7 +147,7 @@ function emitAll<T>(source: PullSource<T>, subscriber: Subscriber<T>): () => voi
 /** Validates what `pull()` was given. */
 export function validatePullable(name: string, value: unknown): void {
   if (typeof value === 'function' || isIterable(value) || isAsyncIterable(value)) return;
-  throw new TypeError(`Expected \`${name}\` to be an Iterable, an AsyncIterable or a function returning one, got ${describe(value)}`);
+  throw new TypeError(expected(name, 'be an Iterable, an AsyncIterable or a function returning one', value));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Observable, type ObservableInput, type Subscriber } from 'rxjs';
 import type { Task, TaskContext } from '../types.js';
 import { FollowRun, isObservableInput } from './lifecycle.js';
-import { describe } from './validate.js';
+import { describe, expected } from './validate.js';
 
 export { isObservableInput };
 
@@ -33,7 +33,7 @@ export function validateTaskArray(tasks: unknown): void {
 /** Throws a TypeError unless `value` is an `ObservableInput`; `name` is how the message refers to it. */
 export function validateObservableInput(name: string, value: unknown): void {
   if (!isObservableInput(value)) {
-    throw new TypeError(`Expected \`${name}\` to be an Observable, Promise, array, iterable or async iterable, got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be an Observable, Promise, array, iterable or async iterable', value));
   }
 }
 
@@ -68,8 +68,7 @@ function isTask(value: unknown): value is Task<unknown> {
 /** Throws a TypeError unless `value` is a task; `name` is how the message refers to it. */
 export function validateTask(name: string, value: unknown, orOptions = false): Task<unknown> {
   if (!isTask(value)) {
-    const expected = orOptions ? `${TASK}, or (last) an options object` : TASK;
-    throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+    throw new TypeError(expected(name, `be ${TASK}${orOptions ? ', or (last) an options object' : ''}`, value));
   }
   return value;
 }

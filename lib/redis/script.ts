@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { describe } from '../internal/validate.js';
+import { expected } from '../internal/validate.js';
 
 /**
  * The Redis plumbing shared by the stores: checking the client the user passes, running a Lua
@@ -56,7 +56,7 @@ export function validateClient(name: string, value: unknown): Redis {
     typeof client.duplicate !== 'function' ||
     typeof client.subscribe !== 'function'
   ) {
-    throw new TypeError(`Expected \`${name}\` to be an ioredis client (\`new Redis(...)\` from 'ioredis'), got ${describe(value)}`);
+    throw new TypeError(expected(name, `be an ioredis client (\`new Redis(...)\` from 'ioredis')`, value));
   }
   return value as Redis;
 }
@@ -64,7 +64,7 @@ export function validateClient(name: string, value: unknown): Redis {
 /** Throws a `TypeError` naming `value` unless it is a non-empty string. */
 export function validateKey(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`Expected \`${name}\` to be a non-empty string (the Redis key the processes share), got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be a non-empty string (the Redis key the processes share)', value));
   }
   return value;
 }

@@ -3,7 +3,7 @@ import type { EncodedEvent } from '../scope/codec.js';
 import { BusTransportError } from '../scope/errors.js';
 import type { BusTransport, TransportPeer } from '../scope/transport.js';
 import { readOptions } from '../internal/options.js';
-import { describe } from '../internal/validate.js';
+import { describe, expected } from '../internal/validate.js';
 
 /** An event listener, as Node's EventEmitter (and so ioredis) types it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -119,7 +119,7 @@ export function redisTransport(options: RedisTransportOptions): BusTransport {
     sub: (path, value) => connection(path, value, ['psubscribe', 'punsubscribe', 'on', 'off'], 'subscribes') as RedisSubscriber,
     prefix: (path, value) => {
       if (value === undefined) return 'rxjs-concurrency:bus:';
-      if (typeof value !== 'string' || value === '') throw new TypeError(`Expected \`${path}\` to be a non-empty string, got ${describe(value)}`);
+      if (typeof value !== 'string' || value === '') throw new TypeError(expected(path, 'be a non-empty string', value));
       return value;
     },
   });

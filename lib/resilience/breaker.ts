@@ -3,7 +3,7 @@ import { BrokenCircuitError } from '../errors.js';
 import { readOptions, type Reader } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import { taskToObservable, validateTask } from '../internal/task.js';
-import { describe, validateNonNegative } from '../internal/validate.js';
+import { describe, expected, validateNonNegative } from '../internal/validate.js';
 import type { Task } from '../types.js';
 import { backoffDelay } from './retryBackoff.js';
 
@@ -94,7 +94,7 @@ const readHalfOpenAfter: Reader<(n: number) => number> = (path, value) => {
       }
     };
   }
-  throw new TypeError(`Expected \`${path}\` to be a delay in ms or a backoff \`{ baseDelay, maxDelay, jitter, random }\`, got ${describe(value)}`);
+  throw new TypeError(expected(path, 'be a delay in ms or a backoff `{ baseDelay, maxDelay, jitter, random }`', value));
 };
 
 /**

@@ -3,7 +3,7 @@ import { armDeadline, deadlineError, type DeadlineLabel } from '../internal/cloc
 import { EndFirstSubscriber } from '../internal/lifecycle.js';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
-import { describe, validateNonNegative, validateScheduler } from '../internal/validate.js';
+import { describe, expected, validateNonNegative, validateScheduler } from '../internal/validate.js';
 
 /** What happens when a deadline trips: error with a `DeadlineError`, or complete silently. */
 type DeadlineOutcome = 'fail' | 'moveOn';
@@ -172,7 +172,7 @@ export function deadlineResolver(name: string, deadline: number | Date): (now: n
 function toTime(name: string, date: unknown): number {
   const time = date instanceof Date ? date.getTime() : date;
   if (typeof time !== 'number') {
-    throw new TypeError(`Expected \`${name}\` to be a Date or a number of milliseconds, got ${describe(date)}`);
+    throw new TypeError(expected(name, 'be a Date or a number of milliseconds', date));
   }
   if (!Number.isFinite(time)) {
     const shown = date instanceof Date ? '`Invalid Date` (Date)' : describe(date);

@@ -4,7 +4,7 @@ import { taskToObservable, validateTask } from '../internal/task.js';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
 import { StateFeed } from '../internal/stateFeed.js';
-import { describe, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
+import { describe, expected, validateFunction, validateLimit, validatePositive } from '../internal/validate.js';
 import { CallbackRequest, Request, Rounds, WaitList, failAll, queueReaders, reportError, type QueueOptions } from '../internal/waitlist.js';
 import { RateLimitExceededError, StoreUnavailableError } from './errors.js';
 import { LocalRateStore, isThenable, validateStore, type RateRequest, type RateStore } from './store.js';
@@ -368,7 +368,7 @@ export class RateLimiter {
   }
 
   private costError(path: string, cost: number): RangeError {
-    return new RangeError(`Expected \`${path}\` to be an integer from 1 to the limit ${this.max}, got ${describe(cost)}`);
+    return new RangeError(expected(path, `be an integer from 1 to the limit ${this.max}`, cost));
   }
 
   private request(cost: number): RateRequest {

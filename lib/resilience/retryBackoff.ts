@@ -2,7 +2,7 @@ import { Observable, asyncScheduler, identity, retry, timer, type MonoTypeOperat
 import type { DeadlineLabel } from '../internal/clock.js';
 import { readOptions, type Reader } from '../internal/options.js';
 import * as opt from '../internal/options.js';
-import { describe } from '../internal/validate.js';
+import { describe, expected } from '../internal/validate.js';
 import type { TaskContext } from '../types.js';
 import { deadlineResolver, tripAt } from './deadline.js';
 
@@ -159,7 +159,7 @@ function readRetryOn(path: string, retryOn: unknown): (error: unknown, attempt: 
     return (error) => error instanceof only;
   }
   if (!Array.isArray(retryOn) || !retryOn.every((c) => typeof c === 'function')) {
-    throw new TypeError(`Expected \`${path}\` to be an error class, an array of error classes or a predicate function, got ${describe(retryOn)}`);
+    throw new TypeError(expected(path, 'be an error class, an array of error classes or a predicate function', retryOn));
   }
   if (retryOn.length === 0) {
     throw new RangeError(`Expected \`${path}\` to list at least one error class (an empty list would never retry; use \`attempts: 1\` for that), got \`[]\``);
@@ -187,7 +187,7 @@ const readDeadline: Reader<RetryDeadline | null> = (path, value) => {
 const readContext: Reader<Pick<TaskContext, 'remaining'> | undefined> = (path, value) => {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || typeof (value as Partial<TaskContext>).remaining !== 'function') {
-    throw new TypeError(`Expected \`${path}\` to be a task context (the \`ctx\` of a scope's task) or a scope, with a \`remaining()\` method, got ${describe(value)}`);
+    throw new TypeError(expected(path, `be a task context (the \`ctx\` of a scope's task) or a scope, with a \`remaining()\` method`, value));
   }
   return value as Pick<TaskContext, 'remaining'>;
 };

@@ -32,7 +32,7 @@
  *   {@link LeaseLostError}: the limiter aborts that task's `ctx.signal` and errors the task with
  *   it, and does NOT call `release(token)` for it (a stray later `release` must be a no-op).
  */
-import { describe } from '../internal/validate.js';
+import { expected } from '../internal/validate.js';
 import { IndexedQueue } from '../internal/queue.js';
 import type { LeaseLostError } from './errors.js';
 
@@ -187,7 +187,7 @@ export function validateStore(path: string, value: unknown, kind: string, method
     (v['attach'] === undefined || typeof v['attach'] === 'function');
   if (!ok) {
     const shape = ['`key` (string)', ...methods.map((m) => `\`${m}()\``)].join(', ');
-    throw new TypeError(`Expected \`${path}\` to be a ${kind} (an object with ${shape}), got ${describe(value)}`);
+    throw new TypeError(expected(path, `be a ${kind} (an object with ${shape})`, value));
   }
 }
 

@@ -1,7 +1,7 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { readOptions, type Reader } from '../internal/options.js';
 import * as opt from '../internal/options.js';
-import { describe } from '../internal/validate.js';
+import { expected } from '../internal/validate.js';
 
 /**
  * An `AbortSignal` (of any realm: checked by shape, as `fetch` does). It lives here rather than
@@ -16,7 +16,7 @@ function validateAbortSignal(name: string, value: unknown): AbortSignal {
     typeof s.addEventListener !== 'function' ||
     typeof s.removeEventListener !== 'function'
   ) {
-    throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be an AbortSignal', value));
   }
   return value as AbortSignal;
 }

@@ -2,7 +2,7 @@ import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscribe
 import { armDeadline, deadlineError } from '../internal/clock.js';
 import { readOptions } from '../internal/options.js';
 import * as opt from '../internal/options.js';
-import { describe, validateFunction } from '../internal/validate.js';
+import { describe, expected, validateFunction } from '../internal/validate.js';
 import { isEventCodec, type EventCodec } from './codec.js';
 import type { ClassOf } from '../types.js';
 import { BusClosedError, BusDecodeError, BusTransportError } from './errors.js';
@@ -494,14 +494,14 @@ export class EventBus {
 /** An object (an event or a state object): not a primitive, not `null`. */
 export function validateObject(name: string, value: unknown): asserts value is object {
   if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`Expected \`${name}\` to be an object (an instance of a class), got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be an object (an instance of a class)', value));
   }
 }
 
 /** A constructor: something `new` can be applied to. */
 export function validateClass(name: string, value: unknown): void {
   if (typeof value !== 'function' || !('prototype' in value) || value.prototype === undefined) {
-    throw new TypeError(`Expected \`${name}\` to be a class (a constructor function), got ${describe(value)}`);
+    throw new TypeError(expected(name, 'be a class (a constructor function)', value));
   }
 }
 

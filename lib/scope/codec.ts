@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { describe, expected } from '../internal/validate.js';
 import type { ClassOf } from '../types.js';
 import { BusDecodeError } from './errors.js';
 
@@ -61,7 +61,7 @@ class Codec implements EventCodec {
         return;
       }
       if (part === null || typeof part !== 'object' || Array.isArray(part)) {
-        throw new TypeError(`Expected \`${name}\` to be an object of event classes by key ({ CartChanged, … }) or an eventCodec, got ${describe(part)}`);
+        throw new TypeError(expected(name, 'be an object of event classes by key ({ CartChanged, … }) or an eventCodec', part));
       }
       for (const [key, Type] of Object.entries(part)) this.add(`${name}.${key}`, key, Type);
     });
@@ -71,7 +71,7 @@ class Codec implements EventCodec {
   private add(path: string, key: string, Type: unknown): void {
     if (key === '') throw new TypeError(`Expected every key of \`eventCodec\` to be a non-empty string, got \`""\` at \`${path}\``);
     if (typeof Type !== 'function' || !('prototype' in Type) || Type.prototype === undefined) {
-      throw new TypeError(`Expected \`${path}\` to be an event class (a constructor function), got ${describe(Type)}`);
+      throw new TypeError(expected(path, 'be an event class (a constructor function)', Type));
     }
     const taken = this.byKey.get(key);
     if (taken !== undefined) {
