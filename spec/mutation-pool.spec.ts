@@ -1,0 +1,36 @@
+/**
+ * The fan-out engine (lib/internal/pool.ts) with a CapacityLimiter whose store answers
+ * asynchronously: tokens the pool no longer needs go back to the limiter.
+ */
+import { Subject } from 'rxjs';
+import { boundedMap, CapacityLimiter } from '../lib/index.js';
+import { PromiseCapacityStore, until } from './support/promise-store.js';
+
+describe('the pool with an asynchronous limiter', () => {
+  it('a token granted after its item already started on a freed token goes back at once', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(2, { store: server.client() });
+    const source = new Subject<'a' | 'b' | 'x'>();
+    const inners = { a: new Subject<string>(), b: new Subject<string>(), x: new Subject<string>() };
+    const out: string[] = [];
+    source.pipe(boundedMap((k) => inners[k], limiter)).subscribe((v) => {
+      out.push(v);
+      // b's value leaves when a (the head) completes; b then completes too, inside that emission.
+      if (v === 'b1') inners.b.complete();
+    });
+    source.next('a');
+    source.next('b');
+    source.next('x');
+    await until(() => limiter.borrowed === 2 && limiter.waiting === 1, 10_000);
+    inners.b.next('b1');
+    inners.a.complete();
+    // x started on one of the two freed tokens; the request made for it is granted later,
+    // when nothing is left to start: that token goes back, so other work gets it.
+    expect(out).toEqual(['b1']);
+    expect(inners.x.observed).toBe(true);
+    let other = false;
+    limiter.acquire(() => (other = true));
+    await until(() => other, 10_000);
+    expect(limiter.borrowed).toBe(2); // x's token and the other request's
+  });
+});
