@@ -3,7 +3,7 @@
  * asynchronously: tokens the pool no longer needs go back to the limiter.
  */
 import { Subject } from 'rxjs';
-import { boundedMap, CapacityLimiter } from '../lib/index.js';
+import { boundedMap, CapacityLimiter, completionStream } from '../lib/index.js';
 import { PromiseCapacityStore, until } from './support/promise-store.js';
 
 describe('the pool with an asynchronous limiter', () => {
@@ -32,5 +32,34 @@ describe('the pool with an asynchronous limiter', () => {
     limiter.acquire(() => (other = true));
     await until(() => other, 10_000);
     expect(limiter.borrowed).toBe(2); // x's token and the other request's
+  });
+
+  it('while its request for a token is in flight, a pulled source is read no further, also once the item it was for started on a freed token', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(2, { store: server.client() });
+    const tasks = { a: new Subject<string>(), b: new Subject<string>(), x: new Subject<string>(), y: new Subject<string>() };
+    const pulled: string[] = [];
+    function* feed() {
+      for (const k of ['a', 'b', 'x', 'y'] as const) {
+        pulled.push(k);
+        yield tasks[k];
+      }
+    }
+    const out: number[] = [];
+    completionStream(feed(), { limit: limiter }).subscribe(({ index }) => {
+      out.push(index);
+      // a's result is out: b completes inside that emission.
+      if (index === 0) tasks.b.complete();
+    });
+    await until(() => limiter.borrowed === 2 && limiter.waiting === 1, 10_000);
+    expect(pulled).toEqual(['a', 'b', 'x']);
+    tasks.b.next('b');
+    tasks.a.next('a');
+    tasks.a.complete();
+    expect(out).toEqual([0, 1]);
+    expect(tasks.x.observed).toBe(true); // on a freed token; the request made for it is still in flight
+    expect(pulled).toEqual(['a', 'b', 'x']);
+    await until(() => tasks.y.observed, 10_000);
+    expect(pulled).toEqual(['a', 'b', 'x', 'y']);
   });
 });
