@@ -1,6 +1,7 @@
 /**
- * The fan-out engine (lib/internal/pool.ts) with a CapacityLimiter whose store answers
- * asynchronously: tokens the pool no longer needs go back to the limiter.
+ * The fan-out engine (lib/internal/pool.ts) with a CapacityLimiter (its store answering
+ * asynchronously, or a live `total`): tokens the pool no longer needs go back to the limiter, and
+ * the one granted for a waiting item stays with it.
  */
 import { Subject } from 'rxjs';
 import { boundedMap, CapacityLimiter, completionStream } from '../lib/index.js';
@@ -61,5 +62,34 @@ describe('the pool with an asynchronous limiter', () => {
     expect(pulled).toEqual(['a', 'b', 'x']);
     await until(() => tasks.y.observed, 10_000);
     expect(pulled).toEqual(['a', 'b', 'x', 'y']);
+  });
+
+  it('a token granted while the ordered window is full stays with the queued item it was asked for', () => {
+    // total 3: window 6. a (the head) runs on; b, c finish behind it; d, e run; f waits for a token.
+    const limiter = new CapacityLimiter(3);
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
+    const inners = Object.fromEntries(keys.map((k) => [k, new Subject<string>()])) as Record<(typeof keys)[number], Subject<string>>;
+    const source = new Subject<(typeof keys)[number]>();
+    const out: string[] = [];
+    source.pipe(boundedMap((k) => inners[k], limiter)).subscribe((v) => out.push(v));
+    for (const k of keys) source.next(k);
+    inners.b.complete(); // d starts on b's token
+    inners.c.complete(); // e starts on c's token
+    expect([inners.d.observed, inners.e.observed, inners.f.observed]).toEqual([true, true, false]);
+    expect(limiter.waiting).toBe(1); // f's request
+    // The window shrinks to 4 (total 2); 5 items have started since the head: f may not start.
+    limiter.total = 2;
+    inners.d.complete(); // borrowed 2 of 2: no grant
+    inners.e.complete(); // f's request is granted, but the window is full
+    expect(inners.f.observed).toBe(false);
+    expect(limiter.borrowed).toBe(2); // a's token, and the one kept for f
+    let other = false;
+    limiter.acquire(() => (other = true));
+    expect(other).toBe(false);
+    inners.a.complete(); // the head is done: the window opens and f starts on its token at once
+    expect(inners.f.observed).toBe(true);
+    expect(limiter.borrowed).toBe(2); // f's, and the other request's (a's token)
+    expect(other).toBe(true);
+    expect(out).toEqual([]);
   });
 });
