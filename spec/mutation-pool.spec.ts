@@ -92,4 +92,36 @@ describe('the pool with an asynchronous limiter', () => {
     expect(other).toBe(true);
     expect(out).toEqual([]);
   });
+
+  it('a pulled source that ends when a late token arrives completes the output after that token went back', async () => {
+    const server = new PromiseCapacityStore();
+    const limiter = new CapacityLimiter(2, { store: server.client() });
+    const tasks = { a: new Subject<string>(), b: new Subject<string>(), x: new Subject<string>() };
+    function* feed() {
+      yield tasks.a;
+      yield tasks.b;
+      yield tasks.x;
+    }
+    const out: number[] = [];
+    let borrowedAtComplete: number | undefined;
+    completionStream(feed(), { limit: limiter }).subscribe({
+      next: ({ index }) => {
+        out.push(index);
+        if (index === 0) tasks.b.complete();
+      },
+      complete: () => (borrowedAtComplete = limiter.borrowed),
+    });
+    await until(() => limiter.borrowed === 2 && limiter.waiting === 1, 10_000);
+    tasks.b.next('b');
+    tasks.a.next('a');
+    tasks.a.complete(); // x starts on a freed token; the request made for it is still in flight
+    expect(tasks.x.observed).toBe(true);
+    tasks.x.next('x');
+    tasks.x.complete(); // nothing runs; the source is read again only once the request is answered
+    expect(out).toEqual([0, 1, 2]);
+    expect(borrowedAtComplete).toBeUndefined();
+    await until(() => borrowedAtComplete !== undefined, 10_000);
+    // The late token went back before the output completed: nothing is held at completion.
+    expect(borrowedAtComplete).toBe(0);
+  });
 });
